@@ -1,0 +1,65 @@
+"""Errors Cocreate raises at its boundaries, each with a message a user can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ConfigProblem:
+    """One problem in the config file, printed as ``FILE:LINE: dotted.key: message``."""
+
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config file is not usable; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+class TrackerError(Exception):
+    """A tracker call failed; ``message`` is the tracker's own words, ``status`` its HTTP status if any."""
+
+    retryable = False
+
+    def __init__(self, message: str, status: int | None = None):
+        self.message = message
+        self.status = status
+        super().__init__(f"{message} (HTTP {status})" if status else message)
+
+
+class TrackerAuthError(TrackerError):
+    """The tracker refused Cocreate's credentials (401/403): an admin must fix the config."""
+
+
+class TrackerNotFound(TrackerError):
+    """The project, repository or issue does not exist or is not visible to Cocreate's account (404)."""
+
+
+class TrackerInvalidField(TrackerError):
+    """The tracker rejected a value (400/422): a field, priority, assignee or transition that does not fit."""
+
+
+class TrackerRateLimited(TrackerError):
+    """The tracker asked Cocreate to slow down (429, GitHub secondary limit); ``retry_after`` in seconds."""
+
+    retryable = True
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
+        self.retry_after = retry_after
+        super().__init__(message, status)
+
+
+class TrackerUnavailable(TrackerError):
+    """The tracker answered 5xx or did not answer in time: worth trying again later."""
+
+    retryable = True

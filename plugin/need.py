@@ -1,0 +1,175 @@
+"""A customer need as CS files it: the fields, their limits and the check shared by the form, API and import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from plugin.settings import Settings
+
+STAGES = ("pre_project", "acceptance", "rollout")
+"""The three moments of a project at which the seed collects needs."""
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+NAME_MAX = 200
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; the web layer translates it when it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A problem with one field: an untranslated message and the values it names."""
+
+    field: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+    def render(self, translate=lambda text: text) -> str:
+        return translate(self.message) % self.params if self.params else translate(self.message)
+
+
+@dataclass(frozen=True)
+class NeedInput:
+    """A need that passed every check, ready to be stored."""
+
+    category: str
+    title: str
+    description: str
+    urgency: str
+    reporter_name: str
+    reporter_email: str | None
+    reporter_channel: str | None
+    reported_at: dt.datetime
+    owner: str | None
+    remarks: str
+    stage: str | None
+    customer: str
+    linked_to: str | None
+
+
+class InvalidNeed(ValueError):
+    """The submitted need has problems; ``errors`` names each field with a message."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{error.field}: {error.render()}" for error in errors))
+
+    def by_field(self, translate=lambda text: text) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for error in self.errors:
+            result.setdefault(error.field, []).append(error.render(translate))
+        return result
+
+
+def parse_datetime(value: object) -> dt.datetime | None:
+    """ISO 8601 text or a datetime -> an aware UTC datetime; naive values are taken as UTC."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def _text(data: dict, key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else str(value).strip()
+
+
+def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None) -> NeedInput:
+    """Check a submitted need against the limits and the configured categories and urgencies.
+
+    Raises :class:`InvalidNeed` listing every problem at once.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    errors: list[FieldError] = []
+    allowed = {
+        "category", "title", "description", "urgency", "reporter_name", "reporter_email", "reporter_channel",
+        "reported_at", "owner", "remarks", "stage", "customer", "linked_to",
+    }
+    for key in sorted(set(data) - allowed):
+        errors.append(FieldError(key, N_("Unknown field.")))
+
+    def required(key: str, limit: int) -> str:
+        value = _text(data, key)
+        if not value:
+            errors.append(FieldError(key, N_("This field is required.")))
+        elif len(value) > limit:
+            errors.append(FieldError(key, N_("At most %(limit)d characters."), {"limit": limit}))
+        return value
+
+    def optional(key: str, limit: int) -> str | None:
+        value = _text(data, key)
+        if len(value) > limit:
+            errors.append(FieldError(key, N_("At most %(limit)d characters."), {"limit": limit}))
+        return value or None
+
+    title = required("title", TITLE_MAX)
+    description = optional("description", DESCRIPTION_MAX) or ""
+    reporter_name = required("reporter_name", NAME_MAX)
+    customer = required("customer", NAME_MAX)
+
+    category = _text(data, "category")
+    if not category:
+        errors.append(FieldError("category", N_("This field is required.")))
+    elif settings.category(category) is None:
+        errors.append(FieldError("category", N_("Unknown category %(value)s."), {"value": category}))
+
+    urgency = _text(data, "urgency")
+    if not urgency:
+        errors.append(FieldError("urgency", N_("This field is required.")))
+    elif settings.urgency(urgency) is None:
+        errors.append(FieldError("urgency", N_("Unknown urgency %(value)s."), {"value": urgency}))
+
+    reporter_email = optional("reporter_email", 320)
+    if reporter_email and not _EMAIL.match(reporter_email):
+        errors.append(FieldError("reporter_email", N_("Not a valid e-mail address.")))
+
+    raw_reported = data.get("reported_at")
+    if raw_reported in (None, ""):
+        reported_at = now
+    else:
+        reported_at = parse_datetime(raw_reported)
+        if reported_at is None:
+            errors.append(FieldError("reported_at", N_("Not a valid date and time, e.g. 2026-11-23 14:30.")))
+        elif reported_at > now + dt.timedelta(minutes=5):
+            errors.append(FieldError("reported_at", N_("The time reported cannot be in the future.")))
+
+    stage = optional("stage", 32)
+    if stage and stage not in STAGES:
+        errors.append(FieldError("stage", N_("Unknown stage %(value)s."), {"value": stage}))
+
+    if errors:
+        raise InvalidNeed(errors)
+    return NeedInput(
+        category=category,
+        title=title,
+        description=description,
+        urgency=urgency,
+        reporter_name=reporter_name,
+        reporter_email=reporter_email,
+        reporter_channel=optional("reporter_channel", 64),
+        reported_at=reported_at or now,
+        owner=optional("owner", NAME_MAX),
+        remarks=optional("remarks", DESCRIPTION_MAX) or "",
+        stage=stage,
+        customer=customer,
+        linked_to=optional("linked_to", 300),
+    )

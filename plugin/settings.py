@@ -1,0 +1,425 @@
+"""Cocreate's configuration: one YAML file validated once at start into typed settings.
+
+The file is found through ``COCREATE_CONFIG`` (default ``./cocreate.yaml``); no file at all is valid and
+means "no tracker connected yet". ``${VAR}`` in any string value is replaced from the environment, so
+secrets never live in the file. Every problem found is reported at once, each as
+``FILE:LINE: dotted.key: message`` (see :class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from plugin.errors import ConfigError, ConfigProblem
+
+LOCALES = ("zh_Hans", "zh_Hant", "en")
+"""Languages Cocreate speaks, as Babel locale identifiers."""
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+_DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _normalise_locale(value: str) -> str:
+    """Accept ``zh-Hans``, ``zh_hant``, ``EN`` ... and return the canonical ``zh_Hans`` form."""
+    wanted = value.replace("-", "_").lower()
+    for locale in LOCALES:
+        if locale.lower() == wanted:
+            return locale
+    raise ValueError(f"unknown locale {value!r}; use one of zh-Hans, zh-Hant, en")
+
+
+Locale = Annotated[str, Field(description="zh-Hans, zh-Hant or en")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalizedText(_Model):
+    """One text in each language; missing languages fall back to English, then to any given one."""
+
+    zh_Hans: str | None = Field(default=None, alias="zh-Hans")
+    zh_Hant: str | None = Field(default=None, alias="zh-Hant")
+    en: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> LocalizedText:
+        if not (self.zh_Hans or self.zh_Hant or self.en):
+            raise ValueError("give the text in at least one of zh-Hans, zh-Hant, en")
+        return self
+
+    def get(self, locale: str) -> str:
+        value = getattr(self, _normalise_locale(locale), None)
+        return value or self.en or self.zh_Hans or self.zh_Hant or ""
+
+
+def _localized(value: Any) -> Any:
+    """A plain string in the YAML means the same text in every language."""
+    if isinstance(value, str):
+        return {"en": value}
+    return value
+
+
+class JiraSettings(_Model):
+    url: str
+    deployment: Literal["cloud", "datacenter"] = "cloud"
+    email: str | None = None
+    api_token: str | None = None
+    personal_access_token: str | None = None
+    issue_type: str = "Task"
+    customer_field: str | None = Field(default=None, description="custom field id holding reporter/customer")
+    status_overrides: dict[str, str] = Field(default_factory=dict, description="Jira status name -> status key")
+    account_id: str | None = Field(default=None, description="Cocreate's own Jira account, whose events are ignored")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> JiraSettings:
+        if self.deployment == "cloud" and not (self.email and self.api_token):
+            raise ValueError("Jira Cloud needs email and api_token")
+        if self.deployment == "datacenter" and not self.personal_access_token:
+            raise ValueError("Jira Data Center needs personal_access_token")
+        return self
+
+
+class GitHubSettings(_Model):
+    api_url: str = "https://api.github.com"
+    token: str | None = None
+    app_id: int | None = None
+    private_key_path: str | None = None
+    installation_id: int | None = None
+    login: str | None = Field(default=None, description="Cocreate's own GitHub login, whose events are ignored")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> GitHubSettings:
+        if not self.token and not (self.app_id and self.private_key_path):
+            raise ValueError("GitHub needs a token, or app_id and private_key_path for a GitHub App")
+        return self
+
+
+class TrackerSettings(_Model):
+    kind: Literal["jira", "github"]
+    jira: JiraSettings | None = None
+    github: GitHubSettings | None = None
+
+    @model_validator(mode="after")
+    def _section_for_kind(self) -> TrackerSettings:
+        if getattr(self, self.kind) is None:
+            raise ValueError(f"tracker.kind is {self.kind!r} but there is no tracker.{self.kind} section")
+        return self
+
+
+class Category(_Model):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: LocalizedText
+    jira_project: str | None = None
+    github_repo: str | None = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+$")
+
+    _name = field_validator("name", mode="before")(_localized)
+
+
+def parse_duration(value: str | int | float) -> int:
+    """``4h``, ``3d``, ``30m``, ``1w`` or a number of seconds -> seconds."""
+    if isinstance(value, (int, float)):
+        return int(value)
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 30m, 4h, 3d or 1w")
+    return int(float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+class Sla(_Model):
+    first_response: int | None = None
+    resolution: int | None = None
+
+    _durations = field_validator("first_response", "resolution", mode="before")(
+        lambda value: None if value is None else parse_duration(value)
+    )
+
+
+class Urgency(_Model):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: LocalizedText
+    jira_priority: str | None = None
+    github_label: str | None = None
+    sla: Sla = Sla()
+
+    _name = field_validator("name", mode="before")(_localized)
+
+
+class Status(_Model):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: LocalizedText
+    jira_category: Literal["new", "indeterminate", "done"] | None = None
+    github_label: str | None = None
+
+    _name = field_validator("name", mode="before")(_localized)
+
+
+class Person(_Model):
+    name: str
+    email: str | None = None
+    jira_account_id: str | None = None
+    github_login: str | None = None
+
+
+class Channel(_Model):
+    kind: Literal["email", "wecom", "dingtalk", "feishu", "slack", "webhook"]
+    to: list[str] = Field(default_factory=list, description="e-mail addresses (email)")
+    url: str | None = Field(default=None, description="bot or webhook URL (all but email)")
+    secret: str | None = Field(default=None, description="signing secret (dingtalk, feishu, webhook)")
+
+    @model_validator(mode="after")
+    def _target(self) -> Channel:
+        if self.kind == "email" and not self.to:
+            raise ValueError("an email channel needs at least one address in 'to'")
+        if self.kind != "email" and not self.url:
+            raise ValueError(f"a {self.kind} channel needs a url")
+        return self
+
+
+class Contact(_Model):
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+class Customer(_Model):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    locale: str = "zh_Hans"
+    contacts: list[Contact] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+
+    _locale = field_validator("locale")(lambda value: _normalise_locale(value))
+
+
+class WebhookSettings(_Model):
+    github_secret: str | None = None
+    jira_secret: str | None = None
+    jira_url_token: str | None = None
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+
+
+class QueueSettings(_Model):
+    url: str | None = Field(default=None, description="redis://... for Redis; empty for SQLite under home")
+    workers: int = Field(default=2, ge=1, le=64)
+
+
+class Settings(_Model):
+    """Everything Cocreate reads from its YAML file, validated."""
+
+    locale: str = "zh_Hans"
+    base_url: str = "http://localhost:8080"
+    secret_key: str | None = None
+    home: str | None = Field(default=None, description="data folder; COCREATE_HOME overrides")
+    database_url: str | None = Field(default=None, description="COCREATE_DATABASE_URL overrides")
+    upload_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    queue: QueueSettings = QueueSettings()
+    tracker: TrackerSettings | None = None
+    categories: list[Category] = Field(default_factory=list)
+    urgencies: list[Urgency] = Field(default_factory=list)
+    statuses: list[Status] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    customers: list[Customer] = Field(default_factory=list)
+    webhooks: WebhookSettings = WebhookSettings()
+
+    _locale = field_validator("locale")(lambda value: _normalise_locale(value))
+
+    @model_validator(mode="after")
+    def _defaults_and_references(self) -> Settings:
+        if not self.urgencies:
+            object.__setattr__(self, "urgencies", DEFAULT_URGENCIES)
+        if not self.statuses:
+            object.__setattr__(self, "statuses", DEFAULT_STATUSES)
+        if not self.categories:
+            object.__setattr__(self, "categories", DEFAULT_CATEGORIES)
+        for name, items in (("categories", self.categories), ("urgencies", self.urgencies),
+                            ("statuses", self.statuses), ("customers", self.customers)):
+            keys = [item.key for item in items]
+            duplicates = sorted({key for key in keys if keys.count(key) > 1})
+            if duplicates:
+                raise ValueError(f"{name}: duplicate key {', '.join(duplicates)}")
+        if self.tracker is not None:
+            field = "jira_project" if self.tracker.kind == "jira" else "github_repo"
+            missing = [category.key for category in self.categories if not getattr(category, field)]
+            if missing:
+                raise ValueError(f"tracker is {self.tracker.kind}: categories {', '.join(missing)} need {field}")
+        return self
+
+    # Lookups used across the code -------------------------------------------------------------
+
+    def category(self, key: str) -> Category | None:
+        return next((item for item in self.categories if item.key == key), None)
+
+    def urgency(self, key: str) -> Urgency | None:
+        return next((item for item in self.urgencies if item.key == key), None)
+
+    def status(self, key: str) -> Status | None:
+        return next((item for item in self.statuses if item.key == key), None)
+
+    def customer(self, key: str) -> Customer | None:
+        return next((item for item in self.customers if item.key == key), None)
+
+    @property
+    def initial_status(self) -> str:
+        return self.statuses[0].key
+
+
+def _status(key: str, zh_hans: str, zh_hant: str, en: str, category: str | None) -> Status:
+    return Status(key=key, name=LocalizedText(zh_Hans=zh_hans, zh_Hant=zh_hant, en=en), jira_category=category)
+
+
+DEFAULT_STATUSES = [
+    _status("new", "已登记", "已登記", "Received", "new"),
+    _status("accepted", "已受理", "已受理", "Accepted", None),
+    _status("scheduled", "已排期", "已排期", "Scheduled", None),
+    _status("in_progress", "开发中", "開發中", "In progress", "indeterminate"),
+    _status("done", "已完成", "已完成", "Done", "done"),
+    _status("declined", "暂不处理", "暫不處理", "Declined", None),
+]
+
+DEFAULT_URGENCIES = [
+    Urgency(key="critical", name=LocalizedText(zh_Hans="紧急", zh_Hant="緊急", en="Critical"),
+            jira_priority="Highest", github_label="urgency: critical"),
+    Urgency(key="high", name=LocalizedText(zh_Hans="高", zh_Hant="高", en="High"),
+            jira_priority="High", github_label="urgency: high"),
+    Urgency(key="medium", name=LocalizedText(zh_Hans="中", zh_Hant="中", en="Medium"),
+            jira_priority="Medium", github_label="urgency: medium"),
+    Urgency(key="low", name=LocalizedText(zh_Hans="低", zh_Hant="低", en="Low"),
+            jira_priority="Low", github_label="urgency: low"),
+]
+
+DEFAULT_CATEGORIES = [
+    Category(key="general", name=LocalizedText(zh_Hans="通用", zh_Hant="通用", en="General")),
+]
+
+
+# Loading -------------------------------------------------------------------------------------
+
+
+def _node_lines(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
+    """Record the 1-based line of every key and list item, keyed by its dotted path."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, str(key_node.value))
+            lines[child] = key_node.start_mark.line + 1
+            _node_lines(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*path, str(index))
+            lines[child] = item.start_mark.line + 1
+            _node_lines(item, child, lines)
+
+
+def _substitute(value: Any, path: tuple[str, ...], environ: os._Environ | dict, missing: list) -> Any:
+    if isinstance(value, dict):
+        return {key: _substitute(item, (*path, str(key)), environ, missing) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, (*path, str(index)), environ, missing) for index, item in enumerate(value)]
+    if isinstance(value, str):
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in environ:
+                missing.append((path, f"environment variable {name} is not set"))
+                return ""
+            return environ[name]
+        return _ENV_REF.sub(replace, value)
+    return value
+
+
+def _line_for(lines: dict[tuple[str, ...], int], loc: tuple[str, ...]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def parse_settings(text: str, source: str = "<config>", environ: dict | None = None) -> Settings:
+    """Validate YAML text into :class:`Settings`, raising :class:`ConfigError` listing every problem."""
+    environ = os.environ if environ is None else environ
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError([ConfigProblem(source, line, "(yaml)", f"not valid YAML: {exc.problem}")]) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(source, 1, "(root)", "the file must hold a mapping of keys")])
+    lines: dict[tuple[str, ...], int] = {}
+    if root is not None:
+        _node_lines(root, (), lines)
+    missing: list[tuple[tuple[str, ...], str]] = []
+    data = _substitute(data, (), environ, missing)
+    problems = [ConfigProblem(source, _line_for(lines, path), ".".join(path), message) for path, message in missing]
+    missing_paths = {path for path, _ in missing}
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+            # Aliased locale keys and tagged unions add no key the user wrote; drop what is not in the file.
+            loc = tuple(part for part in loc if part not in ("LocalizedText",))
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            if loc in missing_paths:
+                continue  # already reported as the missing variable, the real cause
+            problems.append(ConfigProblem(source, _line_for(lines, loc), ".".join(loc) or "(root)", message))
+        settings = None
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda problem: problem.line))
+    assert settings is not None
+    return settings
+
+
+def config_path(environ: dict | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("COCREATE_CONFIG", "cocreate.yaml"))
+
+
+def load_settings(path: str | os.PathLike | None = None, environ: dict | None = None) -> Settings:
+    """Read the config file; a missing default file gives the no-tracker defaults."""
+    environ = os.environ if environ is None else environ
+    explicit = path is not None or "COCREATE_CONFIG" in environ
+    target = Path(path) if path is not None else config_path(environ)
+    if not target.exists():
+        if explicit:
+            raise ConfigError([ConfigProblem(str(target), 1, "(file)", "no such file")])
+        return Settings()
+    return parse_settings(target.read_text(encoding="utf-8"), str(target), environ)
+
+
+def data_home(settings: Settings, environ: dict | None = None) -> Path:
+    """The folder for the SQLite files and uploads: COCREATE_HOME, then ``home``, then ./cocreate-data."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("COCREATE_HOME") or settings.home or "cocreate-data").resolve()
+
+
+def database_url(settings: Settings, environ: dict | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    url = environ.get("COCREATE_DATABASE_URL") or settings.database_url
+    return url or f"sqlite:///{data_home(settings, environ) / 'cocreate.db'}"
+
+
+def queue_url(settings: Settings, environ: dict | None = None) -> str | None:
+    environ = os.environ if environ is None else environ
+    return environ.get("COCREATE_QUEUE_URL") or settings.queue.url

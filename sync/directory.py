@@ -1,0 +1,24 @@
+"""Copy the people directory and the customers from the config into the store at start."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from sync.store import Customer, Person
+
+
+def load_directory(runtime) -> None:
+    """Upsert people and customers named in the config; rows created elsewhere are left alone."""
+    settings = runtime.settings
+    with runtime.Session.begin() as session:
+        people = {row.name: row for row in session.scalars(select(Person))}
+        for person in settings.people:
+            row = people.get(person.name) or Person(name=person.name)
+            row.email, row.jira_account_id, row.github_login = (
+                person.email, person.jira_account_id, person.github_login)
+            session.add(row)
+        customers = {row.key: row for row in session.scalars(select(Customer))}
+        for customer in settings.customers:
+            row = customers.get(customer.key) or Customer(key=customer.key)
+            row.name, row.locale = customer.name, customer.locale
+            session.add(row)

@@ -1,0 +1,37 @@
+"""The jobs Cocreate runs in the background, by name; ``sync.queue.Queue`` runs them with retries."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from sync.store import Need, utcnow
+
+log = logging.getLogger("cocreate.jobs")
+
+JOBS: dict = {}
+"""Job name -> function(runtime, *args)."""
+
+
+def job(function):
+    JOBS[function.__name__] = function
+    return function
+
+
+@job
+def sync_need(runtime, ref: str) -> None:
+    """Bring the tracker issue of need ``ref`` in line with the need (level-triggered, safe to repeat)."""
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
+        if need is None:
+            log.warning("sync_need: no need %s", ref)
+            return
+        if runtime.settings.tracker is None:
+            need.sync_state = "waiting_for_tracker"
+            need.sync_error = None
+            need.synced_at = utcnow()
+            return
+    from sync.outbound import sync_need_to_tracker
+
+    sync_need_to_tracker(runtime, ref)

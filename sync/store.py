@@ -1,0 +1,261 @@
+"""The ledger: SQLAlchemy models of needs, customers, people, users, history, jobs and deliveries.
+
+SQLite (WAL) under ``COCREATE_HOME`` by default, PostgreSQL through ``COCREATE_DATABASE_URL``; the
+schema is created and upgraded by the Alembic migrations in ``sync/migrations``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(DateTime):
+    """Timestamps are stored and returned in UTC, also on SQLite, which keeps no time zone."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def _attach_utc(self, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+    def result_processor(self, dialect, coltype):  # noqa: D102 - SQLAlchemy hook
+        parent = super().result_processor(dialect, coltype)
+
+        def process(value):
+            if parent is not None:
+                value = parent(value)
+            return self._attach_utc(value)
+
+        return process
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Need(Base):
+    """One row of the requirement collection table."""
+
+    __tablename__ = "needs"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    urgency: Mapped[str] = mapped_column(String(32), index=True)
+    reporter_name: Mapped[str] = mapped_column(String(200))
+    reporter_email: Mapped[str | None] = mapped_column(String(320))
+    reporter_channel: Mapped[str | None] = mapped_column(String(64))
+    reported_at: Mapped[dt.datetime]
+    owner: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str | None] = mapped_column(String(32))
+    customer: Mapped[str] = mapped_column(String(200), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Where this need lives in the tracker. ``linked_to`` attaches it to an existing issue or need instead
+    # of creating a new issue; ``sync_intent_at`` is written before an issue is created (crash safety).
+    linked_to: Mapped[str | None] = mapped_column(String(300))
+    issue_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    issue_url: Mapped[str | None] = mapped_column(String(500))
+    sync_state: Mapped[str] = mapped_column(String(32), default="pending")
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    sync_intent_at: Mapped[dt.datetime | None]
+    synced_at: Mapped[dt.datetime | None]
+    synced_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="need", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="need", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+
+
+class Attachment(Base):
+    """A screenshot CS uploaded with a need, stored under ``COCREATE_HOME/uploads``."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(255), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    tracker_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="attachments")
+
+
+class StatusChange(Base):
+    """One entry of a need's status history."""
+
+    __tablename__ = "status_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    previous: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))  # cs, tracker, import, system
+    actor: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="history")
+
+
+class Customer(Base):
+    """A customer company; its status-page token is kept only as a hash."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(16), default="zh_Hans")
+    status_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status_token_created_at: Mapped[dt.datetime | None]
+
+
+class Person(Base):
+    """The people directory: one person's name, e-mail and tracker identities."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    jira_account_id: Mapped[str | None] = mapped_column(String(128))
+    github_login: Mapped[str | None] = mapped_column(String(64))
+
+
+class User(Base):
+    """Someone who logs in to Cocreate: CS staff or an admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))  # admin, cs
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class ApiToken(Base):
+    """A Bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Job(Base):
+    """The job ledger: every queued job, its attempts and the tracker's last message if it failed."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_name", "state", "name"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    args: Mapped[list[Any]] = mapped_column(default=list)
+    ref: Mapped[str | None] = mapped_column(String(300), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """The webhook inbox: one row per tracker delivery, deduplicated by the tracker's delivery id."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("source", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # github, jira
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(100))
+    issue_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outcome: Mapped[str] = mapped_column(String(16))  # queued, ignored, unsupported
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and enforced foreign keys."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    folder = Path(__file__).parent / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(folder))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

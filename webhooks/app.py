@@ -1,0 +1,47 @@
+"""``create_app``: the table of contents of the web application."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import Flask
+
+from plugin.settings import Settings, load_settings
+from sync.runtime import Runtime, build_runtime
+
+
+def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
+               settings: Settings | None = None) -> Flask:
+    """Build the app. ``runtime`` (or ``settings``) may be given by the caller, e.g. ``cocreate serve`` or a test."""
+    app = Flask(__name__)
+    if runtime is None:
+        runtime = build_runtime(settings or load_settings())
+    app.config.update(
+        SECRET_KEY=runtime.settings.secret_key or _persistent_secret(runtime),
+        MAX_CONTENT_LENGTH=runtime.settings.upload_max_bytes * 5 + 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(overrides or {})
+    app.extensions["cocreate"] = runtime
+
+    from webhooks import api, auth, health, i18n, needs
+
+    i18n.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(needs.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    return app
+
+
+def _persistent_secret(runtime: Runtime) -> str:
+    """A random session key kept under the data folder, so logins survive a restart without config."""
+    path = runtime.home / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    return path.read_text().strip()

@@ -1,0 +1,115 @@
+"""Login for CS users (sessions, CSRF-protected form) and Bearer tokens for the JSON API."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from sync import accounts
+from sync.store import User
+from webhooks.context import runtime
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class SessionUser(UserMixin):
+    """The logged-in user as Flask-Login sees it: a detached copy of the row."""
+
+    def __init__(self, user: User):
+        self.id = str(user.id)
+        self.name = user.name
+        self.role = user.role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def init_app(app) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    with runtime().Session() as session:
+        user = session.get(User, int(user_id))
+        return SessionUser(user) if user is not None and user.active else None
+
+
+class LoginForm(FlaskForm):
+    name = StringField(validators=[DataRequired()])
+    password = PasswordField(validators=[DataRequired()])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        with runtime().Session.begin() as session:
+            user = accounts.authenticate(session, form.name.data, form.password.data)
+            session_user = SessionUser(user) if user else None
+        if session_user is not None:
+            login_user(session_user)
+            target = request.args.get("next", "")
+            # Only same-site paths: never an open redirect.
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("needs.table")
+            return redirect(target)
+        flash(_("Wrong name or password."), "error")
+    return render_template("login.html", form=form), 200 if request.method == "GET" or form.errors == {} else 400
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def api_token_required(view):
+    """Require ``Authorization: Bearer <token>``; answers 401 JSON otherwise. Sets ``g.api_user``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _unauthorized("send an API token as 'Authorization: Bearer <token>'")
+        with runtime().Session.begin() as session:
+            user = accounts.user_for_token(session, token.strip())
+            g.api_user = user.name if user else None
+        if g.api_user is None:
+            return _unauthorized("the API token is unknown or revoked")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _unauthorized(message: str):
+    response = jsonify({"error": "unauthorized", "message": message})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="cocreate"'
+    return response
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

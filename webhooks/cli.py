@@ -1,0 +1,198 @@
+"""The ``cocreate`` command: serve, worker, check-config, user, token, jobs."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+
+import click
+from sqlalchemy import select
+
+from plugin.errors import ConfigError
+from plugin.settings import Settings, load_settings
+from sync.runtime import Runtime, build_runtime
+
+EXIT_CONFIG = 2
+
+
+def _settings(config: str | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def _runtime(config: str | None, **kwargs) -> Runtime:
+    return build_runtime(_settings(config), **kwargs)
+
+
+config_option = click.option(
+    "--config", "-c", envvar="COCREATE_CONFIG", default=None, metavar="FILE",
+    help="YAML config file (default: $COCREATE_CONFIG or ./cocreate.yaml).",
+)
+
+
+@click.group()
+@click.option("--log-level", default=os.environ.get("COCREATE_LOG_LEVEL", "INFO"), show_default=True)
+def main(log_level: str) -> None:
+    """Cocreate: customer needs in, tracker issues out, status back to customers."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command()
+@config_option
+@click.option("--host", default=os.environ.get("COCREATE_HOST", "127.0.0.1"), show_default=True)
+@click.option("--port", default=int(os.environ.get("COCREATE_PORT", "8080")), show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="WSGI server threads.")
+@click.option("--no-worker", is_flag=True, help="Do not run jobs here (they run in 'cocreate worker').")
+def serve(config: str | None, host: str, port: int, threads: int, no_worker: bool) -> None:
+    """Migrate the store, run the job consumer in-process and serve the web app (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from sync.directory import load_directory
+    from sync.intake import requeue_pending
+    from webhooks.app import create_app
+
+    runtime = _runtime(config)
+    load_directory(runtime)
+    app = create_app(runtime=runtime)
+    if not no_worker:
+        runtime.queue.start_consumer(runtime.settings.queue.workers)
+    requeued = requeue_pending(runtime)
+    click.echo(f"Cocreate serving on http://{host}:{port}/ (data in {runtime.home}; "
+               f"{'jobs in-process' if not no_worker else 'jobs in cocreate worker'}; {requeued} needs re-queued)")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="cocreate")
+    finally:
+        runtime.queue.stop_consumer()
+
+
+@main.command()
+@config_option
+@click.option("--workers", default=None, type=int, help="Worker threads (default: queue.workers).")
+def worker(config: str | None, workers: int | None) -> None:
+    """Run jobs from the shared queue (Redis or the SQLite queue file) until stopped."""
+    from sync.directory import load_directory
+
+    runtime = _runtime(config)
+    load_directory(runtime)
+    consumer = runtime.queue.huey.create_consumer(
+        workers=workers or runtime.settings.queue.workers, worker_type="thread", periodic=True
+    )
+    consumer.run()
+
+
+@main.command("check-config")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def check_config(file: str | None) -> None:
+    """Validate a config file; prints every problem as FILE:LINE: key: message and exits 2 if any."""
+    settings = _settings(file)
+    tracker = settings.tracker.kind if settings.tracker else "no tracker"
+    click.echo(f"{file or 'config'}: OK ({tracker}, {len(settings.categories)} categories, "
+               f"{len(settings.customers)} customers, {len(settings.people)} people)")
+
+
+@main.group()
+def user() -> None:
+    """Manage the people who log in to Cocreate."""
+
+
+@user.command("add")
+@config_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "cs"]), default="cs", show_default=True)
+def user_add(config: str | None, name: str, role: str) -> None:
+    """Add a user; the password is read from standard input (asked twice on a terminal)."""
+    from sync.accounts import AccountError, add_user
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise click.ClickException("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    runtime = _runtime(config)
+    try:
+        with runtime.Session.begin() as session:
+            add_user(session, name, password, role)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {name} added ({role})")
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@config_option
+@click.argument("name")
+def token_create(config: str | None, name: str) -> None:
+    """Print a new API token for user NAME (shown once; only its hash is kept)."""
+    from sync.accounts import AccountError, create_token
+
+    runtime = _runtime(config)
+    try:
+        with runtime.Session.begin() as session:
+            value = create_token(session, name)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(value)
+
+
+@main.group(invoke_without_command=True)
+@config_option
+@click.option("--state", type=click.Choice(["failed", "queued", "running", "done", "all"]), default="failed",
+              show_default=True)
+@click.pass_context
+def jobs(ctx: click.Context, config: str | None, state: str) -> None:
+    """List jobs (failed ones by default) with the tracker's last message."""
+    ctx.obj = config
+    if ctx.invoked_subcommand is not None:
+        return
+    from sync.store import Job
+
+    runtime = _runtime(config)
+    with runtime.Session() as session:
+        query = select(Job).order_by(Job.created_at)
+        if state != "all":
+            query = query.where(Job.state == state)
+        rows = session.scalars(query).all()
+    if not rows:
+        click.echo(f"no {state if state != 'all' else ''} jobs".replace("  ", " "))
+        return
+    for job in rows:
+        click.echo(f"{job.id}  {job.state:<7}  {job.name}({', '.join(map(str, job.args))})  "
+                   f"attempts={job.attempts}  {job.updated_at:%Y-%m-%d %H:%M}Z  {job.last_error or ''}")
+
+
+@jobs.command("retry")
+@click.argument("job_id", required=False)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every failed job.")
+@click.pass_obj
+def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
+    """Queue a failed job (or all of them) again."""
+    from sync.store import Job
+
+    if not job_id and not retry_all:
+        raise click.UsageError("give a job ID or --all")
+    runtime = _runtime(config)
+    if retry_all:
+        with runtime.Session() as session:
+            ids = session.scalars(select(Job.id).where(Job.state == "failed")).all()
+    else:
+        ids = [job_id]
+    retried = [one for one in ids if runtime.queue.retry(one)]
+    if job_id and not retried:
+        raise click.ClickException(f"no failed job {job_id}")
+    click.echo(f"{len(retried)} job(s) queued again")
+
+
+if __name__ == "__main__":
+    main()
