@@ -27,14 +27,18 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.config.update(overrides or {})
     app.extensions["cocreate"] = runtime
 
-    from webhooks import api, auth, health, i18n, needs
+    from webhooks import api, auth, health, i18n, needs, receiver
 
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(needs.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(receiver.bp)
     app.register_blueprint(health.bp)
+    # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
+    auth.csrf.exempt(api.bp)
+    auth.csrf.exempt(receiver.bp)
     return app
 
 

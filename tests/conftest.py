@@ -1,0 +1,115 @@
+"""Shared fixtures: a runtime on a temporary SQLite home with jobs run inline, the app, a client, factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from plugin.need import validate_need
+from plugin.settings import Settings, parse_settings
+from sync import accounts
+from sync.intake import create_need
+from sync.runtime import build_runtime
+from webhooks.app import create_app
+
+DEFAULT_YAML = """
+locale: en
+secret_key: test-secret
+customers:
+  - key: acme
+    name: ACME Corp
+    locale: en
+categories:
+  - key: billing
+    name: {zh-Hans: 计费, zh-Hant: 計費, en: Billing}
+  - key: reports
+    name: {zh-Hans: 报表, zh-Hant: 報表, en: Reports}
+people:
+  - name: Wang Wei
+    email: wang.wei@example.com
+"""
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Settings with two categories and one customer, no tracker; override by defining this fixture."""
+    return parse_settings(DEFAULT_YAML, "test.yaml")
+
+
+@pytest.fixture
+def runtime(settings, tmp_path):
+    """A runtime whose data folder is a fresh temporary directory and whose jobs run inline."""
+    environ = {"COCREATE_HOME": str(tmp_path / "home")}
+    rt = build_runtime(settings, environ, immediate=True)
+    yield rt
+    rt.engine.dispose()
+
+
+@pytest.fixture
+def app(runtime):
+    application = create_app({"TESTING": True}, runtime=runtime)
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(runtime):
+    """``make_user(name="cs1", password="password1", role="cs")`` adds a user and returns its name."""
+
+    def make(name: str = "cs1", password: str = "password1", role: str = "cs") -> str:
+        with runtime.Session.begin() as session:
+            accounts.add_user(session, name, password, role)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def api_token(runtime, make_user) -> str:
+    name = make_user("api-user", "password1", "cs")
+    with runtime.Session.begin() as session:
+        return accounts.create_token(session, name)
+
+
+def need_data(**overrides) -> dict:
+    """A valid submitted need as a dict; a test names only what differs."""
+    data = {
+        "category": "billing",
+        "title": "Invoices should show the tax number",
+        "description": "Customer needs the tax number on every PDF invoice.",
+        "urgency": "high",
+        "reporter_name": "Li Na",
+        "reporter_email": "li.na@acme.example",
+        "reported_at": "2026-11-20T09:30:00+00:00",
+        "owner": "Wang Wei",
+        "remarks": "",
+        "stage": "rollout",
+        "customer": "acme",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def make_need(runtime):
+    """``make_need(**overrides)`` stores a need through intake (its sync job runs inline) and returns it."""
+
+    def make(uploads=(), **overrides):
+        now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+        return create_need(runtime, validate_need(need_data(**overrides), runtime.settings, now=now), uploads)
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_config(monkeypatch):
+    """Tests never read the developer's own cocreate.yaml or data folder."""
+    for name in ("COCREATE_CONFIG", "COCREATE_HOME", "COCREATE_DATABASE_URL", "COCREATE_QUEUE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    os.environ.setdefault("COCREATE_TESTING", "1")
