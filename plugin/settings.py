@@ -256,9 +256,9 @@ class Settings(_Model):
                 raise ValueError(f"{name}: duplicate key {', '.join(duplicates)}")
         if self.tracker is not None:
             field = "jira_project" if self.tracker.kind == "jira" else "github_repo"
-            missing = [category.key for category in self.categories if not getattr(category, field)]
-            if missing:
-                raise ValueError(f"tracker is {self.tracker.kind}: categories {', '.join(missing)} need {field}")
+            for index, category in enumerate(self.categories):
+                if not getattr(category, field):
+                    raise ValueError(f"categories.{index}: tracker is {self.tracker.kind}, so {field} is required")
         return self
 
     # Lookups used across the code -------------------------------------------------------------
@@ -381,8 +381,12 @@ def parse_settings(text: str, source: str = "<config>", environ: dict | None = N
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
-            if loc in missing_paths:
-                continue  # already reported as the missing variable, the real cause
+            # Whole-file checks name the key they are about as "dotted.key: message".
+            named, _sep, rest = message.partition(": ")
+            if not loc and rest and tuple(named.split(".")) in lines:
+                loc, message = tuple(named.split(".")), rest
+            if any(path[: len(loc)] == loc for path in missing_paths):
+                continue  # follows from a missing variable, which is reported as the real cause
             problems.append(ConfigProblem(source, _line_for(lines, loc), ".".join(loc) or "(root)", message))
         settings = None
     if problems:

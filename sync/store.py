@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
@@ -30,28 +31,23 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class UtcDateTime(DateTime):
+class UtcDateTime(TypeDecorator):
     """Timestamps are stored and returned in UTC, also on SQLite, which keeps no time zone."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
 
-    def _attach_utc(self, value: dt.datetime | None) -> dt.datetime | None:
+    def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value
-
-    def result_processor(self, dialect, coltype):  # noqa: D102 - SQLAlchemy hook
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value):
-            if parent is not None:
-                value = parent(value)
-            return self._attach_utc(value)
-
-        return process
 
 
 class Base(DeclarativeBase):

@@ -1,0 +1,42 @@
+# Two entry points for a fresh machine: `make run` serves Cocreate, `make test` runs every test.
+VENV    ?= .venv
+PYTHON  ?= python3
+STAMP   := $(VENV)/.installed
+SYSTEM_PACKAGES := chromium postgresql redis-server
+
+.PHONY: run test setup system-deps bench lock
+
+run: $(STAMP)
+	$(VENV)/bin/cocreate serve
+
+test: $(STAMP) system-deps
+	COCREATE_NO_SKIP=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test,scale]'
+	touch $(STAMP)
+
+# Real servers and a real browser for the tests, from Debian's packages (needs root, or sudo).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+bench: $(STAMP)
+	for script in bench/*.py; do $(VENV)/bin/python $$script || exit 1; done
+
+# Refresh the pinned versions after changing pyproject.toml's ranges.
+lock:
+	$(PYTHON) -m venv /tmp/cocreate-lock && /tmp/cocreate-lock/bin/pip install --quiet -e '.[test,scale]' && \
+	/tmp/cocreate-lock/bin/pip freeze --exclude-editable | grep -v '^cocreate' > constraints.txt

@@ -1,0 +1,92 @@
+"""The ``cocreate`` command: config checks with exit codes, users, tokens and the failed-jobs list."""
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from sync.store import ApiToken, Job, User
+from webhooks.cli import main
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run ``cocreate`` with a fresh data folder and no config file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COCREATE_HOME", str(tmp_path / "data"))
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+def test_check_config_ok_and_problems(cli, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("locale: zh-Hant\n")
+    result = cli("check-config", str(good))
+    assert result.exit_code == 0 and "OK (no tracker" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("locale: en\nqueue:\n  workers: lots\n  wrokers: 2\nsecret_key: ${NOT_SET_ANYWHERE}\n")
+    result = cli("check-config", str(bad))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith(f"{bad}:3: queue.workers: ")
+    assert lines[1] == f"{bad}:4: queue.wrokers: unknown key"
+    assert lines[2] == f"{bad}:5: secret_key: environment variable NOT_SET_ANYWHERE is not set"
+
+
+def test_check_config_malformed_yaml(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("locale: [en\n")
+    result = cli("check-config", str(bad))
+    assert result.exit_code == 2 and f"{bad}:2: (yaml): not valid YAML" in result.output
+
+
+def test_every_command_refuses_a_bad_config(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nonsense: 1\n")
+    result = cli("jobs", "--config", str(bad))
+    assert result.exit_code == 2 and "nonsense: unknown key" in result.output
+
+
+def test_user_add_reads_password_from_stdin_and_token_create(cli, tmp_path):
+    result = cli("user", "add", "alice", "--role", "admin", input="correct horse\n")
+    assert result.exit_code == 0, result.output
+    token = cli("token", "create", "alice").output.strip()
+    assert token.startswith("cct_") and len(token) > 40
+    from plugin.settings import Settings
+    from sync.runtime import build_runtime
+
+    runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")})
+    with runtime.Session() as session:
+        user = session.scalars(select(User)).one()
+        assert (user.name, user.role) == ("alice", "admin")
+        assert "correct horse" not in user.password_hash
+        assert session.scalars(select(ApiToken)).one().token_hash != token
+
+
+def test_user_add_refuses_short_password_and_duplicates(cli):
+    assert "at least 8" in cli("user", "add", "bob", input="short\n").output
+    assert cli("user", "add", "bob", input="long enough\n").exit_code == 0
+    result = cli("user", "add", "bob", input="long enough\n")
+    assert result.exit_code == 1 and "exists already" in result.output
+    result = cli("token", "create", "nobody")
+    assert result.exit_code == 1 and "no user nobody" in result.output
+
+
+def test_jobs_lists_failed_and_retries(cli, tmp_path):
+    from plugin.settings import Settings
+    from sync.runtime import build_runtime
+
+    runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")})
+    with runtime.Session.begin() as session:
+        session.add(Job(id="j1", name="sync_need", args=["N-0001"], ref="N-0001", state="failed", attempts=6,
+                        last_error="Service Unavailable (HTTP 503)"))
+    result = cli("jobs")
+    assert "j1  failed   sync_need(N-0001)  attempts=6" in result.output and "HTTP 503" in result.output
+    assert cli("jobs", "retry").exit_code == 2
+    assert "no failed job nope" in cli("jobs", "retry", "nope").output
+    result = cli("jobs", "retry", "--all")
+    assert result.output.strip() == "1 job(s) queued again"
+    assert cli("jobs").output.strip() == "no failed jobs"

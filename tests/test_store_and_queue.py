@@ -1,0 +1,169 @@
+"""The ledger schema matches its migrations; intake commits before queueing; failed jobs are kept and retried."""
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from plugin.errors import TrackerInvalidField, TrackerUnavailable
+from plugin.need import InvalidNeed, validate_need
+from sync import jobs as jobs_module
+from sync.intake import InvalidUpload, Upload, create_need, requeue_pending
+from sync.queue import backoff_delay
+from sync.store import Job, Need, StatusChange
+from tests.conftest import need_data
+from tests.images import png_bytes
+
+
+def test_migrations_match_models(runtime):
+    from sync.store import Base
+
+    with runtime.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode(runtime):
+    with runtime.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_intake_stores_need_history_and_job(runtime, make_need):
+    need = make_need(uploads=[Upload("shot.png", png_bytes())])
+    assert need.ref == "N-0001"
+    with runtime.Session() as session:
+        stored = session.scalars(select(Need)).one()
+        assert stored.sync_state == "waiting_for_tracker"
+        assert stored.reported_at == dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+        assert [change.status for change in stored.history] == ["new"]
+        assert stored.attachments[0].content_type == "image/png"
+        assert (runtime.uploads / stored.attachments[0].stored_name).read_bytes() == png_bytes()
+        assert session.scalars(select(Job)).one().state == "done"
+
+
+def test_refs_are_sequential_and_never_reused(runtime, make_need):
+    first, second = make_need(), make_need()
+    assert (first.ref, second.ref) == ("N-0001", "N-0002")
+    with runtime.Session.begin() as session:
+        session.delete(session.get(Need, second.id))
+    assert make_need().ref == "N-0003"
+
+
+def test_bad_upload_stores_nothing(runtime):
+    need_input = validate_need(need_data(), runtime.settings)
+    with pytest.raises(InvalidUpload, match="not a PNG"):
+        create_need(runtime, need_input, [Upload("ok.png", png_bytes()), Upload("evil.png", b"<svg/>")])
+    with pytest.raises(InvalidUpload, match="larger than"):
+        create_need(runtime, need_input, [Upload("big.png", png_bytes() + b"0" * runtime.settings.upload_max_bytes)])
+    with runtime.Session() as session:
+        assert session.scalar(select(func.count()).select_from(Need)) == 0
+    assert not runtime.uploads.exists() or not any(runtime.uploads.iterdir())
+
+
+def test_validation_lists_every_problem(settings):
+    with pytest.raises(InvalidNeed) as caught:
+        validate_need(need_data(title="", urgency="someday", reported_at="yesterday", reporter_email="x",
+                                stage="later", extra="?"), settings)
+    fields = caught.value.by_field()
+    assert set(fields) == {"title", "urgency", "reported_at", "reporter_email", "stage", "extra"}
+    assert fields["urgency"] == ["Unknown urgency someday."]
+
+
+def test_future_report_time_is_refused(settings):
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    with pytest.raises(InvalidNeed, match="future"):
+        validate_need(need_data(reported_at="2026-12-01T00:00:00"), settings, now=now)
+
+
+def test_requeue_pending_picks_up_needs_whose_job_never_ran(runtime, make_need):
+    need = make_need()
+    with runtime.Session.begin() as session:
+        session.get(Need, need.id).sync_state = "pending"
+    assert requeue_pending(runtime) == 1
+    with runtime.Session() as session:
+        assert session.get(Need, need.id).sync_state == "waiting_for_tracker"
+
+
+@pytest.fixture
+def flaky_job(monkeypatch):
+    """Register a job that raises what the test puts in ``errors`` (one per call), then succeeds."""
+    errors: list[Exception] = []
+    calls: list[str] = []
+
+    def flaky(runtime, ref):
+        calls.append(ref)
+        if errors:
+            raise errors.pop(0)
+
+    monkeypatch.setitem(jobs_module.JOBS, "flaky", flaky)
+    return errors, calls
+
+
+def test_client_error_is_kept_as_failed_with_message_and_retried(settings, tmp_path, flaky_job):
+    from sync.runtime import build_runtime
+
+    errors, calls = flaky_job
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path)}, immediate=True)
+    errors.append(TrackerInvalidField("Field 'priority' cannot be set. It is not on the appropriate screen", 400))
+    job_id = runtime.queue.enqueue("flaky", "N-0001", ref="N-0001")
+    with runtime.Session() as session:
+        job = session.get(Job, job_id)
+        assert (job.state, job.attempts) == ("failed", 1)
+        assert "priority" in job.last_error and "HTTP 400" in job.last_error
+    assert runtime.queue.retry(job_id) is True
+    assert runtime.queue.retry(job_id) is False  # done now, nothing to retry
+    with runtime.Session() as session:
+        assert session.get(Job, job_id).state == "done"
+    assert calls == ["N-0001", "N-0001"]
+
+
+def test_unexpected_crash_is_recorded_not_lost(settings, tmp_path, flaky_job):
+    from sync.runtime import build_runtime
+
+    errors, _calls = flaky_job
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path)}, immediate=True)
+    errors.append(KeyError("boom"))
+    job_id = runtime.queue.enqueue("flaky", "N-0001")
+    with runtime.Session() as session:
+        assert session.get(Job, job_id).last_error == "KeyError: 'boom'"
+
+
+def test_retryable_errors_are_retried_by_the_consumer(settings, tmp_path, flaky_job, monkeypatch):
+    """With the real SQLite queue and a consumer thread, a 503 is retried and the job then succeeds."""
+    import time
+
+    from sync import queue as queue_module
+    from sync.runtime import build_runtime
+
+    monkeypatch.setattr(queue_module, "BACKOFF_BASE", 0.05)
+    errors, calls = flaky_job
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path)})
+    errors.extend([TrackerUnavailable("Service Unavailable", 503), TrackerUnavailable("Service Unavailable", 503)])
+    runtime.queue.start_consumer(workers=1)
+    try:
+        job_id = runtime.queue.enqueue("flaky", "N-0001")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with runtime.Session() as session:
+                job = session.get(Job, job_id)
+                if job.state == "done":
+                    break
+            time.sleep(0.05)
+    finally:
+        runtime.queue.stop_consumer()
+    assert (job.state, job.attempts) == ("done", 3)
+    assert len(calls) == 3
+
+
+def test_backoff_grows_and_honours_retry_after():
+    assert [backoff_delay(attempt) for attempt in (1, 2, 3)] == [2.0, 4.0, 8.0]
+    assert backoff_delay(1, retry_after=30) == 30
+    assert backoff_delay(30) == 600.0
+
+
+def test_status_history_source_is_recorded(runtime, make_need):
+    make_need()
+    with runtime.Session() as session:
+        assert session.scalars(select(StatusChange.source)).all() == ["cs"]
