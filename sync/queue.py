@@ -89,17 +89,19 @@ class Queue:
             attempt = job.attempts
         try:
             function(self.runtime, *args)
-        except TrackerError as exc:
-            if exc.retryable and attempt < MAX_ATTEMPTS and not self.huey.immediate:
+        except Exception as exc:
+            # Tracker errors and "not now" conditions carry ``retryable``; anything else is a bug to show.
+            if getattr(exc, "retryable", False) and attempt < MAX_ATTEMPTS and not self.huey.immediate:
                 delay = backoff_delay(attempt, getattr(exc, "retry_after", None))
                 self._finish(job_id, "queued", str(exc))
-                log.warning("job %s %s%s failed (%s); retry %d in %.0fs", name, args, "", exc, attempt, delay)
+                log.warning("job %s%s: %s; try %d in %.0fs", name, tuple(args), exc, attempt + 1, delay)
                 raise RetryTask(delay=delay) from exc
-            self._finish(job_id, "failed", str(exc))
-            log.error("job %s %s failed for good: %s", name, args, exc)
-        except Exception as exc:
-            self._finish(job_id, "failed", f"{type(exc).__name__}: {exc}")
-            log.exception("job %s %s crashed", name, args)
+            if isinstance(exc, TrackerError) or hasattr(exc, "retryable"):
+                self._finish(job_id, "failed", str(exc))
+                log.error("job %s%s failed: %s", name, tuple(args), exc)
+            else:
+                self._finish(job_id, "failed", f"{type(exc).__name__}: {exc}")
+                log.exception("job %s%s crashed", name, tuple(args))
         else:
             self._finish(job_id, "done", None)
 

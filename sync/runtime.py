@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from plugin.base import TrackerAdapter
 from plugin.settings import Settings, data_home, database_url
 from sync import store
 
@@ -22,10 +26,43 @@ class Runtime:
     engine: Engine
     Session: sessionmaker
     queue: "Queue" = field(init=False)  # noqa: F821 - set by build_runtime
+    adapter_factory: Callable[[Settings], TrackerAdapter] | None = None
+    _adapter: TrackerAdapter | None = field(default=None, init=False, repr=False)
 
     @property
     def uploads(self) -> Path:
         return self.home / "uploads"
+
+    @functools.cached_property
+    def secret_key(self) -> str:
+        """``secret_key`` from the config, else a random key kept in the data folder across restarts."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        path = self.home / "secret_key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    def adapter(self) -> TrackerAdapter:
+        """The configured tracker's adapter, built on first use (no tracker call at start)."""
+        if self._adapter is None:
+            if self.settings.tracker is None:
+                raise RuntimeError("no tracker configured")
+            self._adapter = (self.adapter_factory or make_adapter)(self.settings)
+        return self._adapter
+
+
+def make_adapter(settings: Settings) -> TrackerAdapter:
+    """The adapter for ``settings.tracker`` on the real client library."""
+    if settings.tracker.kind == "jira":
+        from plugin.jira import JiraAdapter
+
+        return JiraAdapter(settings.tracker.jira)
+    from plugin.github import GitHubAdapter
+
+    return GitHubAdapter(settings.tracker.github)
 
 
 def build_runtime(settings: Settings, environ: dict | None = None, *, immediate: bool = False,

@@ -88,7 +88,11 @@ class Need(Base):
     sync_error: Mapped[str | None] = mapped_column(Text)
     sync_intent_at: Mapped[dt.datetime | None]
     synced_at: Mapped[dt.datetime | None]
-    synced_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # What Cocreate last wrote, field by field: a field CS did not change since is left as R&D set it.
+    synced_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A short lease so that two workers never sync one need at the same time.
+    sync_lease_owner: Mapped[str | None] = mapped_column(String(64))
+    sync_lease_until: Mapped[dt.datetime | None]
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="need", order_by="Attachment.id", cascade="all, delete-orphan"

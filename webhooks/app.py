@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-
 from flask import Flask
 
 from plugin.settings import Settings, load_settings
@@ -18,7 +15,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     if runtime is None:
         runtime = build_runtime(settings or load_settings())
     app.config.update(
-        SECRET_KEY=runtime.settings.secret_key or _persistent_secret(runtime),
+        SECRET_KEY=runtime.secret_key,
         MAX_CONTENT_LENGTH=runtime.settings.upload_max_bytes * 5 + 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -27,7 +24,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.config.update(overrides or {})
     app.extensions["cocreate"] = runtime
 
-    from webhooks import api, auth, health, i18n, needs, receiver
+    from webhooks import api, auth, files, health, i18n, needs, receiver
 
     i18n.init_app(app)
     auth.init_app(app)
@@ -35,17 +32,9 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(needs.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(receiver.bp)
+    app.register_blueprint(files.bp)
     app.register_blueprint(health.bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
     auth.csrf.exempt(receiver.bp)
     return app
-
-
-def _persistent_secret(runtime: Runtime) -> str:
-    """A random session key kept under the data folder, so logins survive a restart without config."""
-    path = runtime.home / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        os.chmod(path, 0o600)
-    return path.read_text().strip()

@@ -84,7 +84,9 @@ def upgrade() -> None:
     sa.Column('sync_error', sa.Text(), nullable=True),
     sa.Column('sync_intent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('synced_fingerprint', sa.String(length=64), nullable=True),
+    sa.Column('synced_fields', sa.JSON(), nullable=False),
+    sa.Column('sync_lease_owner', sa.String(length=64), nullable=True),
+    sa.Column('sync_lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ref'),
     sqlite_autoincrement=True

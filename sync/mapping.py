@@ -1,0 +1,372 @@
+"""From a need and the config to the issue it should have: pure functions, no I/O.
+
+Text from CS and customers is escaped for its destination here: Jira Cloud gets an ADF document built
+only from text nodes, Jira Data Center wiki markup with every markup character escaped, GitHub
+Markdown with markup escaped; mentions (``@all``, ``@team``, ``[~accountid:...]``) are neutralised so
+an issue never pings people because of what a customer wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from plugin.base import IssueSpec
+from plugin.settings import Settings
+
+GITHUB_SECTION_START = "<!-- cocreate:start (edited by Cocreate; write above or below) -->"
+GITHUB_SECTION_END = "<!-- cocreate:end -->"
+_SECTION = re.compile(re.escape("<!-- cocreate:start") + r".*?" + re.escape(GITHUB_SECTION_END), re.S)
+ZWSP = "\u200b"
+
+LABELS = {
+    "need": {"zh_Hans": "客户需求", "zh_Hant": "客戶需求", "en": "Customer need"},
+    "customer": {"zh_Hans": "客户", "zh_Hant": "客戶", "en": "Customer"},
+    "reporter": {"zh_Hans": "反馈人", "zh_Hant": "反饋人", "en": "Reported by"},
+    "reported_at": {"zh_Hans": "反馈时间", "zh_Hant": "反饋時間", "en": "Reported at"},
+    "urgency": {"zh_Hans": "紧急程度", "zh_Hant": "緊急程度", "en": "Urgency"},
+    "category": {"zh_Hans": "产品类别", "zh_Hant": "產品類別", "en": "Category"},
+    "owner": {"zh_Hans": "跟进人", "zh_Hant": "跟進人", "en": "Follow-up"},
+    "stage": {"zh_Hans": "阶段", "zh_Hant": "階段", "en": "Stage"},
+    "remarks": {"zh_Hans": "说明", "zh_Hant": "說明", "en": "Remarks"},
+    "screenshots": {"zh_Hans": "问题截图", "zh_Hant": "問題截圖", "en": "Screenshots"},
+    "asking": {"zh_Hans": "提出此需求的客户", "zh_Hant": "提出此需求的客戶", "en": "Customers asking"},
+    "minutes": {"zh_Hans": "会议纪要", "zh_Hant": "會議紀要", "en": "Meeting minutes"},
+    "unassigned": {"zh_Hans": "未在人员目录中找到，未指派", "zh_Hant": "未在人員目錄中找到，未指派",
+                   "en": "not in the people directory, left unassigned"},
+}
+STAGE_NAMES = {
+    "pre_project": {"zh_Hans": "项目前期", "zh_Hant": "專案前期", "en": "Pre-project"},
+    "acceptance": {"zh_Hans": "验收", "zh_Hant": "驗收", "en": "Acceptance"},
+    "rollout": {"zh_Hans": "推广", "zh_Hant": "推廣", "en": "Rollout"},
+}
+
+
+def label(key: str, locale: str) -> str:
+    return LABELS[key].get(locale) or LABELS[key]["en"]
+
+
+# The neutral document ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+Inline = str | Link
+
+
+@dataclass(frozen=True)
+class Block:
+    """``heading`` (text), ``paragraph`` (inlines), ``fields`` (label, inlines) rows, ``bullets`` (inlines)."""
+
+    kind: str
+    text: str = ""
+    inlines: tuple[Inline, ...] = ()
+    rows: tuple[tuple[str, tuple[Inline, ...]], ...] = ()
+    items: tuple[tuple[Inline, ...], ...] = ()
+
+
+# Escaping ---------------------------------------------------------------------------------------
+
+_MENTION = re.compile(r"@(?=[\w-])")
+_JIRA_USER_MENTION = re.compile(r"\[~")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_\-+^~?!#])")
+
+
+def neutralise_mentions(text: str) -> str:
+    """``@all`` -> ``@\u200ball`` and ``[~accountid:..]`` -> ``[\u200b~...``: shown the same, pings nobody."""
+    return _JIRA_USER_MENTION.sub("[" + ZWSP + "~", _MENTION.sub("@" + ZWSP, text))
+
+
+def escape_markdown(text: str) -> str:
+    text = neutralise_mentions(text)
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+
+
+def escape_wiki(text: str) -> str:
+    return _WIKI_SPECIAL.sub(r"\\\1", neutralise_mentions(text))
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+# Renderers --------------------------------------------------------------------------------------
+
+
+def _md_inline(inline: Inline, newline: str = "  \n") -> str:
+    if isinstance(inline, Link):
+        return f"[{escape_markdown(inline.text)}](<{inline.url.replace('>', '%3E')}>)"
+    return newline.join(escape_markdown(line) for line in _lines(inline))
+
+
+def render_markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if block.kind == "heading":
+            out.append(f"### {escape_markdown(block.text)}")
+        elif block.kind == "paragraph":
+            out.append("".join(_md_inline(inline) for inline in block.inlines))
+        elif block.kind == "fields":
+            # Inside a table a newline would end the row: use <br> there.
+            out.append("| | |\n|---|---|\n" + "\n".join(
+                f"| **{escape_markdown(name)}** | {''.join(_md_inline(i, '<br>') for i in value)} |"
+                for name, value in block.rows))
+        elif block.kind == "bullets":
+            out.append("\n".join("- " + "".join(_md_inline(i, " ") for i in item) for item in block.items))
+    return "\n\n".join(out)
+
+
+def _wiki_inline(inline: Inline) -> str:
+    if isinstance(inline, Link):
+        return f"[{escape_wiki(inline.text)}|{inline.url.replace('|', '%7C').replace(']', '%5D')}]"
+    return "\\\\ ".join(escape_wiki(line) for line in _lines(inline))
+
+
+def render_wiki(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if block.kind == "heading":
+            out.append(f"h3. {escape_wiki(block.text)}")
+        elif block.kind == "paragraph":
+            out.append("".join(_wiki_inline(inline) for inline in block.inlines))
+        elif block.kind == "fields":
+            out.append("\n".join(
+                f"||{escape_wiki(name)}|{''.join(_wiki_inline(i) for i in value) or ' '}|" for name, value in block.rows))
+        elif block.kind == "bullets":
+            out.append("\n".join("* " + "".join(_wiki_inline(i) for i in item) for item in block.items))
+    return "\n\n".join(out)
+
+
+def _adf_text(inline: Inline) -> list[dict]:
+    if isinstance(inline, Link):
+        return [{"type": "text", "text": inline.text or inline.url,
+                 "marks": [{"type": "link", "attrs": {"href": inline.url}}]}]
+    nodes: list[dict] = []
+    for index, line in enumerate(_lines(inline)):
+        if index:
+            nodes.append({"type": "hardBreak"})
+        if line:
+            nodes.append({"type": "text", "text": neutralise_mentions(line)})
+    return nodes
+
+
+def _adf_paragraph(inlines) -> dict:
+    content = [node for inline in inlines for node in _adf_text(inline)]
+    return {"type": "paragraph", "content": content} if content else {"type": "paragraph"}
+
+
+def render_adf(blocks: list[Block]) -> dict:
+    content: list[dict] = []
+    for block in blocks:
+        if block.kind == "heading":
+            content.append({"type": "heading", "attrs": {"level": 3}, "content": _adf_text(block.text)})
+        elif block.kind == "paragraph":
+            content.append(_adf_paragraph(block.inlines))
+        elif block.kind == "fields":
+            content.append({"type": "table", "content": [
+                {"type": "tableRow", "content": [
+                    {"type": "tableHeader", "content": [_adf_paragraph((name,))]},
+                    {"type": "tableCell", "content": [_adf_paragraph(value)]},
+                ]} for name, value in block.rows
+            ]})
+        elif block.kind == "bullets":
+            content.append({"type": "bulletList", "content": [
+                {"type": "listItem", "content": [_adf_paragraph(item)]} for item in block.items
+            ]})
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def render(blocks: list[Block], destination: str) -> Any:
+    """``destination``: ``adf`` (Jira Cloud), ``wiki`` (Jira Data Center) or ``markdown`` (GitHub)."""
+    return {"adf": render_adf, "wiki": render_wiki, "markdown": render_markdown}[destination](blocks)
+
+
+# The need -> issue mapping ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeedView:
+    """What the mapping reads of a need (decoupled from the ORM, so tests build it directly)."""
+
+    ref: str
+    category: str
+    title: str
+    description: str
+    urgency: str
+    reporter_name: str
+    reported_at: dt.datetime
+    customer: str
+    owner: str | None = None
+    remarks: str = ""
+    stage: str | None = None
+    url: str = ""
+    screenshots: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class Asking:
+    """One customer asking for the same issue (a need linked to it)."""
+
+    ref: str
+    customer: str
+    urgency: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who the issue goes to: a tracker identity, or None with the reason shown to CS."""
+
+    assignee: str | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Mapped:
+    spec: IssueSpec
+    assignment: Assignment
+    managed_labels: frozenset[str] = field(default_factory=frozenset)
+
+
+def marker_label(ref: str) -> str:
+    return f"cocreate-{ref}"
+
+
+def destination(settings: Settings) -> str:
+    tracker = settings.tracker
+    if tracker is None:
+        raise ValueError("no tracker configured")
+    if tracker.kind == "github":
+        return "markdown"
+    return "adf" if tracker.jira.deployment == "cloud" else "wiki"
+
+
+def project_for(settings: Settings, category_key: str) -> str:
+    category = settings.category(category_key)
+    if category is None:
+        raise ValueError(f"unknown category {category_key}")
+    return category.github_repo if settings.tracker.kind == "github" else category.jira_project
+
+
+def assignee_for(settings: Settings, owner: str | None) -> Assignment:
+    """Owner -> assignee through the people directory (by name, then by e-mail); never guessed."""
+    if not owner:
+        return Assignment(None)
+    wanted = owner.strip().casefold()
+    person = next((p for p in settings.people if p.name.casefold() == wanted), None) or next(
+        (p for p in settings.people if p.email and p.email.casefold() == wanted), None)
+    attribute = "github_login" if settings.tracker.kind == "github" else "jira_account_id"
+    identity = getattr(person, attribute, None) if person else None
+    if identity:
+        return Assignment(identity)
+    return Assignment(None, f"{owner}: {label('unassigned', settings.locale)}")
+
+
+def _localized_urgency(settings: Settings, key: str) -> str:
+    urgency = settings.urgency(key)
+    return urgency.name.get(settings.locale) if urgency else key
+
+
+def _customer_name(settings: Settings, key: str) -> str:
+    customer = settings.customer(key)
+    return customer.name if customer else key
+
+
+def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
+                assignment: Assignment) -> list[Block]:
+    """The Cocreate part of the issue body, in the configured language."""
+    locale = settings.locale
+    category = settings.category(need.category)
+    rows: list[tuple[str, tuple[Inline, ...]]] = [
+        (label("need", locale), (Link(need.ref, need.url),) if need.url else (need.ref,)),
+        (label("customer", locale), (_customer_name(settings, need.customer),)),
+        (label("reporter", locale), (need.reporter_name,)),
+        (label("reported_at", locale), (need.reported_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),)),
+        (label("urgency", locale), (_localized_urgency(settings, need.urgency),)),
+        (label("category", locale), (category.name.get(locale) if category else need.category,)),
+    ]
+    if need.owner:
+        rows.append((label("owner", locale), (need.owner + (f" ({assignment.note.split(': ', 1)[1]})"
+                                                             if assignment.note else ""),)))
+    if need.stage:
+        rows.append((label("stage", locale), (STAGE_NAMES[need.stage].get(locale, need.stage),)))
+    if need.remarks:
+        rows.append((label("remarks", locale), (need.remarks,)))
+    blocks = [Block("paragraph", inlines=(need.description,))] if need.description else []
+    blocks.append(Block("heading", text=label("need", locale) + " · Cocreate"))
+    blocks.append(Block("fields", rows=tuple(rows)))
+    if need.screenshots:
+        blocks.append(Block("heading", text=label("screenshots", locale)))
+        blocks.append(Block("bullets", items=tuple((link,) for link in need.screenshots)))
+    if len(asking) > 1:
+        blocks.append(Block("heading", text=f"{label('asking', locale)} ({len({a.customer for a in asking})})"))
+        blocks.append(Block("bullets", items=tuple(
+            (f"{_customer_name(settings, a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
+            for a in asking)))
+    if minutes:
+        blocks.append(Block("heading", text=label("minutes", locale)))
+        blocks.append(Block("bullets", items=tuple((link,) for link in minutes)))
+    return blocks
+
+
+def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = ()) -> Mapped:
+    """The issue ``need`` should have in the configured tracker."""
+    tracker = settings.tracker
+    assignment = assignee_for(settings, need.owner)
+    asking = list(asking) or [Asking(need.ref, need.customer, need.urgency)]
+    # The most urgent of all customers asking decides the issue's urgency.
+    order = [urgency.key for urgency in settings.urgencies]
+    top = min((a.urgency for a in asking if a.urgency in order), key=order.index, default=need.urgency)
+    urgency = settings.urgency(top)
+    labels = {marker_label(need.ref), "cocreate", f"category-{need.category}"}
+    if need.stage:
+        labels.add(f"stage-{need.stage.replace('_', '-')}")
+    managed = {f"category-{c.key}" for c in settings.categories} | {
+        f"stage-{stage.replace('_', '-')}" for stage in STAGE_NAMES} | {"cocreate"}
+    priority = None
+    if tracker.kind == "github":
+        managed |= {u.github_label for u in settings.urgencies if u.github_label}
+        if urgency and urgency.github_label:
+            labels.add(urgency.github_label)
+    elif urgency:
+        priority = urgency.jira_priority
+    blocks = need_blocks(settings, need, asking, list(minutes), assignment)
+    body: Any = render(blocks, destination(settings))
+    if tracker.kind == "github":
+        body = f"{GITHUB_SECTION_START}\n{body}\n{GITHUB_SECTION_END}"
+    spec = IssueSpec(
+        project=project_for(settings, need.category),
+        title=f"[{_customer_name(settings, need.customer)}] {need.title}"[:250],
+        body=body,
+        marker=marker_label(need.ref),
+        labels=frozenset(labels),
+        priority=priority,
+        assignee=assignment.assignee,
+        issue_type=tracker.jira.issue_type if tracker.kind == "jira" else "Task",
+    )
+    return Mapped(spec=spec, assignment=assignment, managed_labels=frozenset(managed))
+
+
+def splice_github_section(current_body: str | None, section: str) -> str:
+    """Put Cocreate's section into a GitHub body, replacing the old one in place and keeping R&D's text."""
+    current_body = current_body or ""
+    if _SECTION.search(current_body):
+        return _SECTION.sub(lambda _match: section, current_body, count=1)
+    return f"{current_body.rstrip()}\n\n{section}" if current_body.strip() else section
+
+
+def merge_labels(current: frozenset[str], desired: frozenset[str], managed: frozenset[str]) -> frozenset[str]:
+    """R&D's own labels stay; labels Cocreate manages are set to what the need says."""
+    return frozenset((current - managed) | desired)
+
+
+def fingerprint(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

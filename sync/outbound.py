@@ -1,0 +1,234 @@
+"""Outbound sync: make a need's tracker issue match the need, writing only what differs.
+
+Level-triggered and safe to repeat. Creation is crash-safe: the intent is committed before the create
+call, the issue carries a marker label, and any later try looks for the marker before creating, so a
+crash or a duplicate job never makes a second issue. A short lease on the need row keeps two workers
+from syncing the same need at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import or_, select, update
+
+from plugin.base import IssueState
+from plugin.errors import TrackerError, TrackerInvalidField
+from sync import mapping
+from sync.store import Need, utcnow
+
+log = logging.getLogger("cocreate.sync")
+
+LEASE = dt.timedelta(minutes=2)
+_REF = re.compile(r"^N-\d+$", re.I)
+_JIRA_KEY = re.compile(r"(?:^|/browse/)([A-Z][A-Z0-9_]+-\d+)(?:$|[?#/])")
+_GITHUB_KEY = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/issues/)(\d+)/?$")
+
+
+@dataclass
+class RetryLater(Exception):
+    """Not a failure: the sync must wait (another worker holds the need, or a linked need has no issue yet)."""
+
+    reason: str
+    retry_after: float = 2.0
+    retryable = True
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def need_url(settings, ref: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/needs/{ref}"
+
+
+def link_global_id(settings, ref: str) -> str:
+    """The Jira remote link ``globalId`` for a need: stable, so a repeat updates instead of duplicating."""
+    return f"cocreate:{settings.base_url.rstrip('/')}:need:{ref}"
+
+
+def attachment_serializer(runtime) -> URLSafeSerializer:
+    return URLSafeSerializer(runtime.secret_key, salt="cocreate-attachment")
+
+
+def attachment_url(runtime, attachment_id: int) -> str:
+    """A signed, unguessable link to Cocreate's own copy of a screenshot (GitHub has no attachment API)."""
+    token = attachment_serializer(runtime).dumps(attachment_id)
+    return f"{runtime.settings.base_url.rstrip('/')}/files/{token}"
+
+
+def parse_issue_reference(kind: str, text: str) -> str | None:
+    """``PROJ-12`` or a Jira browse URL; ``owner/repo#12`` or a GitHub issue URL -> the issue key."""
+    text = text.strip()
+    if kind == "jira":
+        match = _JIRA_KEY.search(text)
+        return match.group(1) if match else None
+    match = _GITHUB_KEY.match(text)
+    return f"{match.group(1)}#{match.group(2)}" if match else None
+
+
+def sync_need_to_tracker(runtime, ref: str) -> None:
+    """Sync one need; raises TrackerError (recorded on the need and the job) or RetryLater."""
+    owner = uuid.uuid4().hex
+    now = utcnow()
+    with runtime.Session.begin() as session:
+        taken = session.execute(
+            update(Need)
+            .where(Need.ref == ref, or_(Need.sync_lease_until.is_(None), Need.sync_lease_until < now))
+            .values(sync_lease_owner=owner, sync_lease_until=now + LEASE)
+        ).rowcount
+    if not taken:
+        raise RetryLater(f"{ref} is being synced by another worker")
+    try:
+        _sync(runtime, ref)
+    except TrackerError as exc:
+        _record_failure(runtime, ref, exc)
+        raise
+    finally:
+        with runtime.Session.begin() as session:
+            session.execute(update(Need).where(Need.ref == ref, Need.sync_lease_owner == owner)
+                            .values(sync_lease_owner=None, sync_lease_until=None))
+
+
+def _record_failure(runtime, ref: str, exc: TrackerError) -> None:
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one()
+        need.sync_state = "retrying" if exc.retryable else "failed"
+        need.sync_error = str(exc)
+
+
+def _view(runtime, need: Need) -> mapping.NeedView:
+    screenshots = ()
+    if runtime.settings.tracker.kind == "github":
+        screenshots = tuple(mapping.Link(a.filename, attachment_url(runtime, a.id)) for a in need.attachments)
+    return mapping.NeedView(
+        ref=need.ref, category=need.category, title=need.title, description=need.description,
+        urgency=need.urgency, reporter_name=need.reporter_name, reported_at=need.reported_at,
+        customer=need.customer, owner=need.owner, remarks=need.remarks, stage=need.stage,
+        url=need_url(runtime.settings, need.ref), screenshots=screenshots,
+    )
+
+
+def _sync(runtime, ref: str) -> None:
+    settings = runtime.settings
+    adapter = runtime.adapter()
+    with runtime.Session() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one()
+        if need.linked_to:
+            _link_to_existing(runtime, session, need)
+            return
+        asking = []
+        if need.issue_key:
+            asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in session.scalars(
+                select(Need).where(Need.issue_key == need.issue_key).order_by(Need.id))]
+        mapped = mapping.map_need(settings, _view(runtime, need), asking)
+        spec = mapped.spec
+        last = dict(need.synced_fields or {})
+        created = False
+        if need.issue_key is None:
+            state = adapter.find_by_marker(spec.project, spec.marker) if need.sync_intent_at else None
+            if state is None:
+                need.sync_intent_at = utcnow()
+                session.commit()  # the intent is durable before the create call
+                state = adapter.create_issue(spec)
+                created = True
+            else:
+                log.info("sync %s: found issue %s by its marker; not creating another", ref, state.key)
+            need.issue_key, need.issue_url = state.key, state.url
+            session.commit()  # the id is durable before anything else can fail
+        else:
+            state = adapter.get_issue(need.issue_key)
+        changes = {} if created else _changes(settings, spec, mapped.managed_labels, state, last)
+        if changes:
+            adapter.update_issue(state.key, changes)
+        if adapter.kind == "jira":
+            url = need_url(settings, ref)
+            if last.get("link") != url:
+                adapter.set_link(state.key, link_global_id(settings, ref), url, f"{ref} · {spec.title}")
+            for attachment in need.attachments:
+                if attachment.tracker_id is None:
+                    data = (runtime.uploads / attachment.stored_name).read_bytes()
+                    attachment.tracker_id = adapter.add_attachment(
+                        state.key, attachment.filename, data, attachment.content_type) or ""
+                    session.commit()
+            last["link"] = url
+        last.update(
+            title=spec.title, body=mapping.fingerprint(spec.body), labels=sorted(spec.labels),
+            priority=spec.priority, assignee=spec.assignee, assignee_note=mapped.assignment.note,
+        )
+        need.synced_fields = last
+        need.sync_state, need.sync_error, need.synced_at = "synced", None, utcnow()
+        session.commit()
+
+
+def _changes(settings, spec, managed: frozenset[str], state: IssueState, last: dict) -> dict:
+    """Fields whose desired value changed since Cocreate last wrote them and that the tracker lacks.
+
+    A field CS did not change is left as R&D set it in the tracker: no tug of war.
+    """
+    changes: dict = {}
+    if spec.title != last.get("title") and state.title != spec.title:
+        changes["title"] = spec.title
+    if mapping.fingerprint(spec.body) != last.get("body"):
+        if settings.tracker.kind == "github":
+            body = mapping.splice_github_section(state.body, spec.body)
+            if body != (state.body or ""):
+                changes["body"] = body
+        else:
+            changes["body"] = spec.body
+    if sorted(spec.labels) != last.get("labels"):
+        previous = frozenset(last.get("labels") or ())
+        labels = mapping.merge_labels(state.labels, spec.labels, managed | previous)
+        if labels != state.labels:
+            changes["labels"] = labels
+    if spec.priority != last.get("priority") and spec.priority and state.priority != spec.priority:
+        changes["priority"] = spec.priority
+    if spec.assignee != last.get("assignee") and state.assignee != spec.assignee:
+        changes["assignee"] = spec.assignee
+    return changes
+
+
+def _link_to_existing(runtime, session, need: Need) -> None:
+    """Attach ``need`` to an existing issue (key, URL) or to another need's issue instead of creating one."""
+    settings = runtime.settings
+    adapter = runtime.adapter()
+    target = need.linked_to.strip()
+    primary: Need | None = None
+    if _REF.match(target):
+        primary = session.scalars(select(Need).where(Need.ref == target.upper())).one_or_none()
+        if primary is None:
+            raise TrackerInvalidField(f"linked need {target} does not exist")
+        if primary.issue_key is None:
+            raise RetryLater(f"{target} has no issue yet")
+        key = primary.issue_key
+    else:
+        key = parse_issue_reference(settings.tracker.kind, target)
+        if key is None:
+            raise TrackerInvalidField(f"{target!r} is not an issue key or URL of this {settings.tracker.kind}")
+        primary = session.scalars(
+            select(Need).where(Need.issue_key == key, Need.linked_to.is_(None))).first()
+    state = adapter.get_issue(key)
+    need.issue_key, need.issue_url = state.key, state.url
+    need.synced_fields = {**(need.synced_fields or {}), "linked_to": need.linked_to}
+    need.sync_state, need.sync_error, need.synced_at = "synced", None, utcnow()
+    session.commit()
+    if primary is not None and primary.ref != need.ref:
+        # The need that created the issue owns its body: re-sync it so the issue lists every customer.
+        runtime.queue.enqueue("sync_need", primary.ref, ref=primary.ref)
+    elif adapter.kind == "jira":
+        adapter.set_link(key, link_global_id(settings, need.ref), need_url(settings, need.ref),
+                         f"{need.ref} · {need.customer} · {need.urgency}")
+    else:
+        asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in session.scalars(
+            select(Need).where(Need.issue_key == key).order_by(Need.id))]
+        blocks = [mapping.Block("bullets", items=tuple(
+            (mapping.Link(f"{a.ref} · {a.customer} · {a.urgency}", need_url(settings, a.ref)),) for a in asking))]
+        section = (f"{mapping.GITHUB_SECTION_START}\n### {mapping.label('asking', settings.locale)} "
+                   f"({len(asking)})\n\n{mapping.render_markdown(blocks)}\n{mapping.GITHUB_SECTION_END}")
+        body = mapping.splice_github_section(state.body, section)
+        if body != (state.body or ""):
+            adapter.update_issue(key, {"body": body})
