@@ -225,6 +225,38 @@ class Delivery(Base):
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class OutboxMessage(Base):
+    """Something Cocreate must tell someone: a status-sync comment on an issue, or a notice to a customer
+    or owner on one channel. Written in the same transaction as the status change it reports, sent by a
+    job, deduplicated by ``dedupe_key``, so each is sent once even across crashes and repeated events."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # comment, customer, owner, escalation
+    issue_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    need_ref: Mapped[str | None] = mapped_column(String(32), index=True)
+    customer: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))  # tracker, email, wecom, dingtalk, feishu, slack, webhook
+    target: Mapped[str] = mapped_column(String(500), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Watermark(Base):
+    """Reconcile: the newest tracker ``updated`` time already applied, per tracker."""
+
+    __tablename__ = "watermarks"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    since: Mapped[dt.datetime]
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, a busy timeout and enforced foreign keys."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):

@@ -1,0 +1,151 @@
+"""Inbound status: apply an issue's current state to its needs, and queue exactly one comment and one
+notice per customer for each real change of customer-facing status.
+
+The status change, its history rows and the outbox rows are written in one transaction with a
+conditional update, so a repeated or concurrent event changes nothing more, and what must be said is
+never lost: the outbox is delivered by jobs (``deliver_outbox``) that retry and record failures.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from plugin.base import IssueState
+from sync.statuses import customer_status
+from sync.store import Need, OutboxMessage, StatusChange, utcnow
+
+log = logging.getLogger("cocreate.sync")
+
+COMMENT_PREFIX = {"zh_Hans": "【Cocreate 状态同步】", "zh_Hant": "【Cocreate 狀態同步】", "en": "[Cocreate status sync]"}
+_COMMENT = {
+    "zh_Hans": "客户可见状态：{old} → {new}。\n需求：{refs}。\n已通知：{told}。",
+    "zh_Hant": "客戶可見狀態：{old} → {new}。\n需求：{refs}。\n已通知：{told}。",
+    "en": "Customer-facing status: {old} → {new}.\nNeeds: {refs}.\nTold: {told}.",
+}
+_NOBODY = {"zh_Hans": "无（未配置通知渠道）", "zh_Hant": "無（未設定通知管道）", "en": "nobody (no channel configured)"}
+_OWNER = {"zh_Hans": "跟进人 {name}", "zh_Hant": "跟進人 {name}", "en": "owner {name}"}
+_SEPARATOR = {"zh_Hans": "；", "zh_Hant": "；", "en": "; "}
+CHANNEL_NAMES = {
+    "email": {"zh_Hans": "邮件", "zh_Hant": "郵件", "en": "e-mail"},
+    "wecom": {"zh_Hans": "企业微信", "zh_Hant": "企業微信", "en": "WeCom"},
+    "dingtalk": {"zh_Hans": "钉钉", "zh_Hant": "釘釘", "en": "DingTalk"},
+    "feishu": {"zh_Hans": "飞书", "zh_Hant": "飛書", "en": "Feishu"},
+    "slack": {"zh_Hans": "Slack", "zh_Hant": "Slack", "en": "Slack"},
+    "webhook": {"zh_Hans": "Webhook", "zh_Hant": "Webhook", "en": "webhook"},
+}
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one application of an issue state changed."""
+
+    issue_key: str
+    old_status: str | None
+    new_status: str
+    needs: tuple[str, ...]
+    outbox_ids: tuple[int, ...]
+
+
+def status_name(settings, key: str | None, locale: str) -> str:
+    status = settings.status(key) if key else None
+    return status.name.get(locale) if status else (key or "-")
+
+
+def comment_text(settings, old: str | None, new: str, refs: list[str], told: list[str]) -> str:
+    """The status-sync comment, in the configured language, marked as Cocreate's."""
+    locale = settings.locale
+    body = _COMMENT[locale].format(
+        old=status_name(settings, old, locale), new=status_name(settings, new, locale),
+        refs=", ".join(refs) if locale == "en" else "、".join(refs),
+        told=_SEPARATOR[locale].join(told) or _NOBODY[locale],
+    )
+    return f"{COMMENT_PREFIX[locale]} {body}"
+
+
+def _told(settings, needs: list[Need]) -> list[str]:
+    locale = settings.locale
+    told: list[str] = []
+    for key in dict.fromkeys(need.customer for need in needs):
+        customer = settings.customer(key)
+        if customer and customer.channels:
+            kinds = dict.fromkeys(CHANNEL_NAMES[channel.kind][locale] for channel in customer.channels)
+            told.append(f"{customer.name} ({', '.join(kinds)})")
+    for owner in dict.fromkeys(need.owner for need in needs if need.owner):
+        person = next((p for p in settings.people if p.name == owner), None)
+        if person and person.email:
+            told.append(_OWNER[locale].format(name=owner))
+    return told
+
+
+def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> Applied | None:
+    """Bring the needs linked to ``state.key`` to the customer-facing status the issue now means.
+
+    Returns None when nothing changed (the usual answer to repeated or out-of-date events).
+    """
+    settings = runtime.settings
+    new = customer_status(settings, state)
+    with runtime.Session.begin() as session:
+        candidates = session.scalars(
+            select(Need).where(Need.issue_key == state.key, Need.status != new).order_by(Need.id)).all()
+        changed: list[tuple[Need, str]] = []
+        now = utcnow()
+        for need in candidates:
+            old = need.status
+            # Conditional update: of two workers applying the same change, only one wins.
+            won = session.execute(
+                update(Need).where(Need.id == need.id, Need.status == old)
+                .values(status=new, status_changed_at=now).execution_options(synchronize_session=False)
+            ).rowcount
+            if won:
+                changed.append((need, old))
+        if not changed:
+            return None
+        anchors = []
+        for need, old in changed:
+            entry = StatusChange(need_id=need.id, status=new, previous=old, source="tracker", actor=actor,
+                                 note=state.status_name, at=now)
+            session.add(entry)
+            anchors.append(entry)
+        session.flush()
+        anchor = anchors[0].id
+        needs = [need for need, _old in changed]
+        old_status = changed[0][1]
+        refs = [need.ref for need in needs]
+        rows = [OutboxMessage(
+            dedupe_key=f"comment:{state.key}:{anchor}", kind="comment", issue_key=state.key, need_ref=refs[0],
+            channel="tracker", target=state.key,
+            payload={"text": comment_text(settings, old_status, new, refs, _told(settings, needs))},
+        )]
+        for key in dict.fromkeys(need.customer for need in needs):
+            customer = settings.customer(key)
+            if customer is None:
+                continue
+            mine = [need for need in needs if need.customer == key]
+            for index, channel in enumerate(customer.channels):
+                rows.append(OutboxMessage(
+                    dedupe_key=f"customer:{key}:{index}:{state.key}:{anchor}", kind="customer",
+                    issue_key=state.key, need_ref=mine[0].ref, customer=key, channel=channel.kind,
+                    target=str(index),
+                    payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
+                             "titles": [need.title for need in mine], "issue_url": state.url},
+                ))
+        for owner in dict.fromkeys(need.owner for need in needs if need.owner):
+            person = next((p for p in settings.people if p.name == owner), None)
+            if person and person.email:
+                mine = [need for need in needs if need.owner == owner]
+                rows.append(OutboxMessage(
+                    dedupe_key=f"owner:{owner}:{state.key}:{anchor}", kind="owner", issue_key=state.key,
+                    need_ref=mine[0].ref, channel="email", target=person.email,
+                    payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
+                             "titles": [need.title for need in mine], "issue_url": state.url, "owner": owner},
+                ))
+        session.add_all(rows)
+        session.flush()
+        outbox_ids = tuple(row.id for row in rows)
+    for outbox_id in outbox_ids:
+        runtime.queue.enqueue("deliver_outbox", outbox_id, ref=refs[0])
+    log.info("issue %s: %s -> %s for %s", state.key, old_status, new, ", ".join(refs))
+    return Applied(state.key, old_status, new, tuple(refs), outbox_ids)
