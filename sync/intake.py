@@ -94,6 +94,19 @@ def create_need(runtime, need_input: NeedInput, uploads: list[Upload] = (), crea
     return need
 
 
+def update_need(runtime, ref: str, need_input: NeedInput, actor: str | None = None) -> Need:
+    """Apply CS's edit of a need (every field checked again by ``validate_need``), then queue its sync."""
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one()
+        for name, value in asdict(need_input).items():
+            if getattr(need, name) != value:
+                setattr(need, name, value)
+        if session.is_modified(need):
+            need.sync_state = "pending"
+    runtime.queue.enqueue("sync_need", ref, ref=ref)
+    return need
+
+
 def requeue_pending(runtime) -> int:
     """Queue ``sync_need`` for needs whose sync never started (e.g. the process stopped right after intake)."""
     with runtime.Session() as session:

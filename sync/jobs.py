@@ -35,3 +35,14 @@ def sync_need(runtime, ref: str) -> None:
     from sync.outbound import sync_need_to_tracker
 
     sync_need_to_tracker(runtime, ref)
+
+
+@job
+def reconcile(runtime) -> None:
+    """Apply tracker changes a webhook may have missed (also run periodically by the consumer)."""
+    from sync.reconcile import reconcile as run
+
+    run(runtime)
+
+
+from sync import inbound  # noqa: E402,F401  registers apply_issue_change

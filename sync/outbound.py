@@ -25,6 +25,9 @@ from sync.store import Need, utcnow
 log = logging.getLogger("cocreate.sync")
 
 LEASE = dt.timedelta(minutes=2)
+# Jira's and GitHub's search see a new issue only after a short delay: a marker search sooner than this
+# after the create may miss it, so the retry waits instead of creating a second issue.
+SEARCH_LAG = dt.timedelta(seconds=30)
 _REF = re.compile(r"^N-\d+$", re.I)
 _JIRA_KEY = re.compile(r"(?:^|/browse/)([A-Z][A-Z0-9_]+-\d+)(?:$|[?#/])")
 _GITHUB_KEY = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/issues/)(\d+)/?$")
@@ -131,10 +134,20 @@ def _sync(runtime, ref: str) -> None:
         created = False
         if need.issue_key is None:
             state = adapter.find_by_marker(spec.project, spec.marker) if need.sync_intent_at else None
+            if state is None and need.sync_intent_at and utcnow() - need.sync_intent_at < SEARCH_LAG:
+                wait = (need.sync_intent_at + SEARCH_LAG - utcnow()).total_seconds()
+                raise RetryLater(f"{ref}: an earlier try may have created the issue; waiting for the tracker's "
+                                 f"search to show it", retry_after=max(wait, 1.0))
             if state is None:
                 need.sync_intent_at = utcnow()
                 session.commit()  # the intent is durable before the create call
-                state = adapter.create_issue(spec)
+                try:
+                    state = adapter.create_issue(spec)
+                except TrackerError as exc:
+                    if not exc.retryable:  # refused outright: nothing was created, no marker to look for
+                        need.sync_intent_at = None
+                        session.commit()
+                    raise
                 created = True
             else:
                 log.info("sync %s: found issue %s by its marker; not creating another", ref, state.key)

@@ -1,0 +1,371 @@
+"""The Jira tracker adapter: Cocreate's tracker contract on Jira Cloud (REST v3) and Jira Data Center (REST v2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jira import JIRA, JIRAError
+from requests_toolbelt import MultipartEncoder
+
+from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
+from plugin.errors import TrackerInvalidField
+from plugin.jira.client import build_client, call, collection_messages, jira_errors
+from plugin.settings import JiraSettings
+
+ISSUE_FIELDS = ("summary", "description", "status", "labels", "priority", "assignee", "duedate", "updated")
+"""The issue fields Cocreate reads; asking for these only keeps issue and search answers small."""
+
+SEARCH_PAGE = 100
+COMMENT_PAGE = 100
+BULK_LIMIT = 50
+"""Jira creates at most 50 issues per bulk call."""
+
+_EDITABLE = frozenset({"title", "body", "labels", "priority", "assignee", "due_date", "custom_fields"})
+
+
+class JiraAdapter(TrackerAdapter):
+    """Cocreate's view of one Jira site, through the jira (pycontribs) client.
+
+    Cloud (``deployment: cloud``) speaks REST v3: bodies and comments are ADF documents, people are
+    accountIds. Data Center speaks REST v2: bodies and comments are wiki markup, people are user names.
+    Calls the client has no fitting method for (search, edit, bulk create, remote links, attachments) go
+    through the client's own session, so auth, timeout and error handling are the same everywhere.
+    Every method raises only ``plugin.errors.Tracker*`` for Jira's refusals and outages.
+    """
+
+    kind = "jira"
+
+    def __init__(self, settings: JiraSettings, client: JIRA | None = None):
+        self.settings = settings
+        self.cloud = settings.deployment == "cloud"
+        self.client = client if client is not None else build_client(settings)
+        self._myself: dict[str, Any] | None = None
+
+    # Who Cocreate is ---------------------------------------------------------------------------
+
+    def whoami(self) -> str:
+        myself = self._me()
+        return myself["accountId"] if self.cloud else myself["name"]
+
+    def _me(self) -> dict[str, Any]:
+        if self._myself is None:
+            with jira_errors("read Cocreate's own Jira account"):
+                self._myself = self.client.myself()
+        return self._myself
+
+    # Issues ------------------------------------------------------------------------------------
+
+    def find_by_marker(self, project: str, marker: str) -> IssueState | None:
+        jql = f"project = {jql_string(project)} AND labels = {jql_string(marker)} ORDER BY created ASC"
+        found = self._search(jql, f"look for {marker} in {project}")
+        return self._state(found[0]) if found else None
+
+    def create_issue(self, spec: IssueSpec) -> IssueState:
+        with jira_errors(f"create {spec.marker} in {spec.project}"):
+            created = self.client.create_issue(fields=self._create_fields(spec), prefetch=False)
+        return self.get_issue(created.key)
+
+    def create_issues(self, specs: list[IssueSpec]) -> list[IssueState]:
+        """Bulk-create 50 per call, then read each batch back in one search; order is kept.
+
+        If Jira refuses some issues of a batch, raises TrackerInvalidField naming the refused markers
+        with Jira's reasons and the keys it did create; those carry their markers, so a retry that looks
+        for markers first finds them instead of creating them again.
+        """
+        states: list[IssueState] = []
+        for start in range(0, len(specs), BULK_LIMIT):
+            states.extend(self._create_batch(specs[start:start + BULK_LIMIT]))
+        return states
+
+    def _create_batch(self, specs: list[IssueSpec]) -> list[IssueState]:
+        action = f"create {len(specs)} issues"
+        body = {"issueUpdates": [{"fields": self._create_fields(spec)} for spec in specs]}
+        with jira_errors(action):
+            try:
+                answer = call(self.client, "POST", "issue/bulk", body=body).json()
+            except JIRAError as exc:
+                # When no issue of the batch could be made Jira answers 400 with the same {issues, errors}.
+                if exc.status_code != 400 or not _is_bulk_answer(exc.response):
+                    raise
+                answer = exc.response.json()
+        created = answer.get("issues") or []
+        failures = answer.get("errors") or []
+        if failures:
+            problems = []
+            for failure in failures:
+                number = failure.get("failedElementNumber")
+                marker = specs[number].marker if isinstance(number, int) and number < len(specs) else "?"
+                words = collection_messages(failure.get("elementErrors") or {})
+                problems.append(f"{marker}: {', '.join(words) or 'refused without a reason'}")
+            done = ", ".join(issue["key"] for issue in created) or "none"
+            raise TrackerInvalidField(f"{action}: created {done}; refused {'; '.join(problems)}", 400)
+        keys = [issue["key"] for issue in created]
+        found = {
+            raw["key"]: raw
+            for raw in self._search(
+                f"key in ({', '.join(keys)})", f"read back {action}",
+                reconcile=[int(issue["id"]) for issue in created],
+            )
+        }
+        return [self._state(found[key]) if key in found else self.get_issue(key) for key in keys]
+
+    def get_issue(self, key: str) -> IssueState:
+        with jira_errors(f"read {key}"):
+            issue = self.client.issue(key, fields=",".join(ISSUE_FIELDS))
+        return self._state(issue.raw)
+
+    def update_issue(self, key: str, changes: dict[str, Any]) -> None:
+        if not changes:
+            return
+        unknown = set(changes) - _EDITABLE
+        if unknown:
+            raise ValueError(f"update_issue: unknown changes {sorted(unknown)}; allowed: {sorted(_EDITABLE)}")
+        fields: dict[str, Any] = {}
+        if "title" in changes:
+            fields["summary"] = changes["title"]
+        if "body" in changes:
+            fields["description"] = changes["body"]
+        if "labels" in changes:
+            fields["labels"] = sorted(changes["labels"])
+        if "priority" in changes:
+            fields["priority"] = {"name": changes["priority"]} if changes["priority"] else None
+        if "assignee" in changes:
+            fields["assignee"] = self._user(changes["assignee"]) if changes["assignee"] else None
+        if "due_date" in changes:
+            fields["duedate"] = changes["due_date"].isoformat() if changes["due_date"] else None
+        fields.update(changes.get("custom_fields") or {})
+        with jira_errors(f"update {key}"):
+            call(self.client, "PUT", f"issue/{key}", body={"fields": fields})
+
+    # Comments, links, attachments --------------------------------------------------------------
+
+    def add_comment(self, key: str, text: str) -> Comment:
+        body: Any = adf_document(text) if self.cloud else wiki_escape(text)
+        with jira_errors(f"comment on {key}"):
+            comment = self.client.add_comment(key, body)
+        return self._comment(comment.raw)
+
+    def list_comments(self, key: str) -> list[Comment]:
+        comments: list[Comment] = []
+        start = 0
+        while True:
+            with jira_errors(f"read comments of {key}"):
+                page = call(
+                    self.client, "GET", f"issue/{key}/comment",
+                    params={"startAt": start, "maxResults": COMMENT_PAGE, "orderBy": "created"},
+                ).json()
+            batch = page.get("comments") or []
+            comments.extend(self._comment(raw) for raw in batch)
+            start += len(batch)
+            if not batch or start >= page.get("total", 0):
+                return comments
+
+    def set_link(self, key: str, global_id: str, url: str, title: str) -> None:
+        wanted = {"url": url, "title": title}
+        with jira_errors(f"link {key} to {url}"):
+            existing = self._remote_link(key, global_id)
+            if existing is not None:
+                current = existing.get("object") or {}
+                if {name: current.get(name) for name in wanted} == wanted:
+                    return
+            # POST with a globalId Jira already holds updates that link in place instead of adding one.
+            call(self.client, "POST", f"issue/{key}/remotelink", body={"globalId": global_id, "object": wanted})
+
+    def _remote_link(self, key: str, global_id: str) -> dict[str, Any] | None:
+        """The issue's remote link with ``global_id``; Jira answers 404 when there is none."""
+        try:
+            return call(self.client, "GET", f"issue/{key}/remotelink", params={"globalId": global_id}).json()
+        except JIRAError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    def add_attachment(self, key: str, filename: str, data: bytes, content_type: str) -> str | None:
+        encoder = MultipartEncoder(fields={"file": (filename, data, content_type)})
+        with jira_errors(f"attach {filename} to {key}"):
+            answer = call(
+                self.client, "POST", f"issue/{key}/attachments",
+                data=encoder.to_string(),
+                headers={"Content-Type": encoder.content_type, "X-Atlassian-Token": "no-check"},
+            ).json()
+        return str(answer[0]["id"])
+
+    # Reconciling -------------------------------------------------------------------------------
+
+    def updated_since(self, projects: list[str], since: dt.datetime) -> list[IssueState]:
+        if not projects:
+            return []
+        # JQL reads a date in the searching account's own time zone, at minute precision; flooring to the
+        # minute returns a few issues twice rather than missing one.
+        zone = ZoneInfo(self._me().get("timeZone") or "UTC")
+        moment = (since if since.tzinfo else since.replace(tzinfo=dt.UTC)).astimezone(zone)
+        jql = (
+            f"project in ({', '.join(jql_string(project) for project in projects)})"
+            f' AND updated >= "{moment:%Y/%m/%d %H:%M}" ORDER BY updated ASC'
+        )
+        return [self._state(raw) for raw in self._search(jql, f"find issues updated since {since.isoformat()}")]
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    def _search(self, jql: str, action: str, reconcile: list[int] | None = None) -> list[dict[str, Any]]:
+        """Every issue ``jql`` matches, as raw JSON, all pages read."""
+        issues: list[dict[str, Any]] = []
+        body: dict[str, Any] = {"jql": jql, "fields": list(ISSUE_FIELDS), "maxResults": SEARCH_PAGE}
+        if self.cloud:
+            # Cloud's search index lags writes; reconcileIssues makes it include these just-written issues.
+            if reconcile:
+                body["reconcileIssues"] = reconcile
+            while True:
+                with jira_errors(action):
+                    page = call(self.client, "POST", "search/jql", body=body).json()
+                issues.extend(page.get("issues") or [])
+                token = page.get("nextPageToken")
+                if not token or page.get("isLast"):
+                    return issues
+                body["nextPageToken"] = token
+        body["startAt"] = 0
+        while True:
+            with jira_errors(action):
+                page = call(self.client, "POST", "search", body=body).json()
+            batch = page.get("issues") or []
+            issues.extend(batch)
+            body["startAt"] += len(batch)
+            if not batch or body["startAt"] >= page.get("total", 0):
+                return issues
+
+    def _create_fields(self, spec: IssueSpec) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "project": {"key": spec.project},
+            "summary": spec.title,
+            "issuetype": {"name": spec.issue_type},
+            "labels": sorted(spec.labels | {spec.marker}),
+        }
+        if spec.body:
+            fields["description"] = spec.body
+        if spec.priority:
+            fields["priority"] = {"name": spec.priority}
+        if spec.assignee:
+            fields["assignee"] = self._user(spec.assignee)
+        if spec.due_date:
+            fields["duedate"] = spec.due_date.isoformat()
+        fields.update(spec.custom_fields)
+        return fields
+
+    def _user(self, who: str) -> dict[str, str]:
+        return {"accountId": who} if self.cloud else {"name": who}
+
+    def _user_id(self, user: dict[str, Any] | None) -> str | None:
+        if not user:
+            return None
+        return user.get("accountId") if self.cloud else user.get("name")
+
+    def _state(self, raw: dict[str, Any]) -> IssueState:
+        fields = raw.get("fields") or {}
+        status = fields.get("status") or {}
+        # Jira before 6.1 had no status categories; "undefined" is Jira's own key for "no category".
+        category = (status.get("statusCategory") or {}).get("key") or "undefined"
+        priority = fields.get("priority") or {}
+        due = fields.get("duedate")
+        updated = fields.get("updated")
+        return IssueState(
+            key=raw["key"],
+            url=f"{self.settings.url}/browse/{raw['key']}",
+            title=fields.get("summary") or "",
+            labels=frozenset(fields.get("labels") or ()),
+            status_name=status.get("name") or "",
+            status_category=category,
+            priority=priority.get("name"),
+            assignee=self._user_id(fields.get("assignee")),
+            due_date=dt.date.fromisoformat(due) if due else None,
+            body=fields.get("description"),
+            updated_at=jira_timestamp(updated) if updated else None,
+            raw_id=str(raw["id"]) if raw.get("id") is not None else None,
+        )
+
+    def _comment(self, raw: dict[str, Any]) -> Comment:
+        body = raw.get("body")
+        text = adf_text(body) if isinstance(body, dict) else wiki_unescape(body or "")
+        created = raw.get("created")
+        return Comment(
+            id=str(raw["id"]),
+            author=self._user_id(raw.get("author")),
+            text=text,
+            created_at=jira_timestamp(created) if created else None,
+        )
+
+
+def _is_bulk_answer(response: Any) -> bool:
+    if response is None:
+        return False
+    try:
+        payload = response.json()
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and isinstance(payload.get("errors"), list)
+
+
+def jql_string(value: str) -> str:
+    """``value`` as a quoted JQL string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def jira_timestamp(value: str) -> dt.datetime:
+    """Jira's ``2024-01-31T09:15:00.000+0800`` as an aware datetime."""
+    return dt.datetime.fromisoformat(value)
+
+
+# Text for Jira ------------------------------------------------------------------------------------
+
+def adf_document(text: str) -> dict[str, Any]:
+    """Plain ``text`` as an ADF document: blank lines split paragraphs, single newlines become hard breaks.
+
+    Text nodes are never interpreted by Jira, so ``[~accountid:...]``, ``@all`` or markup stay inert.
+    """
+    paragraphs = [part for part in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if part.strip()]
+    content = []
+    for paragraph in paragraphs:
+        nodes: list[dict[str, Any]] = []
+        for index, line in enumerate(paragraph.split("\n")):
+            if index:
+                nodes.append({"type": "hardBreak"})
+            if line:
+                nodes.append({"type": "text", "text": line})
+        content.append({"type": "paragraph", "content": nodes})
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def adf_text(node: dict[str, Any]) -> str:
+    """The plain text of an ADF document: paragraphs and other blocks separated by a blank line."""
+    kind = node.get("type")
+    if kind == "text":
+        return node.get("text", "")
+    if kind == "hardBreak":
+        return "\n"
+    if kind in ("mention", "emoji", "status", "date"):
+        attrs = node.get("attrs") or {}
+        return str(attrs.get("text") or attrs.get("shortName") or attrs.get("timestamp") or "")
+    if kind in ("inlineCard", "blockCard"):
+        return str((node.get("attrs") or {}).get("url") or "")
+    children = [adf_text(child) for child in node.get("content") or []]
+    if kind in ("doc", "bulletList", "orderedList", "blockquote", "panel", "table", "tableRow"):
+        return "\n\n".join(child for child in children if child)
+    return "".join(children)
+
+
+# Characters with a meaning in Jira wiki markup (text effects, links, macros, tables, lists, mentions).
+_WIKI_SPECIAL = "\\*_?-+^~|!#{}[]"
+_WIKI_ESCAPE = re.compile("([" + re.escape(_WIKI_SPECIAL) + "])")
+_WIKI_UNESCAPE = re.compile(r"\\([" + re.escape(_WIKI_SPECIAL) + "])")
+
+
+def wiki_escape(text: str) -> str:
+    """Plain ``text`` as Jira wiki markup that renders literally (``[~user]`` mentions included)."""
+    return _WIKI_ESCAPE.sub(r"\\\1", text)
+
+
+def wiki_unescape(markup: str) -> str:
+    """The inverse of :func:`wiki_escape`, so that Cocreate reads back the text it wrote."""
+    return _WIKI_UNESCAPE.sub(r"\1", markup)

@@ -1,0 +1,61 @@
+"""Customer and internal notifications: notices rendered per locale, sent by e-mail, chat bots or webhook.
+
+Storage-agnostic: ``render(notice) -> Message`` is pure, ``channel_for(channel_settings, smtp).send(message)``
+makes one attempt and returns a DeliveryResult or raises ChannelError (``retryable`` for the job queue).
+"""
+
+from __future__ import annotations
+
+from sync.notify.channels import (
+    ChannelError,
+    DeliveryResult,
+    DingTalkChannel,
+    FeishuChannel,
+    HttpChannel,
+    NotificationChannel,
+    SlackChannel,
+    WebhookChannel,
+    WeComChannel,
+    channel_for,
+    dingtalk_signature,
+    feishu_signature,
+    verify_webhook_signature,
+    webhook_signature,
+)
+from sync.notify.formats import Message, escape, neutralise_mentions
+from sync.notify.smtp import EmailChannel, SmtpSettings
+from sync.notify.templates import EscalationNotice, Notice, OwnerNotice, StatusNotice, render
+
+
+def send_notice(notice: Notice, channel_settings, smtp: SmtpSettings | None = None) -> DeliveryResult:
+    """Render ``notice`` and send it once to one configured channel (``plugin.settings.Channel``)."""
+    return channel_for(channel_settings, smtp).send(render(notice))
+
+
+__all__ = [
+    "ChannelError",
+    "DeliveryResult",
+    "DingTalkChannel",
+    "EmailChannel",
+    "EscalationNotice",
+    "FeishuChannel",
+    "HttpChannel",
+    "Message",
+    "Notice",
+    "NotificationChannel",
+    "OwnerNotice",
+    "SlackChannel",
+    "SmtpSettings",
+    "StatusNotice",
+    "WeComChannel",
+    "WebhookChannel",
+    "channel_for",
+    "dingtalk_signature",
+    "escape",
+    "feishu_signature",
+    "neutralise_mentions",
+    "render",
+    "send_notice",
+    "verify_webhook_signature",
+    "webhook_signature",
+]

@@ -1,0 +1,49 @@
+"""Reconcile: ask the tracker what changed since the last watermark and apply it like a webhook.
+
+A lost or expired webhook therefore delays a status change by one reconcile period, never loses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select
+
+from sync.status_sync import apply_issue_state
+from sync.store import Need, Watermark, utcnow
+
+log = logging.getLogger("cocreate.reconcile")
+
+FIRST_LOOKBACK = dt.timedelta(days=7)
+# Trackers keep "updated" at minute precision in JQL and index a little late: look back further.
+OVERLAP = dt.timedelta(minutes=2)
+
+
+def reconcile(runtime) -> dict:
+    """Apply every issue updated since the watermark that belongs to a need; returns counts."""
+    settings = runtime.settings
+    if settings.tracker is None:
+        return {"checked": 0, "changed": 0}
+    source = settings.tracker.kind
+    started = utcnow()
+    with runtime.Session() as session:
+        mark = session.get(Watermark, source)
+        since = (mark.since - OVERLAP) if mark else started - FIRST_LOOKBACK
+    field = "github_repo" if source == "github" else "jira_project"
+    projects = sorted({getattr(category, field) for category in settings.categories if getattr(category, field)})
+    states = runtime.adapter().updated_since(projects, since)
+    with runtime.Session() as session:
+        known = set(session.scalars(select(Need.issue_key).where(Need.issue_key.in_([s.key for s in states]))))
+    changed = 0
+    for state in states:
+        if state.key in known and apply_issue_state(runtime, state, actor="reconcile"):
+            changed += 1
+    newest = max((s.updated_at for s in states if s.updated_at), default=None)
+    with runtime.Session.begin() as session:
+        mark = session.get(Watermark, source) or Watermark(source=source, since=started)
+        # Never move past the time this run started: an update during the run is seen next time.
+        mark.since = min(newest, started) if newest else max(mark.since, since + OVERLAP)
+        session.add(mark)
+    log.info("reconcile %s: %d issues updated since %s, %d changed status", source, len(states), since, changed)
+    return {"checked": len(states), "changed": changed, "since": since.isoformat()}

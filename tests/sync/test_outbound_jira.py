@@ -1,0 +1,195 @@
+"""Outbound sync against a fake Jira Cloud driven through the real ``jira`` client: create, no-op
+re-sync, minimal edits, crash safety, concurrent workers, many customers on one issue, failures."""
+
+import threading
+
+import pytest
+import responses
+from sqlalchemy import select
+
+from plugin.need import validate_need
+from sync import outbound
+from sync.intake import Upload, create_need, update_need
+from sync.store import Job, Need
+from tests.conftest import need_data
+from tests.images import png_bytes
+from tests.jira.fake_jira import FakeJira, check_cloud_calls
+from tests.sync.trackers import NOW, tracker_runtime
+
+
+@pytest.fixture
+def site():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei"})
+        yield fake, mock
+        check_cloud_calls(mock.calls)
+
+
+@pytest.fixture
+def rt(tmp_path):
+    runtime = tracker_runtime("jira", tmp_path)
+    yield runtime
+    runtime.engine.dispose()
+
+
+def file_need(rt, uploads=(), **overrides):
+    return create_need(rt, validate_need(need_data(**overrides), rt.settings, now=NOW), uploads)
+
+
+def stored(rt, ref):
+    with rt.Session() as session:
+        return session.scalars(select(Need).where(Need.ref == ref)).one()
+
+
+def test_create_maps_fields_links_and_attaches(site, rt):
+    fake, _mock = site
+    need = file_need(rt, uploads=[Upload("screen.png", png_bytes())])
+    synced = stored(rt, need.ref)
+    assert synced.sync_state == "synced" and synced.issue_key == "CS-1"
+    assert synced.issue_url == "https://cocreate-test.atlassian.net/browse/CS-1"
+    fields = fake.issues["CS-1"]["fields"]
+    assert fields["summary"] == "[ACME Corp] Invoices should show the tax number"
+    assert {"cocreate", "cocreate-N-0001", "category-billing", "stage-rollout"} <= set(fields["labels"])
+    assert fields["priority"]["name"] == "High"
+    assert fields["assignee"]["accountId"] == "acc-wang"
+    assert fields["description"]["type"] == "doc"
+    link = fake.remote_links["CS-1"][0]
+    assert link["globalId"] == "cocreate:https://cocreate.example:need:N-0001"
+    assert link["object"]["url"] == "https://cocreate.example/needs/N-0001"
+    assert [a["filename"] for a in fake.attachments["CS-1"]] == ["screen.png"]
+    # create + remote link + attachment
+    assert [method for method, _path in fake.write_log] == ["POST", "POST", "POST"]
+
+
+def test_unchanged_resync_makes_no_write_and_edit_makes_exactly_one(site, rt):
+    fake, _mock = site
+    need = file_need(rt)
+    writes = fake.writes
+    rt.queue.enqueue("sync_need", need.ref)
+    assert fake.writes == writes
+    update_need(rt, need.ref, validate_need(need_data(title="Tax number and address on invoices"), rt.settings,
+                                            now=NOW))
+    assert fake.writes == writes + 1
+    assert fake.write_log[-1] == ("PUT", "/rest/api/3/issue/CS-1")
+    assert fake.issues["CS-1"]["fields"]["summary"] == "[ACME Corp] Tax number and address on invoices"
+    rt.queue.enqueue("sync_need", need.ref)
+    assert fake.writes == writes + 1
+
+
+def test_rd_changes_are_not_overwritten_when_cs_did_not_change_that_field(site, rt):
+    fake, _mock = site
+    need = file_need(rt)
+    fake.issues["CS-1"]["fields"]["summary"] = "Renamed by R&D"
+    fake.issues["CS-1"]["fields"]["labels"].append("backend")
+    update_need(rt, need.ref, validate_need(need_data(remarks="Customer called again"), rt.settings, now=NOW))
+    fields = fake.issues["CS-1"]["fields"]
+    assert fields["summary"] == "Renamed by R&D"
+    assert "backend" in fields["labels"]
+
+
+def test_crash_after_create_then_retry_leaves_one_issue(site, rt, monkeypatch):
+    fake, _mock = site
+    real_create = type(rt.adapter()).create_issue
+    crashes = []
+
+    def create_then_crash(adapter, spec):
+        state = real_create(adapter, spec)
+        if not crashes:
+            crashes.append(state.key)
+            raise SystemExit("worker killed after the create call")  # nothing after this line ran
+        return state
+
+    monkeypatch.setattr(type(rt.adapter()), "create_issue", create_then_crash)
+    monkeypatch.setattr(outbound, "SEARCH_LAG", __import__("datetime").timedelta(0))
+    with pytest.raises(SystemExit):
+        file_need(rt)
+    need = stored(rt, "N-0001")
+    assert need.issue_key is None and need.sync_intent_at is not None
+    with rt.Session.begin() as session:  # the killed worker's lease runs out
+        session.get(Need, need.id).sync_lease_until = None
+    rt.queue.enqueue("sync_need", "N-0001")
+    assert stored(rt, "N-0001").issue_key == "CS-1"
+    assert list(fake.issues) == ["CS-1"]
+
+
+def test_retry_soon_after_a_crash_waits_for_the_search_index(site, rt, monkeypatch):
+    """A marker search right after a create may not see it yet: the retry waits instead of creating."""
+    fake, _mock = site
+    need = file_need(rt)
+    with rt.Session.begin() as session:
+        row = session.get(Need, need.id)
+        row.issue_key, row.sync_intent_at = None, outbound.utcnow()
+    fake.issues["CS-1"]["fields"]["labels"].remove("cocreate-N-0001")  # as if not indexed yet
+    job_id = rt.queue.enqueue("sync_need", need.ref)
+    with rt.Session() as session:
+        assert "search" in session.get(Job, job_id).last_error
+    assert list(fake.issues) == ["CS-1"]
+
+
+def test_two_workers_at_once_make_one_issue(site, rt, monkeypatch):
+    fake, _mock = site
+    need = file_need(rt)
+    with rt.Session.begin() as session:  # back to "never synced"
+        row = session.get(Need, need.id)
+        row.issue_key = row.sync_intent_at = None
+    fake.issues.clear()
+    barrier = threading.Barrier(2)
+    real_find = type(rt.adapter()).find_by_marker
+    outcomes = []
+
+    def run():
+        barrier.wait()
+        try:
+            outbound.sync_need_to_tracker(rt, need.ref)
+            outcomes.append("synced")
+        except outbound.RetryLater as exc:
+            outcomes.append(str(exc))
+
+    monkeypatch.setattr(type(rt.adapter()), "find_by_marker", real_find)
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["N-0001 is being synced by another worker", "synced"]
+    assert len(fake.issues) == 1
+
+
+def test_needs_linked_to_one_issue_list_every_customer(site, rt):
+    fake, _mock = site
+    first = file_need(rt)
+    second = file_need(rt, customer="globex", urgency="critical", linked_to=first.ref)
+    assert stored(rt, second.ref).issue_key == "CS-1"
+    assert len(fake.issues) == 1
+    fields = fake.issues["CS-1"]["fields"]
+    assert fields["priority"]["name"] == "Highest"  # the most urgent customer decides
+    text = str(fields["description"])
+    assert "Customers asking (2)" in text and "Globex · Critical · N-0002" in text
+
+
+def test_link_to_an_existing_issue_by_url(site, rt):
+    fake, _mock = site
+    key = fake.add_issue("CS", "Existing R&D issue")
+    need = file_need(rt, linked_to=f"https://cocreate-test.atlassian.net/browse/{key}")
+    assert stored(rt, need.ref).issue_key == key
+    assert fake.issues[key]["fields"]["summary"] == "Existing R&D issue"
+    assert fake.remote_links[key][0]["object"]["url"] == "https://cocreate.example/needs/N-0001"
+
+
+def test_invalid_field_fails_with_trackers_message_and_is_retryable(site, rt):
+    fake, _mock = site
+    fake.fail("POST", r"^/issue$", 400, {"errorMessages": [], "errors": {"priority": "Priority name 'High' is not valid"}})
+    need = file_need(rt)
+    failed = stored(rt, need.ref)
+    assert failed.sync_state == "failed" and "Priority name 'High' is not valid" in failed.sync_error
+    with rt.Session() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.state == "failed" and "priority" in job.last_error
+    assert rt.queue.retry(job.id)
+    assert stored(rt, need.ref).issue_key == "CS-1"
+
+
+def test_linked_reference_that_is_not_an_issue_is_refused(site, rt):
+    need = file_need(rt, linked_to="not an issue")
+    failed = stored(rt, need.ref)
+    assert failed.sync_state == "failed" and "is not an issue key or URL" in failed.sync_error

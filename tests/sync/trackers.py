@@ -1,0 +1,44 @@
+"""Runtimes wired to the fake Jira and GitHub sites, for sync tests that drive the real client libraries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from plugin.settings import parse_settings
+from sync.runtime import build_runtime
+
+JIRA_YAML = """
+locale: en
+base_url: https://cocreate.example
+secret_key: test-secret
+tracker:
+  kind: jira
+  jira: {url: "https://cocreate-test.atlassian.net", email: cocreate@example.com, api_token: fake-token,
+         account_id: 5b10ac8d82e05b22cc7d4ef5}
+categories:
+  - {key: billing, name: Billing, jira_project: CS, github_repo: acme/billing}
+people:
+  - {name: Wang Wei, email: wang.wei@example.com, jira_account_id: acc-wang, github_login: wangwei}
+customers:
+  - key: acme
+    name: ACME Corp
+    locale: en
+    channels: [{kind: email, to: [lin@acme.example]}]
+  - {key: globex, name: Globex, locale: zh-Hant}
+webhooks: {jira_secret: jira-secret, github_secret: github-secret}
+"""
+GITHUB_YAML = JIRA_YAML.replace(
+    """  kind: jira
+  jira: {url: "https://cocreate-test.atlassian.net", email: cocreate@example.com, api_token: fake-token,
+         account_id: 5b10ac8d82e05b22cc7d4ef5}""",
+    """  kind: github
+  github: {token: fake-token, login: cocreate-bot}""")
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+def tracker_runtime(kind: str, home, *, immediate: bool = True, extra_yaml: str = ""):
+    """A runtime on a fresh SQLite home whose tracker is the fake ``jira`` or ``github`` site."""
+    text = (JIRA_YAML if kind == "jira" else GITHUB_YAML) + extra_yaml
+    settings = parse_settings(text, f"{kind}.yaml")
+    return build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate)
