@@ -363,9 +363,17 @@ def splice_github_section(current_body: str | None, section: str) -> str:
     return f"{current_body.rstrip()}\n\n{section}" if current_body.strip() else section
 
 
+def same_labels(first, second) -> bool:
+    """Label sets compared as the trackers do (GitHub ignores case)."""
+    return {label.casefold() for label in first} == {label.casefold() for label in second}
+
+
 def merge_labels(current: frozenset[str], desired: frozenset[str], managed: frozenset[str]) -> frozenset[str]:
     """R&D's own labels stay; labels Cocreate manages are set to what the need says."""
-    return frozenset((current - managed) | desired)
+    managed_folded = {label.casefold() for label in managed}
+    kept = {label for label in current if label.casefold() not in managed_folded}
+    desired_folded = {label.casefold() for label in desired}
+    return frozenset({label for label in kept if label.casefold() not in desired_folded} | desired)
 
 
 def fingerprint(value: Any) -> str:

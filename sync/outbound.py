@@ -196,7 +196,7 @@ def _changes(settings, spec, managed: frozenset[str], state: IssueState, last: d
     if sorted(spec.labels) != last.get("labels"):
         previous = frozenset(last.get("labels") or ())
         labels = mapping.merge_labels(state.labels, spec.labels, managed | previous)
-        if labels != state.labels:
+        if not mapping.same_labels(labels, state.labels):
             changes["labels"] = labels
     if spec.priority != last.get("priority") and spec.priority and state.priority != spec.priority:
         changes["priority"] = spec.priority

@@ -186,7 +186,9 @@ class HttpChannel(NotificationChannel):
                 retryable=False,
                 code=status,
             )
-        raise self._error(f"{self.service} rejected the message (HTTP {status}): {answer}", retryable=False, code=status)
+        raise self._error(
+            f"{self.service} rejected the message (HTTP {status}): {answer}", retryable=False, code=status
+        )
 
     def _json_answer(self, response: requests.Response) -> dict[str, Any]:
         try:
@@ -368,7 +370,10 @@ class SlackChannel(HttpChannel):
         if len(body) > self.MAX_SECTION:
             body = body[: self.MAX_SECTION - 1] + "…"
         # "text" is what Slack shows in notifications when blocks are present.
-        return {"text": escape(message.subject, "slack"), "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]}
+        return {
+            "text": escape(message.subject, "slack"),
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}],
+        }
 
     def send(self, message: Message) -> DeliveryResult:
         response = self._post(self.url, _json_body(self.payload(message)))

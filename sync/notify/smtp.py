@@ -108,7 +108,9 @@ class EmailChannel(NotificationChannel):
             refused = self._transmit(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {code for code, _text in exc.recipients.values()}
-            answers = "; ".join(f"{address}: {code} {_decode(text)}" for address, (code, text) in exc.recipients.items())
+            answers = "; ".join(
+                f"{address}: {code} {_decode(text)}" for address, (code, text) in exc.recipients.items()
+            )
             raise self._error(
                 f"the mail server refused every recipient ({answers})",
                 retryable=all(400 <= code < 500 for code in codes),
@@ -142,9 +144,13 @@ class EmailChannel(NotificationChannel):
         except smtplib.SMTPException as exc:
             raise self._error(f"sending through {smtp.host} failed: {exc}", retryable=False) from exc
         except TimeoutError as exc:
-            raise self._error(f"{smtp.host}:{smtp.port} did not answer within {smtp.timeout:g} s", retryable=True) from exc
+            raise self._error(
+                f"{smtp.host}:{smtp.port} did not answer within {smtp.timeout:g} s", retryable=True
+            ) from exc
         except OSError as exc:
-            raise self._error(f"could not connect to {smtp.host}:{smtp.port}: {exc.strerror or exc}", retryable=True) from exc
+            raise self._error(
+                f"could not connect to {smtp.host}:{smtp.port}: {exc.strerror or exc}", retryable=True
+            ) from exc
         return DeliveryResult(
             channel=self.kind,
             target=self.target,

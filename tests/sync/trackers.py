@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from plugin.github import GitHubAdapter, Pacer
 from plugin.settings import parse_settings
 from sync.runtime import build_runtime
 
@@ -37,8 +38,16 @@ GITHUB_YAML = JIRA_YAML.replace(
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
+def unpaced_github(settings):
+    """The real GitHub adapter with its write pacing counted but not slept, so tests run at full speed."""
+    return GitHubAdapter(settings.tracker.github, pacer=Pacer(sleep=lambda _seconds: None))
+
+
 def tracker_runtime(kind: str, home, *, immediate: bool = True, extra_yaml: str = ""):
     """A runtime on a fresh SQLite home whose tracker is the fake ``jira`` or ``github`` site."""
     text = (JIRA_YAML if kind == "jira" else GITHUB_YAML) + extra_yaml
     settings = parse_settings(text, f"{kind}.yaml")
-    return build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate)
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate)
+    if kind == "github":
+        runtime.adapter_factory = unpaced_github
+    return runtime

@@ -1,0 +1,412 @@
+"""The GitHub tracker adapter: Cocreate's ``TrackerAdapter`` contract on PyGithub, with write pacing."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import email.utils
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import github
+import requests
+from github.GithubException import GithubException, RateLimitExceededException
+from github.GithubObject import NonCompletableGithubObject
+from github.PaginatedList import PaginatedList
+from github.Requester import Requester
+
+from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
+from plugin.errors import (
+    TrackerAuthError,
+    TrackerError,
+    TrackerInvalidField,
+    TrackerNotFound,
+    TrackerRateLimited,
+    TrackerUnavailable,
+)
+from plugin.github.client import build_github
+from plugin.settings import GitHubSettings
+
+log = logging.getLogger(__name__)
+
+_REPO = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)$")
+_KEY = re.compile(r"^(?P<project>[\w.-]+/[\w.-]+)#(?P<number>[1-9][0-9]*)$")
+_TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_UPDATABLE = {"title", "body", "labels", "assignee"}
+_IGNORED_ON_GITHUB = {"due_date", "priority", "custom_fields"}  # due date lives in the body, urgency in a label
+SECONDARY_LIMIT_WAIT = 60.0
+"""GitHub's advice when a secondary rate limit names no time: wait at least one minute."""
+
+
+class Pacer:
+    """Spaces writes so Cocreate stays under GitHub's secondary limits on creating content.
+
+    At most ``per_minute`` writes start in any 60 seconds, and two writes start at least ``min_interval``
+    seconds apart. Thread-safe: each caller reserves its start time under a lock, then sleeps outside it,
+    so concurrent callers queue up instead of bursting. ``clock`` and ``sleep`` are injectable for tests.
+    The pace holds within one process; several worker processes sharing a token each keep their own.
+    """
+
+    def __init__(self, per_minute: int = 80, min_interval: float = 1.0, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        if per_minute < 1 or min_interval < 0:
+            raise ValueError("per_minute must be at least 1 and min_interval not negative")
+        self.per_minute = per_minute
+        self.min_interval = min_interval
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: collections.deque[float] = collections.deque(maxlen=per_minute)
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Block until the next write may start; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            start = now
+            if self._starts:
+                start = max(start, self._starts[-1] + self.min_interval)
+            if len(self._starts) == self.per_minute:
+                start = max(start, self._starts[0] + 60.0)
+            self._starts.append(start)
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return max(delay, 0.0)
+
+
+class _Listed(NonCompletableGithubObject):
+    """One item of a GitHub listing, kept as its JSON.
+
+    PyGithub's ``Issue`` objects from a listing are incomplete: reading an attribute GitHub left out (such
+    as ``pull_request`` on a plain issue) makes PyGithub fetch that issue again, one request per item.
+    """
+
+    def _initAttributes(self) -> None:
+        pass
+
+    def _useAttributes(self, attributes: dict[str, Any]) -> None:
+        pass
+
+
+class GitHubAdapter(TrackerAdapter):
+    """Cocreate's tracker adapter for GitHub issues (github.com or GitHub Enterprise Server).
+
+    Keys are ``owner/repo#123``; projects are ``owner/repo``. Built from :class:`GitHubSettings`, or from a
+    ready ``github.Github`` (tests). Writes go through ``pacer``; reads are not paced. One call each:
+
+    - ``whoami``: ``GET /user`` once, unless ``settings.login`` is set (required for a GitHub App);
+    - ``find_by_marker``: ``GET /repos/{o}/{r}/issues?labels=<marker>&state=all`` (not the search API, which lags);
+    - ``create_issue``: ``POST /repos/{o}/{r}/issues``; ``get_issue``: ``GET /repos/{o}/{r}/issues/{n}``;
+    - ``update_issue``: one ``PATCH /repos/{o}/{r}/issues/{n}`` with the changed fields, none if nothing to write;
+    - ``add_comment`` / ``list_comments``: ``POST`` / ``GET /repos/{o}/{r}/issues/{n}/comments``;
+    - ``updated_since``: ``GET /repos/{o}/{r}/issues?since=…&state=all&sort=updated&direction=asc`` per project.
+
+    Listings follow GitHub's ``Link`` pages (100 a page) and leave pull requests out.
+    """
+
+    kind = "github"
+
+    def __init__(self, settings: GitHubSettings, *, client: github.Github | None = None,
+                 pacer: Pacer | None = None, wall_clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self.client = client if client is not None else build_github(settings)
+        self.pacer = pacer if pacer is not None else Pacer()
+        self._wall_clock = wall_clock
+        self._login: str | None = settings.login
+
+    # The contract ----------------------------------------------------------------------------------
+
+    def whoami(self) -> str:
+        if self._login is None:
+            if not self.settings.token:
+                raise TrackerAuthError("a GitHub App cannot read GET /user: set tracker.github.login to the "
+                                       "app's bot login (for example my-app[bot])")
+            with self._translated():
+                self._login = self.client.get_user().login
+        return self._login
+
+    def find_by_marker(self, project: str, marker: str) -> IssueState | None:
+        wanted = marker.casefold()
+        found = []
+        with self._translated():
+            for item in self._list_issues(project, {"labels": marker, "state": "all"}):
+                if wanted in {label.casefold() for label in _label_names(item)}:
+                    found.append(item)
+        if not found:
+            return None
+        # A marker is unique to one need; should two issues carry it, the first one created is the need's.
+        return issue_state(project, min(found, key=lambda item: item["number"]))
+
+    def create_issue(self, spec: IssueSpec) -> IssueState:
+        if spec.body is not None and not isinstance(spec.body, str):
+            raise TypeError("a GitHub issue body is a Markdown string")
+        labels = sorted(set(spec.labels) | {spec.marker})
+        arguments: dict[str, Any] = {"title": spec.title, "labels": labels}
+        if spec.body is not None:
+            arguments["body"] = spec.body
+        if spec.assignee:
+            arguments["assignees"] = [spec.assignee]
+        repository = self._repository(spec.project)
+        self.pacer.wait()
+        with self._translated():
+            issue = repository.create_issue(**arguments)
+            state = issue_state(spec.project, issue.raw_data)
+        kept = {label.casefold() for label in state.labels}
+        dropped = [label for label in labels if label.casefold() not in kept]
+        if dropped:
+            # GitHub silently drops labels set by an account without push (triage/write) access.
+            log.warning("GitHub dropped labels %s on %s: Cocreate's GitHub account needs triage or write "
+                        "access to %s, or retries cannot find this issue by its marker",
+                        ", ".join(dropped), state.key, spec.project)
+        return state
+
+    def get_issue(self, key: str) -> IssueState:
+        project, number = parse_key(key)
+        with self._translated():
+            data = self._repository(project).get_issue(number).raw_data
+        return issue_state(project, data)
+
+    def update_issue(self, key: str, changes: dict[str, Any]) -> None:
+        unknown = set(changes) - _UPDATABLE - _IGNORED_ON_GITHUB
+        if unknown:
+            raise ValueError(f"update_issue cannot change {', '.join(sorted(unknown))} on GitHub")
+        edit: dict[str, Any] = {}
+        if "title" in changes:
+            edit["title"] = changes["title"]
+        if "body" in changes:
+            if not isinstance(changes["body"], str):
+                raise TypeError("a GitHub issue body is a Markdown string")
+            edit["body"] = changes["body"]
+        if "labels" in changes:
+            edit["labels"] = sorted(changes["labels"])
+        if "assignee" in changes:
+            edit["assignees"] = [changes["assignee"]] if changes["assignee"] else []
+        if not edit:
+            return
+        project, number = parse_key(key)
+        issue = self._repository(project).get_issue(number)
+        self.pacer.wait()
+        with self._translated():
+            issue.edit(**edit)
+
+    def add_comment(self, key: str, text: str) -> Comment:
+        project, number = parse_key(key)
+        issue = self._repository(project).get_issue(number)
+        self.pacer.wait()
+        with self._translated():
+            comment = issue.create_comment(markdown_text(text))
+            return _comment(comment)
+
+    def list_comments(self, key: str) -> list[Comment]:
+        project, number = parse_key(key)
+        with self._translated():
+            return [_comment(comment) for comment in self._repository(project).get_issue(number).get_comments()]
+
+    def set_link(self, key: str, global_id: str, url: str, title: str) -> None:
+        """GitHub keeps links in the Cocreate section of the issue body; nothing to do here."""
+
+    def add_attachment(self, key: str, filename: str, data: bytes, content_type: str) -> str | None:
+        """GitHub has no attachment API; the body links Cocreate's own signed copy instead."""
+        return None
+
+    def updated_since(self, projects: list[str], since: dt.datetime) -> list[IssueState]:
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.timezone.utc)  # Cocreate stores naive UTC times
+        parameters = {"state": "all", "sort": "updated", "direction": "asc",
+                      "since": since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        states = []
+        with self._translated():
+            for project in projects:
+                states.extend(issue_state(project, item) for item in self._list_issues(project, parameters))
+        return states
+
+    # Helpers ---------------------------------------------------------------------------------------
+
+    def _repository(self, project: str) -> github.Repository.Repository:
+        if not _REPO.match(project):
+            raise ValueError(f"{project!r} is not a GitHub repository such as owner/repo")
+        return self.client.get_repo(project)
+
+    def _list_issues(self, project: str, parameters: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """Issues of ``project`` as GitHub's JSON, page after page, without pull requests."""
+        url = f"{self._repository(project).url}/issues"
+        for item in PaginatedList(_Listed, self.client.requester, url, dict(parameters)):
+            if not is_pull_request(item.raw_data):
+                yield item.raw_data
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Turn PyGithub's and requests' errors into Cocreate's ``Tracker*`` errors."""
+        try:
+            yield
+        except GithubException as exc:
+            raise tracker_error(exc, self._wall_clock()) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise TrackerUnavailable(f"GitHub did not answer: {exc}") from exc
+
+
+# Reading GitHub's JSON -----------------------------------------------------------------------------
+
+
+def parse_key(key: str) -> tuple[str, int]:
+    """``owner/repo#12`` -> ``("owner/repo", 12)``."""
+    match = _KEY.match(key)
+    if not match:
+        raise ValueError(f"{key!r} is not a GitHub issue key such as owner/repo#12")
+    return match["project"], int(match["number"])
+
+
+def is_pull_request(data: dict[str, Any]) -> bool:
+    """Whether an item of ``GET /repos/{owner}/{repo}/issues`` is a pull request."""
+    # Before 2013 GitHub gave every issue a ``pull_request`` object, with null URLs for plain issues.
+    return bool((data.get("pull_request") or {}).get("html_url"))
+
+
+def _label_names(data: dict[str, Any]) -> list[str]:
+    return [label if isinstance(label, str) else label["name"] for label in data.get("labels") or []]
+
+
+def _timestamp(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _project_of(data: dict[str, Any], asked: str) -> str:
+    # A transferred issue or a renamed repository answers through a 301 that PyGithub follows, so the
+    # issue may now live in another repository than the one asked for.
+    repository_url = data.get("repository_url")
+    if repository_url:
+        owner, repo = repository_url.rstrip("/").split("/")[-2:]
+        return f"{owner}/{repo}"
+    return asked
+
+
+def issue_state(project: str, data: dict[str, Any]) -> IssueState:
+    """An :class:`IssueState` from GitHub's JSON for one issue."""
+    state = data.get("state") or "open"
+    assignees = data.get("assignees") or []
+    assignee = assignees[0] if assignees else data.get("assignee")
+    return IssueState(
+        key=f"{_project_of(data, project)}#{data['number']}",
+        url=data.get("html_url") or "",
+        title=data.get("title") or "",
+        labels=frozenset(_label_names(data)),
+        status_name=state,
+        status_category="done" if state == "closed" else "new",
+        state_reason=data.get("state_reason"),
+        assignee=assignee["login"] if assignee else None,
+        body=data.get("body"),
+        updated_at=_timestamp(data.get("updated_at")),
+        raw_id=data.get("node_id"),
+    )
+
+
+def _comment(comment: github.IssueComment.IssueComment) -> Comment:
+    return Comment(id=str(comment.id), author=comment.user.login if comment.user else None,
+                   text=plain_text(comment.body or ""), created_at=comment.created_at)
+
+
+# Plain text <-> GitHub Markdown ------------------------------------------------------------------------
+
+_ZWJ = "\u200d"
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&#!])")
+_LINE_START = re.compile(r"^([ \t]*)([-+=]|[0-9]+[.)])", re.MULTILINE)
+# GitHub links @login and @org/team when "@" does not follow a letter, digit or "_" (e-mail addresses).
+_MENTION = re.compile(r"(?<![A-Za-z0-9_])@(?=[A-Za-z0-9])")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text as GitHub Markdown that shows the same characters, formats nothing and pings nobody.
+
+    Markdown punctuation is backslash-escaped; a zero-width joiner after ``@`` keeps ``@user``,
+    ``@org/team`` and ``@all`` from becoming mentions (GitHub would notify them).
+    """
+    escaped = _INLINE.sub(r"\\\1", text)
+    escaped = _LINE_START.sub(lambda match: match[1] + _escape_marker(match[2]), escaped)
+    return _MENTION.sub("@" + _ZWJ, escaped)
+
+
+def _escape_marker(marker: str) -> str:
+    return marker[:-1] + "\\" + marker[-1]
+
+
+def plain_text(markdown: str) -> str:
+    """Undo :func:`markdown_text`: Cocreate's own comments read back exactly as they were written."""
+    return _ESCAPED.sub(r"\1", markdown.replace("@" + _ZWJ, "@"))
+
+
+# Errors -------------------------------------------------------------------------------------------------
+
+
+def github_message(exc: GithubException) -> str:
+    """GitHub's own words for a failed call, with the per-field details of a 422."""
+    data = exc.data
+    message = ""
+    if isinstance(data, dict):
+        message = str(data.get("message") or "").strip()
+        if not message and isinstance(data.get("data"), str):
+            message = data["data"].strip()[:200]  # PyGithub's wrapping of a body that is not JSON
+        details = [detail for detail in map(_error_detail, data.get("errors") or []) if detail]
+        if details:
+            message = f"{message}: {'; '.join(details)}" if message else "; ".join(details)
+    return message or exc.message or f"GitHub answered HTTP {exc.status}"
+
+
+def _error_detail(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, dict):
+        return ""
+    field = item.get("field")
+    text = item.get("message") or item.get("code") or ""
+    if "value" in item and not item.get("message"):
+        text = f"{text} {item['value']!r}".strip()
+    return f"{field}: {text}" if field else text
+
+
+def retry_after(headers: dict[str, str], now: float, secondary: bool) -> float | None:
+    """Seconds to wait before trying again, from ``Retry-After`` or ``x-ratelimit-reset`` (epoch seconds)."""
+    value = headers.get("retry-after")
+    if value:
+        if value.strip().isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None  # neither seconds nor an HTTP date: fall back to the rate-limit headers
+        if when is not None:
+            return max(when.timestamp() - now, 0.0)
+    reset = headers.get("x-ratelimit-reset")
+    if headers.get("x-ratelimit-remaining") == "0" and reset:
+        return max(float(reset) - now, 0.0)
+    return SECONDARY_LIMIT_WAIT if secondary else None
+
+
+def tracker_error(exc: GithubException, now: float) -> TrackerError:
+    """The ``Tracker*`` error for a PyGithub exception; ``now`` is the wall clock in epoch seconds."""
+    status = exc.status
+    headers = {str(name).lower(): str(value) for name, value in (exc.headers or {}).items()}
+    message = github_message(exc)
+    secondary = status == 429 or Requester.isSecondaryRateLimitError(message)
+    out_of_quota = headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers
+    if status == 429 or isinstance(exc, RateLimitExceededException) or (status == 403 and out_of_quota):
+        return TrackerRateLimited(message, status, retry_after(headers, now, secondary))
+    documentation = exc.data.get("documentation_url") if isinstance(exc.data, dict) else None
+    if status < 500 and "installation-access-token" in str(documentation or ""):
+        # A wrong installation id answers 404 while Cocreate fetches the App's token, before the real call:
+        # that is a credentials problem, not a missing issue.
+        return TrackerAuthError(f"GitHub App installation token: {message}", status)
+    if status in (401, 403):
+        return TrackerAuthError(message, status)
+    if status in (404, 410):
+        return TrackerNotFound(message, status)
+    if status in (400, 422):
+        return TrackerInvalidField(message, status)
+    if status >= 500:
+        return TrackerUnavailable(message, status)
+    return TrackerError(message, status)
