@@ -38,6 +38,20 @@ def sync_need(runtime, ref: str) -> None:
 
 
 @job
+def sync_needs(runtime, refs: list[str]) -> None:
+    """Sync many needs together (after an import): new issues are created in bulk where the tracker can."""
+    from sync.outbound import sync_needs_bulk
+
+    outcomes = sync_needs_bulk(runtime, refs)
+    failed = {ref: outcome for ref, outcome in outcomes.items() if outcome not in ("synced", "busy")}
+    for ref, outcome in outcomes.items():
+        if outcome == "busy":  # another worker has it now; its own job finishes it
+            log.info("sync_needs: %s busy elsewhere", ref)
+    if failed:
+        log.warning("sync_needs: %d of %d failed: %s", len(failed), len(refs), failed)
+
+
+@job
 def reconcile(runtime) -> None:
     """Apply tracker changes a webhook may have missed (also run periodically by the consumer)."""
     from sync.reconcile import reconcile as run

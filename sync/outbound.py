@@ -155,27 +155,82 @@ def _sync(runtime, ref: str) -> None:
             session.commit()  # the id is durable before anything else can fail
         else:
             state = adapter.get_issue(need.issue_key)
-        changes = {} if created else _changes(settings, spec, mapped.managed_labels, state, last)
-        if changes:
-            adapter.update_issue(state.key, changes)
-        if adapter.kind == "jira":
-            url = need_url(settings, ref)
-            if last.get("link") != url:
-                adapter.set_link(state.key, link_global_id(settings, ref), url, f"{ref} · {spec.title}")
-            for attachment in need.attachments:
-                if attachment.tracker_id is None:
-                    data = (runtime.uploads / attachment.stored_name).read_bytes()
-                    attachment.tracker_id = adapter.add_attachment(
-                        state.key, attachment.filename, data, attachment.content_type) or ""
-                    session.commit()
-            last["link"] = url
-        last.update(
-            title=spec.title, body=mapping.fingerprint(spec.body), labels=sorted(spec.labels),
-            priority=spec.priority, assignee=spec.assignee, assignee_note=mapped.assignment.note,
+        _complete(runtime, session, need, mapped, state, created)
+
+
+def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: IssueState, created: bool) -> None:
+    """Write what differs (nothing right after a create), the Jira link and attachments; record the sync."""
+    settings = runtime.settings
+    adapter = runtime.adapter()
+    spec = mapped.spec
+    last = dict(need.synced_fields or {})
+    changes = {} if created else _changes(settings, spec, mapped.managed_labels, state, last)
+    if changes:
+        adapter.update_issue(state.key, changes)
+    if adapter.kind == "jira":
+        url = need_url(settings, need.ref)
+        if last.get("link") != url:
+            adapter.set_link(state.key, link_global_id(settings, need.ref), url, f"{need.ref} · {spec.title}")
+        for attachment in need.attachments:
+            if attachment.tracker_id is None:
+                data = (runtime.uploads / attachment.stored_name).read_bytes()
+                attachment.tracker_id = adapter.add_attachment(
+                    state.key, attachment.filename, data, attachment.content_type) or ""
+                session.commit()
+        last["link"] = url
+    last.update(
+        title=spec.title, body=mapping.fingerprint(spec.body), labels=sorted(spec.labels),
+        priority=spec.priority, assignee=spec.assignee, assignee_note=mapped.assignment.note,
+    )
+    need.synced_fields = last
+    need.sync_state, need.sync_error, need.synced_at = "synced", None, utcnow()
+    session.commit()
+
+
+def sync_needs_bulk(runtime, refs: list[str]) -> dict[str, str]:
+    """Sync many needs at once: those never synced are created together (Jira: 50 per bulk call), the
+    rest one by one. Returns ref -> outcome (``synced``, ``busy`` or the error). Crash-safe like
+    ``sync_need_to_tracker``: every intent is committed before the bulk call."""
+    owner = uuid.uuid4().hex
+    now = utcnow()
+    outcomes: dict[str, str] = {}
+    with runtime.Session.begin() as session:
+        session.execute(
+            update(Need)
+            .where(Need.ref.in_(refs), or_(Need.sync_lease_until.is_(None), Need.sync_lease_until < now))
+            .values(sync_lease_owner=owner, sync_lease_until=now + LEASE * 10)
         )
-        need.synced_fields = last
-        need.sync_state, need.sync_error, need.synced_at = "synced", None, utcnow()
-        session.commit()
+        mine = set(session.scalars(select(Need.ref).where(Need.ref.in_(refs), Need.sync_lease_owner == owner)))
+    outcomes.update({ref: "busy" for ref in refs if ref not in mine})
+    try:
+        with runtime.Session() as session:
+            fresh = session.scalars(select(Need).where(
+                Need.ref.in_(mine), Need.issue_key.is_(None), Need.sync_intent_at.is_(None),
+                Need.linked_to.is_(None)).order_by(Need.id)).all()
+            mapped = [mapping.map_need(runtime.settings, _view(runtime, need)) for need in fresh]
+            for need in fresh:
+                need.sync_intent_at = utcnow()
+            session.commit()  # every intent is durable before the bulk create
+            if fresh:
+                states = runtime.adapter().create_issues([item.spec for item in mapped])
+                for need, state in zip(fresh, states, strict=True):
+                    need.issue_key, need.issue_url = state.key, state.url
+                session.commit()
+                for need, item, state in zip(fresh, mapped, states, strict=True):
+                    _complete(runtime, session, need, item, state, created=True)
+                    outcomes[need.ref] = "synced"
+        for ref in sorted(mine - set(outcomes)):
+            try:
+                _sync(runtime, ref)
+                outcomes[ref] = "synced"
+            except TrackerError as exc:
+                _record_failure(runtime, ref, exc)
+                outcomes[ref] = str(exc)
+    finally:
+        with runtime.Session.begin() as session:
+            session.execute(update(Need).where(Need.sync_lease_owner == owner)
+                            .values(sync_lease_owner=None, sync_lease_until=None))
+    return outcomes
 
 
 def _changes(settings, spec, managed: frozenset[str], state: IssueState, last: dict) -> dict:

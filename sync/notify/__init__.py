@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sync.notify.channels import (
     ChannelError,
+    ChannelSettings,
     DeliveryResult,
     DingTalkChannel,
     FeishuChannel,
@@ -27,13 +28,14 @@ from sync.notify.smtp import EmailChannel, SmtpSettings
 from sync.notify.templates import EscalationNotice, Notice, OwnerNotice, StatusNotice, render
 
 
-def send_notice(notice: Notice, channel_settings, smtp: SmtpSettings | None = None) -> DeliveryResult:
+def send_notice(notice: Notice, channel_settings: ChannelSettings, smtp: SmtpSettings | None = None) -> DeliveryResult:
     """Render ``notice`` and send it once to one configured channel (``plugin.settings.Channel``)."""
     return channel_for(channel_settings, smtp).send(render(notice))
 
 
 __all__ = [
     "ChannelError",
+    "ChannelSettings",
     "DeliveryResult",
     "DingTalkChannel",
     "EmailChannel",

@@ -18,13 +18,14 @@ import json
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from sync.notify.formats import Message, escape
+from sync.notify.formats import CHAT_QUOTE_LIMIT, Flavour, Message, clip, escape
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "Cocreate-Notify/1"
@@ -203,6 +204,24 @@ class HttpChannel(NotificationChannel):
             )
         return answer
 
+    def _check_code(
+        self, answer: dict[str, Any], code_key: str, text_key: str, retryable: dict[int, float | None]
+    ) -> None:
+        """Bots answer HTTP 200 with their own code: 0 is success; ``retryable`` maps the codes worth another
+        try to the wait the service asks for (None when it names none)."""
+        code = answer.get(code_key)
+        if code == 0:
+            return
+        text = _short(str(answer.get(text_key) or "no message"))
+        if code is None:
+            raise self._error(f"unexpected answer from {self.service}: {text}", retryable=False)
+        raise self._error(
+            f"{self.service} refused the message: {text} ({code_key} {code})",
+            retryable=code in retryable,
+            code=code,
+            retry_after=retryable.get(code),
+        )
+
     def _result(self, message: Message, response: requests.Response) -> DeliveryResult:
         return DeliveryResult(
             channel=self.kind,
@@ -212,6 +231,16 @@ class HttpChannel(NotificationChannel):
             status=response.status_code,
             response=_short(response.text),
         )
+
+
+def fitted_markdown(message: Message, flavour: Flavour, fits: Callable[[str], bool]) -> str:
+    """The message in ``flavour`` within a service's size limit: free-text quotes are shortened first, so
+    the headline, links and footer survive; only a message that still does not fit is cut at the end."""
+    for quote_limit in (CHAT_QUOTE_LIMIT, 600, 200, 50):
+        text = message.markdown(flavour, quote_limit)
+        if fits(text):
+            return text
+    return text
 
 
 def _json_body(payload: dict[str, Any]) -> bytes:
@@ -234,27 +263,11 @@ class WeComChannel(HttpChannel):
     RETRYABLE_CODES = {-1: None, 45009: 60.0}
 
     def send(self, message: Message) -> DeliveryResult:
-        content = truncate_utf8(message.markdown("wecom"), self.MAX_BYTES)
+        content = fitted_markdown(message, "wecom", lambda text: len(text.encode()) <= self.MAX_BYTES)
+        content = truncate_utf8(content, self.MAX_BYTES)
         response = self._post(self.url, _json_body({"msgtype": "markdown", "markdown": {"content": content}}))
-        _check_errcode(self, self._json_answer(response), "errcode", "errmsg", self.RETRYABLE_CODES)
+        self._check_code(self._json_answer(response), "errcode", "errmsg", self.RETRYABLE_CODES)
         return self._result(message, response)
-
-
-def _check_errcode(
-    channel: HttpChannel, answer: dict[str, Any], code_key: str, text_key: str, retryable: dict[int, float | None]
-) -> None:
-    code = answer.get(code_key)
-    if code == 0:
-        return
-    text = _short(str(answer.get(text_key) or "no message"))
-    if code is None:
-        raise channel._error(f"unexpected answer from {channel.service}: {text}", retryable=False)
-    raise channel._error(
-        f"{channel.service} refused the message: {text} ({code_key} {code})",
-        retryable=code in retryable,
-        code=code,
-        retry_after=retryable.get(code),
-    )
 
 
 # DingTalk -------------------------------------------------------------------------------------------
@@ -287,16 +300,14 @@ class DingTalkChannel(HttpChannel):
         return f"{self.url}{'&' if '?' in self.url else '?'}{query}"
 
     def send(self, message: Message) -> DeliveryResult:
+        text = fitted_markdown(message, "dingtalk", lambda markdown: len(markdown) <= self.MAX_TEXT)
         payload = {
             "msgtype": "markdown",
-            "markdown": {
-                "title": message.subject[: self.MAX_TITLE],
-                "text": message.markdown("dingtalk")[: self.MAX_TEXT],
-            },
+            "markdown": {"title": message.subject[: self.MAX_TITLE], "text": clip(text, self.MAX_TEXT)},
             "at": {"isAtAll": False},
         }
         response = self._post(self.signed_url(), _json_body(payload))
-        _check_errcode(self, self._json_answer(response), "errcode", "errmsg", self.RETRYABLE_CODES)
+        self._check_code(self._json_answer(response), "errcode", "errmsg", self.RETRYABLE_CODES)
         return self._result(message, response)
 
 
@@ -335,7 +346,7 @@ class FeishuChannel(HttpChannel):
         answer = self._json_answer(response)
         code_key = "code" if "code" in answer else "StatusCode"
         text_key = "msg" if "msg" in answer else "StatusMessage"
-        _check_errcode(self, answer, code_key, text_key, self.RETRYABLE_CODES)
+        self._check_code(answer, code_key, text_key, self.RETRYABLE_CODES)
         return self._result(message, response)
 
     def _check_status(self, response: requests.Response) -> None:
@@ -366,9 +377,7 @@ class SlackChannel(HttpChannel):
     MAX_SECTION = 3000
 
     def payload(self, message: Message) -> dict[str, Any]:
-        body = message.markdown("slack")
-        if len(body) > self.MAX_SECTION:
-            body = body[: self.MAX_SECTION - 1] + "…"
+        body = clip(fitted_markdown(message, "slack", lambda text: len(text) <= self.MAX_SECTION), self.MAX_SECTION)
         # "text" is what Slack shows in notifications when blocks are present.
         return {
             "text": escape(message.subject, "slack"),

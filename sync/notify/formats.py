@@ -101,8 +101,8 @@ class Message:
     def html(self) -> str:
         return render_html(self.document, self.subject)
 
-    def markdown(self, flavour: Flavour = "commonmark") -> str:
-        return render_markdown(self.document, flavour)
+    def markdown(self, flavour: Flavour = "commonmark", quote_limit: int = CHAT_QUOTE_LIMIT) -> str:
+        return render_markdown(self.document, flavour, quote_limit)
 
     def feishu_post(self) -> dict[str, Any]:
         return render_feishu_post(self.document, self.subject, self.locale)
@@ -143,7 +143,8 @@ def _chat_text(text: str) -> str:
     return neutralise_mentions(text).replace("<", "\uff1c").replace(">", "\uff1e")
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -235,8 +236,11 @@ def _link(link: Link, flavour: Flavour) -> str:
     return f"[{escape(link.label, flavour)}]({_url(link.url, flavour)})"
 
 
-def render_markdown(document: Document, flavour: Flavour = "commonmark") -> str:
-    """The document in ``flavour``: CommonMark, Slack mrkdwn, or the WeCom / DingTalk bot Markdown subsets."""
+def render_markdown(document: Document, flavour: Flavour = "commonmark", quote_limit: int = CHAT_QUOTE_LIMIT) -> str:
+    """The document in ``flavour``: CommonMark, Slack mrkdwn, or the WeCom / DingTalk bot Markdown subsets.
+
+    Chat flavours keep at most ``quote_limit`` characters of each free-text quote; CommonMark keeps all.
+    """
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown Markdown flavour {flavour!r}; use one of {', '.join(FLAVOURS)}")
     # CommonMark joins consecutive lines into one paragraph; two trailing spaces keep the line break.
@@ -253,7 +257,7 @@ def render_markdown(document: Document, flavour: Flavour = "commonmark") -> str:
                 )
             )
         elif isinstance(block, Quote):
-            body = _clip(block.body, CHAT_QUOTE_LIMIT) if chat else block.body
+            body = clip(block.body, quote_limit) if chat else block.body
             lines = [f"> {escape(line, flavour)}" if line.strip() else ">" for line in body.split("\n")]
             chunks.append(_bold(escape(block.heading, flavour), flavour) + "\n" + line_break.join(lines))
         elif isinstance(block, Links):
@@ -282,7 +286,7 @@ def render_feishu_post(document: Document, subject: str, locale: str) -> dict[st
             rows.append([{"tag": "text", "text": _chat_text("".join(part.text for part in block.parts))}])
         elif isinstance(block, Quote):
             rows.append([{"tag": "text", "text": _chat_text(block.heading + document.colon.rstrip())}])
-            for line in _clip(block.body, CHAT_QUOTE_LIMIT).split("\n"):
+            for line in clip(block.body, CHAT_QUOTE_LIMIT).split("\n"):
                 rows.append([{"tag": "text", "text": "    " + _chat_text(line)}])
         elif isinstance(block, Links):
             row: list[dict[str, Any]] = []

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from sync.notify.formats import Document, Link, Links, Message, Paragraph, Quote, Text
+from sync.notify.formats import Document, Link, Links, Message, Paragraph, Quote, Text, clip
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
 _LANG_TAGS = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}
@@ -41,10 +41,6 @@ def _line(text: str | None) -> str:
 def _block(text: str | None) -> str:
     """Free text: control characters dropped, line endings unified, outer blank lines trimmed."""
     return _CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip("\n").rstrip()
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _check_url(name: str, value: str | None) -> None:
@@ -352,7 +348,7 @@ _STRONG = frozenset({"ref", "old", "new"})
 
 
 def _status_document(notice: StatusNotice, texts: dict[str, str]) -> tuple[str, Document]:
-    title = _clip(notice.need_title, SUBJECT_TITLE_LIMIT)
+    title = clip(notice.need_title, SUBJECT_TITLE_LIMIT)
     subject = _plain(texts["status.subject"], ref=notice.need_ref, title=title, new=notice.new_status_label)
     values = {"ref": notice.need_ref, "title": notice.need_title, "new": notice.new_status_label}
     if notice.old_status_label:
@@ -405,7 +401,7 @@ def _owner_document(notice: OwnerNotice, texts: dict[str, str]) -> tuple[str, Do
 
 def _escalation_document(notice: EscalationNotice, texts: dict[str, str]) -> tuple[str, Document]:
     sla = texts[f"sla.{notice.sla}"]
-    title = _clip(notice.need_title, SUBJECT_TITLE_LIMIT)
+    title = clip(notice.need_title, SUBJECT_TITLE_LIMIT)
     subject = _plain(texts["sla.subject"], ref=notice.need_ref, title=title, sla=sla)
     breached = _fill(
         texts["sla.breached"],

@@ -193,3 +193,22 @@ def test_linked_reference_that_is_not_an_issue_is_refused(site, rt):
     need = file_need(rt, linked_to="not an issue")
     failed = stored(rt, need.ref)
     assert failed.sync_state == "failed" and "is not an issue key or URL" in failed.sync_error
+
+
+def test_bulk_sync_creates_fifty_per_call_and_records_every_issue(site, tmp_path):
+    fake, _mock = site
+    runtime = tracker_runtime("jira", tmp_path / "bulk", immediate=False)  # jobs wait in the queue file
+    refs = [create_need(runtime, validate_need(need_data(title=f"Need {n}"), runtime.settings, now=NOW)).ref
+            for n in range(60)]
+    outcomes = outbound.sync_needs_bulk(runtime, refs)
+    assert set(outcomes.values()) == {"synced"}
+    bulk_calls = [path for method, path in fake.write_log if path.endswith("/issue/bulk")]
+    assert len(bulk_calls) == 2  # 50 + 10
+    assert len(fake.issues) == 60
+    with runtime.Session() as session:
+        keys = session.scalars(select(Need.issue_key).order_by(Need.id)).all()
+    assert keys == [f"CS-{n}" for n in range(1, 61)]
+    writes = fake.writes
+    assert set(outbound.sync_needs_bulk(runtime, refs).values()) == {"synced"}
+    assert fake.writes == writes  # nothing changed: nothing written
+    runtime.engine.dispose()
