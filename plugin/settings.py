@@ -215,6 +215,41 @@ class WebhookSettings(_Model):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
 
 
+class SmtpConfig(_Model):
+    """The mail server for e-mail notices (``notifications.smtp``)."""
+
+    host: str
+    sender: str = Field(description="From address, e.g. 'Cocreate <noreply@example.com>'")
+    port: int | None = Field(default=None, gt=0, lt=65536)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = None
+    reply_to: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    ca_file: str | None = None
+
+
+class NotificationSettings(_Model):
+    smtp: SmtpConfig | None = None
+    escalation_contacts: list[str] = Field(default_factory=list, description="e-mails told of SLA breaches")
+
+
+class InboundSettings(_Model):
+    """Which fields R&D's changes in the tracker bring back to the need."""
+
+    status: bool = True
+    owner: bool = True
+    urgency: bool = False
+
+
+class SyncSettings(_Model):
+    inbound: InboundSettings = InboundSettings()
+    customer_comment_prefix: str = Field(
+        default="[customer]", min_length=1,
+        description="tracker comments starting with this are forwarded to the customer; others stay internal")
+    reconcile_minutes: int = Field(default=10, ge=1, le=1440)
+
+
 class QueueSettings(_Model):
     url: str | None = Field(default=None, description="redis://... for Redis; empty for SQLite under home")
     workers: int = Field(default=2, ge=1, le=64)
@@ -237,6 +272,8 @@ class Settings(_Model):
     people: list[Person] = Field(default_factory=list)
     customers: list[Customer] = Field(default_factory=list)
     webhooks: WebhookSettings = WebhookSettings()
+    sync: SyncSettings = SyncSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
 

@@ -1,4 +1,8 @@
-"""Inbound sync: the job a tracker webhook queues once its delivery is stored in the inbox."""
+"""Inbound sync: the job a tracker webhook (or reconcile) queues once its delivery is stored in the inbox.
+
+The payload is only a hint: the job reads the issue's current state, so repeated and out-of-order
+deliveries end in the same state, and applies status, owner and urgency as configured.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin.base import IssueState
+from plugin.errors import TrackerNotFound
 from sync.jobs import job
+from sync.status_sync import apply_issue_state, forward_customer_comments
 from sync.store import Need
 
 log = logging.getLogger("cocreate.jobs")
@@ -18,12 +25,61 @@ def linked_needs(session: Session, issue_key: str) -> list[Need]:
     return list(session.scalars(select(Need).where(Need.issue_key == issue_key).order_by(Need.id)))
 
 
+def apply_issue_fields(runtime, state: IssueState) -> list[str]:
+    """Assignee -> owner and priority/label -> urgency on the needs that created the issue, where the
+    config asks for it. What is taken over is recorded as synced, so it is not written back (no loop)."""
+    settings = runtime.settings
+    inbound = settings.sync.inbound
+    kind = settings.tracker.kind
+    changed = []
+    with runtime.Session.begin() as session:
+        for need in linked_needs(session, state.key):
+            if need.linked_to:
+                continue
+            last = dict(need.synced_fields or {})
+            if inbound.owner and state.assignee != last.get("assignee"):
+                attribute = "github_login" if kind == "github" else "jira_account_id"
+                person = next((p for p in settings.people if getattr(p, attribute) == state.assignee), None)
+                if person is not None and person.name != need.owner:
+                    need.owner = person.name
+                    last["assignee"] = state.assignee
+                    changed.append(f"{need.ref}.owner")
+            if inbound.urgency:
+                if kind == "jira":
+                    urgency = next((u for u in settings.urgencies if u.jira_priority
+                                    and u.jira_priority == state.priority), None)
+                else:
+                    urgency = next((u for u in settings.urgencies if u.github_label
+                                    and u.github_label.casefold() in {l.casefold() for l in state.labels}), None)
+                if urgency is not None and urgency.key != need.urgency:
+                    need.urgency = urgency.key
+                    last["priority"] = state.priority
+                    last["labels"] = sorted(state.labels)
+                    changed.append(f"{need.ref}.urgency")
+            need.synced_fields = last
+    return changed
+
+
 @job
 def apply_issue_change(runtime, source: str, issue_key: str) -> None:
-    """A change to ``issue_key`` arrived from ``source`` (``github`` or ``jira``); find the needs it concerns."""
+    """A change to ``issue_key`` arrived from ``source`` (``github`` or ``jira``): apply the issue's current state."""
     with runtime.Session() as session:
         refs = [need.ref for need in linked_needs(session, issue_key)]
     if not refs:
         log.info("apply_issue_change: %s issue %s changed; no need is linked to it", source, issue_key)
         return
-    log.info("apply_issue_change: %s issue %s changed; linked needs %s", source, issue_key, ", ".join(refs))
+    tracker = runtime.settings.tracker
+    if tracker is None or tracker.kind != source:
+        log.warning("apply_issue_change: %s event for %s, but the configured tracker is %s",
+                    source, issue_key, tracker.kind if tracker else "none")
+        return
+    try:
+        state = runtime.adapter().get_issue(issue_key)
+    except TrackerNotFound:
+        log.warning("apply_issue_change: %s is gone or hidden from Cocreate; needs %s keep their status",
+                    issue_key, ", ".join(refs))
+        return
+    apply_issue_fields(runtime, state)
+    if runtime.settings.sync.inbound.status:
+        apply_issue_state(runtime, state, actor=source)
+    forward_customer_comments(runtime, state)

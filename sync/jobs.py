@@ -59,4 +59,4 @@ def reconcile(runtime) -> None:
     run(runtime)
 
 
-from sync import inbound  # noqa: E402,F401  registers apply_issue_change
+from sync import inbound, outbox  # noqa: E402,F401  register apply_issue_change and deliver_outbox

@@ -80,6 +80,53 @@ def _told(settings, needs: list[Need]) -> list[str]:
     return told
 
 
+def _customer_name(settings, key: str) -> str:
+    customer = settings.customer(key)
+    return customer.name if customer else key
+
+
+def forward_customer_comments(runtime, state: IssueState) -> int:
+    """Queue tracker comments marked for the customer (``sync.customer_comment_prefix``) to every customer
+    whose need is on the issue, once per comment and channel. Unmarked comments are internal and stay."""
+    settings = runtime.settings
+    prefix = settings.sync.customer_comment_prefix
+    with runtime.Session() as session:
+        needs = session.scalars(select(Need).where(Need.issue_key == state.key).order_by(Need.id)).all()
+    customers = [key for key in dict.fromkeys(need.customer for need in needs)
+                 if settings.customer(key) and settings.customer(key).channels]
+    if not customers:
+        return 0
+    adapter = runtime.adapter()
+    own = adapter.whoami()
+    marked = [comment for comment in adapter.list_comments(state.key)
+              if comment.text.lstrip().startswith(prefix) and comment.author != own]
+    rows = []
+    for comment in marked:
+        text = comment.text.lstrip()[len(prefix):].strip()
+        for key in customers:
+            mine = [need for need in needs if need.customer == key]
+            for index, _channel in enumerate(settings.customer(key).channels):
+                rows.append(OutboxMessage(
+                    dedupe_key=f"forward:{state.key}:{comment.id}:{key}:{index}", kind="forward",
+                    issue_key=state.key, need_ref=mine[0].ref, customer=key,
+                    channel=settings.customer(key).channels[index].kind, target=str(index),
+                    payload={"old": None, "new": mine[0].status, "refs": [need.ref for need in mine],
+                             "titles": [need.title for need in mine], "comment": text},
+                ))
+    if not rows:
+        return 0
+    with runtime.Session.begin() as session:
+        known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows]))))
+        new_rows = [row for row in rows if row.dedupe_key not in known]
+        session.add_all(new_rows)
+        session.flush()
+        ids = [row.id for row in new_rows]
+    for outbox_id in ids:
+        runtime.queue.enqueue("deliver_outbox", outbox_id, ref=state.key)
+    return len(ids)
+
+
 def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> Applied | None:
     """Bring the needs linked to ``state.key`` to the customer-facing status the issue now means.
 
@@ -114,10 +161,11 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> A
         needs = [need for need, _old in changed]
         old_status = changed[0][1]
         refs = [need.ref for need in needs]
+        told = _told(settings, needs)
         rows = [OutboxMessage(
             dedupe_key=f"comment:{state.key}:{anchor}", kind="comment", issue_key=state.key, need_ref=refs[0],
             channel="tracker", target=state.key,
-            payload={"text": comment_text(settings, old_status, new, refs, _told(settings, needs))},
+            payload={"text": comment_text(settings, old_status, new, refs, told)},
         )]
         for key in dict.fromkeys(need.customer for need in needs):
             customer = settings.customer(key)
@@ -140,7 +188,10 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> A
                     dedupe_key=f"owner:{owner}:{state.key}:{anchor}", kind="owner", issue_key=state.key,
                     need_ref=mine[0].ref, channel="email", target=person.email,
                     payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
-                             "titles": [need.title for need in mine], "issue_url": state.url, "owner": owner},
+                             "titles": [need.title for need in mine], "issue_url": state.url, "owner": owner,
+                             "customer_name": ", ".join(dict.fromkeys(
+                                 _customer_name(settings, need.customer) for need in mine)),
+                             "told": told},
                 ))
         session.add_all(rows)
         session.flush()

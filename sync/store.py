@@ -138,7 +138,8 @@ class StatusChange(Base):
 
 
 class Customer(Base):
-    """A customer company; its status-page token is kept only as a hash."""
+    """A customer company. Its status-page link is signed with the secret key over ``status_token_nonce``;
+    a new nonce revokes every earlier link."""
 
     __tablename__ = "customers"
 
@@ -146,7 +147,7 @@ class Customer(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(16), default="zh_Hans")
-    status_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status_token_nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
     status_token_created_at: Mapped[dt.datetime | None]
 
 

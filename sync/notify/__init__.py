@@ -25,7 +25,15 @@ from sync.notify.channels import (
 )
 from sync.notify.formats import Message, escape, neutralise_mentions
 from sync.notify.smtp import EmailChannel, SmtpSettings
-from sync.notify.templates import EscalationNotice, Notice, OwnerNotice, StatusNotice, render
+from sync.notify.templates import (
+    EscalationNotice,
+    Notice,
+    OwnerNotice,
+    StatusNotice,
+    notice_data,
+    notice_from_data,
+    render,
+)
 
 
 def send_notice(notice: Notice, channel_settings: ChannelSettings, smtp: SmtpSettings | None = None) -> DeliveryResult:
@@ -56,6 +64,8 @@ __all__ = [
     "escape",
     "feishu_signature",
     "neutralise_mentions",
+    "notice_data",
+    "notice_from_data",
     "render",
     "send_notice",
     "verify_webhook_signature",

@@ -293,6 +293,7 @@ class OwnerNotice(_Notice):
 class EscalationNotice(_Notice):
     """Warn (internally) that a need breached its SLA: ``sla`` is ``first_response`` or ``resolution``.
 
+    ``due_at`` and ``overdue_by`` also accept their JSON forms (ISO 8601 text, seconds).
     ``overdue_by`` is how late it is when the check ran; pass ``event_key`` (for example
     ``sla:N-0042:resolution``) so that a retried job, which measures a later overdue time, keeps the notice id.
     """
@@ -318,6 +319,11 @@ class EscalationNotice(_Notice):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        # Accept the JSON forms notice_data() writes, so a notice stored in an outbox row comes back as it was.
+        if isinstance(self.due_at, str):
+            object.__setattr__(self, "due_at", dt.datetime.fromisoformat(self.due_at))
+        if isinstance(self.overdue_by, (int, float)):
+            object.__setattr__(self, "overdue_by", dt.timedelta(seconds=self.overdue_by))
         if self.sla not in ("first_response", "resolution"):
             raise ValueError(f"sla must be 'first_response' or 'resolution', not {self.sla!r}")
         if self.timezone.upper() != "UTC":
@@ -340,6 +346,20 @@ def notice_data(notice: Notice) -> dict[str, Any]:
             value = list(value)
         data[item.name] = value
     return data
+
+
+_KINDS: dict[str, type] = {"status": StatusNotice, "owner": OwnerNotice, "escalation": EscalationNotice}
+
+
+def notice_from_data(data: dict[str, Any]) -> Notice:
+    """The notice :func:`notice_data` described (for example, one stored as JSON in an outbox row)."""
+    fields = dict(data)
+    kind = fields.pop("kind", None)
+    if kind not in _KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}; use one of {', '.join(_KINDS)}")
+    if isinstance(fields.get("customers_notified"), list):
+        fields["customers_notified"] = tuple(fields["customers_notified"])
+    return _KINDS[kind](**fields)
 
 
 # Documents ----------------------------------------------------------------------------------------

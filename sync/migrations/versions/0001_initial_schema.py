@@ -20,11 +20,11 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('locale', sa.String(length=16), nullable=False),
-    sa.Column('status_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('status_token_nonce', sa.String(length=64), nullable=True),
     sa.Column('status_token_created_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key'),
-    sa.UniqueConstraint('status_token_hash')
+    sa.UniqueConstraint('status_token_nonce')
     )
     op.create_table('deliveries',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -1,0 +1,115 @@
+"""Deliver the outbox: status-sync comments to the tracker, notices to customers and owners.
+
+Each row is sent at most once in the normal course: a sent row is never sent again, and a comment whose
+earlier try may have reached the tracker is looked for before posting again. Failures stay in the row
+(``state``, ``attempts``, ``last_error``) for the admin; retryable ones are retried by the job queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sync.customers import status_page_url
+from sync.jobs import job
+from sync.notify import ChannelError, EscalationNotice, OwnerNotice, SmtpSettings, StatusNotice, channel_for, render
+from sync.status_sync import status_name
+from sync.store import OutboxMessage, utcnow
+
+log = logging.getLogger("cocreate.notify")
+
+
+def comment_tag(outbox_id: int) -> str:
+    """The tag that makes a status-sync comment findable after a crash (and says where it came from)."""
+    return f"(Cocreate #{outbox_id})"
+
+
+def smtp_settings(settings) -> SmtpSettings | None:
+    smtp = settings.notifications.smtp
+    return SmtpSettings(**smtp.model_dump()) if smtp else None
+
+
+def _email_channel(address: str):
+    """A channel description for a single e-mail address (owners and escalation contacts)."""
+    from plugin.settings import Channel
+
+    return Channel(kind="email", to=[address])
+
+
+def build_notice(runtime, row: OutboxMessage):
+    """The notice a customer, owner or escalation row stands for, in its reader's language."""
+    settings = runtime.settings
+    payload = row.payload
+    if row.kind in ("customer", "forward"):
+        customer = settings.customer(row.customer)
+        locale = customer.locale
+        return StatusNotice(
+            customer_name=customer.name, locale=locale, need_ref=", ".join(payload["refs"]),
+            need_title=" / ".join(payload["titles"]),
+            old_status_label=status_name(settings, payload.get("old"), locale) if payload.get("old") else None,
+            new_status_label=status_name(settings, payload["new"], locale),
+            status_page_url=status_page_url(runtime, customer.key),
+            comment_for_customer=payload.get("comment"),
+            event_key=row.dedupe_key,
+        )
+    if row.kind == "owner":
+        locale = settings.locale
+        return OwnerNotice(
+            owner_name=payload["owner"], locale=locale, customer_name=payload.get("customer_name", ""),
+            need_ref=", ".join(payload["refs"]), need_title=" / ".join(payload["titles"]),
+            old_status_label=status_name(settings, payload.get("old"), locale) if payload.get("old") else None,
+            new_status_label=status_name(settings, payload["new"], locale),
+            need_url=f"{settings.base_url.rstrip('/')}/needs/{payload['refs'][0]}",
+            issue_url=payload.get("issue_url"), customers_notified=tuple(payload.get("told", ())),
+            event_key=row.dedupe_key,
+        )
+    if row.kind == "escalation":
+        return EscalationNotice(**{**payload["notice"], "event_key": row.dedupe_key})
+    raise ValueError(f"outbox row {row.id} has unknown kind {row.kind!r}")
+
+
+def _channel_for_row(runtime, row: OutboxMessage):
+    if row.kind in ("customer", "forward"):
+        return runtime.settings.customer(row.customer).channels[int(row.target)]
+    return _email_channel(row.target)
+
+
+@job
+def deliver_outbox(runtime, outbox_id: int) -> None:
+    """Send one outbox row (comment or notice); a sent row is left alone."""
+    with runtime.Session.begin() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        if row is None or row.state == "sent":
+            return
+        row.attempts += 1
+        session.expunge(row)
+    try:
+        if row.kind == "comment":
+            _post_comment(runtime, row)
+        else:
+            channel = channel_for(_channel_for_row(runtime, row), smtp_settings(runtime.settings))
+            channel.send(render(build_notice(runtime, row)))
+    except ChannelError as exc:
+        _finish(runtime, outbox_id, "pending" if exc.retryable else "failed", str(exc))
+        raise
+    except Exception as exc:
+        _finish(runtime, outbox_id, "pending" if getattr(exc, "retryable", False) else "failed",
+                f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(runtime, outbox_id, "sent", None)
+
+
+def _post_comment(runtime, row: OutboxMessage) -> None:
+    adapter = runtime.adapter()
+    tag = comment_tag(row.id)
+    if row.attempts > 1 and any(tag in comment.text for comment in adapter.list_comments(row.issue_key)):
+        log.info("outbox %s: comment already on %s from an earlier try", row.id, row.issue_key)
+        return
+    adapter.add_comment(row.issue_key, f"{row.payload['text']}\n{tag}")
+
+
+def _finish(runtime, outbox_id: int, state: str, error: str | None) -> None:
+    with runtime.Session.begin() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        row.state, row.last_error = state, error
+        if state == "sent":
+            row.sent_at = utcnow()
