@@ -2,7 +2,6 @@
 VENV    ?= .venv
 PYTHON  ?= python3
 STAMP   := $(VENV)/.installed
-SYSTEM_PACKAGES := chromium postgresql redis-server
 
 .PHONY: run test setup system-deps bench lock
 
@@ -20,12 +19,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test,scale]'
 	touch $(STAMP)
 
-# Real servers and a real browser for the tests, from Debian's packages (needs root, or sudo).
+# Real servers, a real browser and a Chinese font for the tests, from Debian's packages (needs root, or sudo).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

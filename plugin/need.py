@@ -83,7 +83,10 @@ def parse_datetime(value: object) -> dt.datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 falls before year 1 in UTC
+        return None
 
 
 def _text(data: dict, key: str) -> str:
@@ -155,6 +158,15 @@ def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None
     stage = optional("stage", 32)
     if stage and stage not in STAGES:
         errors.append(FieldError("stage", N_("Unknown stage %(value)s."), {"value": stage}))
+    reporter_channel = optional("reporter_channel", 64)
+    owner = optional("owner", NAME_MAX)
+    remarks = optional("remarks", DESCRIPTION_MAX) or ""
+    linked_to = optional("linked_to", 300)
+
+    for key in sorted(allowed & set(data)):
+        value = data.get(key)
+        if isinstance(value, str) and any(char == "\x00" or 0xD800 <= ord(char) <= 0xDFFF for char in value):
+            errors.append(FieldError(key, N_("Contains a NUL character or an unpaired surrogate.")))
 
     if errors:
         raise InvalidNeed(errors)
@@ -165,11 +177,11 @@ def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None
         urgency=urgency,
         reporter_name=reporter_name,
         reporter_email=reporter_email,
-        reporter_channel=optional("reporter_channel", 64),
+        reporter_channel=reporter_channel,
         reported_at=reported_at or now,
-        owner=optional("owner", NAME_MAX),
-        remarks=optional("remarks", DESCRIPTION_MAX) or "",
+        owner=owner,
+        remarks=remarks,
         stage=stage,
         customer=customer,
-        linked_to=optional("linked_to", 300),
+        linked_to=linked_to,
     )

@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -247,7 +248,7 @@ class SyncSettings(_Model):
     customer_comment_prefix: str = Field(
         default="[customer]", min_length=1,
         description="tracker comments starting with this are forwarded to the customer; others stay internal")
-    reconcile_minutes: int = Field(default=10, ge=1, le=1440)
+    reconcile_minutes: int = Field(default=10, ge=1, le=59, description="how often to reconcile with the tracker")
 
 
 class QueueSettings(_Model):
@@ -259,6 +260,7 @@ class Settings(_Model):
     """Everything Cocreate reads from its YAML file, validated."""
 
     locale: str = "zh_Hans"
+    timezone: str = Field(default="UTC", description="how times are shown and typed in the pages, e.g. Asia/Shanghai")
     base_url: str = "http://localhost:8080"
     secret_key: str | None = None
     home: str | None = Field(default=None, description="data folder; COCREATE_HOME overrides")
@@ -276,6 +278,15 @@ class Settings(_Model):
     notifications: NotificationSettings = NotificationSettings()
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
 
     @model_validator(mode="after")
     def _defaults_and_references(self) -> Settings:

@@ -6,10 +6,14 @@ import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 
+import logging
+
 from sqlalchemy import select
 
 from plugin.need import NeedInput
 from sync.store import Attachment, Need, StatusChange, utcnow
+
+log = logging.getLogger("cocreate.intake")
 
 IMAGE_TYPES = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -90,7 +94,10 @@ def create_need(runtime, need_input: NeedInput, uploads: list[Upload] = (), crea
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    runtime.queue.enqueue("sync_need", need.ref, ref=need.ref)
+    try:
+        runtime.queue.enqueue("sync_need", need.ref, ref=need.ref)
+    except Exception:  # the queue's storage is down: the need is stored, and queued again at the next start
+        log.exception("need %s stored but its sync could not be queued; it stays pending", need.ref)
     return need
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.exceptions import RetryTask
 
@@ -51,6 +51,8 @@ class Queue:
         self.huey = make_huey(runtime, environ, immediate)
         self.consumer = None
         self._tasks = {name: self._register(name, function) for name, function in JOBS.items()}
+        if runtime.settings.tracker is not None and not immediate:
+            self._schedule_reconcile(runtime.settings.sync.reconcile_minutes)
 
     def _register(self, name, function):
         def run(job_id: str, *args):
@@ -58,6 +60,13 @@ class Queue:
 
         run.__name__ = name
         return self.huey.task(name=name)(run)
+
+    def _schedule_reconcile(self, minutes: int) -> None:
+        """Every ``minutes``, queue a reconcile (a lost webhook delays a status, never loses it)."""
+
+        @self.huey.periodic_task(crontab(minute=f"*/{minutes}"), name="schedule_reconcile")
+        def schedule_reconcile():
+            self.enqueue("reconcile")
 
     def enqueue(self, name: str, *args, ref: str | None = None) -> str:
         """Record the job, then queue it; returns the job id."""

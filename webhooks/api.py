@@ -1,5 +1,314 @@
-"""The JSON API under /api/v1."""
+"""The JSON API under /api/v1: file a need, read one, list them; described by /api/v1/openapi.json.
 
-from flask import Blueprint
+Every answer under /api/v1 is JSON, errors included (``{"error": ..., "message": ...}``), whatever HTML error
+pages the rest of the app registers: see :func:`_json_error` and :func:`_routing_errors_as_json`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+from importlib import resources
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+    default_exceptions,
+)
+from werkzeug.routing import RoutingException
+
+from plugin.need import FieldError, InvalidNeed, N_, validate_need
+from plugin.settings import Settings
+from sync.intake import create_need
+from sync.store import Need
+from webhooks.auth import api_token_required
+from webhooks.context import runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BODY_BYTES = 1_048_576
+"""Largest request body read; a need with every field at its limit, fully \\u-escaped, still fits."""
+LIST_LIMIT_DEFAULT = 50
+LIST_LIMIT_MAX = 200
+NEED_FIELDS = (
+    "category", "title", "description", "urgency", "reporter_name", "reporter_email", "reporter_channel",
+    "reported_at", "owner", "remarks", "stage", "customer", "linked_to",
+)
+LIST_FILTERS = ("status", "customer", "category", "urgency")
+
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    413: "too_large", 415: "unsupported_media_type", 422: "invalid", 500: "internal_error",
+}
+"""HTTP status -> the ``error`` value of the JSON body; statuses not listed get werkzeug's name, snake_cased."""
+
+_CURSOR = re.compile(r"^id:([1-9][0-9]{0,17})$")  # below 2**63: SQLite integers
+# Text the store cannot keep: PostgreSQL refuses NUL in text, and no driver can encode a lone surrogate,
+# which JSON's \ud800 escapes can produce.
+
+
+# Errors ----------------------------------------------------------------------------------------
+
+
+def _error_body(status: int, message: str, **extra) -> Response:
+    response = jsonify({"error": ERROR_CODES.get(status, "error"), "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _json_error(error: HTTPException, message: str | None = None) -> Response:
+    """Any HTTP error as ``{"error", "message"}``, keeping its headers (``Allow`` on a 405)."""
+    code = error.code or 500
+    slug = ERROR_CODES.get(code) or re.sub(r"\W+", "_", (error.name or "error").lower()).strip("_")
+    # A 500 carries werkzeug's generic text, never the exception that caused it.
+    response = jsonify({"error": slug, "message": message or error.description or error.name})
+    response.status_code = code
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers.add(name, value)
+    return response
+
+
+# Flask looks for a handler by status code in every scope (blueprint, then app) before it looks by exception
+# class, so an app-level HTML page for 404 would beat a blueprint handler registered for HTTPException alone.
+# Registering this blueprint's handler for each status code keeps errors raised in API views JSON.
+for _code_or_class in (*default_exceptions, HTTPException):
+    bp.register_error_handler(_code_or_class, _json_error)
+
+
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is under /api/v1, where every answer is JSON."""
+    return path == bp.url_prefix or path.startswith(bp.url_prefix + "/")
+
+
+@bp.before_app_request
+def _routing_errors_as_json():
+    """Answer JSON for an unknown path or a wrong method under /api/v1.
+
+    Such requests fail in routing, belong to no blueprint, and would reach the app-level (HTML) error
+    handlers; Flask raises the routing error only after the before-request hooks, so answering here wins
+    whatever handlers other parts of the app register. Redirects (``RoutingException``) pass through.
+    """
+    error = request.routing_exception
+    if not isinstance(error, HTTPException) or isinstance(error, RoutingException) or not is_api_path(request.path):
+        return None
+    index = url_for("api.openapi_document")
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(set(error.valid_methods or ()) - {"HEAD", "OPTIONS"}))
+        return _json_error(error, f"{request.path} answers {allowed}, not {request.method}; see {index}")
+    if isinstance(error, NotFound):
+        return _json_error(error, f"no API endpoint at {request.path}; see {index}")
+    return _json_error(error)
+
+
+# The document -----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _openapi_document() -> bytes:
+    return resources.files("webhooks").joinpath("openapi.json").read_bytes()
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API (no token needed)."""
+    return Response(_openapi_document(), mimetype="application/json")
+
+
+# Needs ------------------------------------------------------------------------------------------
+
+
+@bp.post("/needs")
+@api_token_required
+def create():
+    """File a need: checked like the CS form, stored, then queued for sync to the tracker."""
+    if not request.is_json:
+        return _error_body(415, "send the need as a JSON object with 'Content-Type: application/json'")
+    limit = min(MAX_BODY_BYTES, current_app.config["MAX_CONTENT_LENGTH"] or MAX_BODY_BYTES)
+    # werkzeug refuses an announced Content-Length over the maximum, but stops reading a streamed (chunked)
+    # body at the maximum without a word; reading one byte more tells a body at the limit from a longer one.
+    request.max_content_length = limit + 1
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raw = None
+    if raw is None or len(raw) > limit:
+        return _error_body(413, f"the body is larger than {limit} bytes")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser goes
+        return _error_body(400, f"the body is not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        return _error_body(400, f"the body must be a JSON object of need fields, not {_json_type(data)}")
+
+    rt = runtime()
+    problems = _value_problems(data)
+    # The shared check sees only the fields that are text; each field is named once, with its first problem.
+    rejected = {problem.field for problem in problems}
+    try:
+        need_input = validate_need({key: value for key, value in data.items() if key not in rejected}, rt.settings)
+    except InvalidNeed as invalid:
+        problems += [problem for problem in invalid.errors if problem.field not in rejected]
+    if problems:
+        return _error_body(422, "the need has problems; each field lists its own",
+                           fields=InvalidNeed(problems).by_field())
+
+    need = create_need(rt, need_input, created_by=g.api_user)
+    with rt.Session() as session:
+        # The sync job may have run already (inline, or on a fast worker); answer its current state.
+        sync_state = session.scalar(select(Need.sync_state).where(Need.id == need.id))
+    response = jsonify({"ref": need.ref, "status": need.status, "url": _page_url(rt.settings, need.ref),
+                        "sync_state": sync_state})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_need", ref=need.ref, _external=True)
+    return response
+
+
+@bp.get("/needs/<ref>")
+@api_token_required
+def get_need(ref: str):
+    """One need with its status history and attachments."""
+    rt = runtime()
+    with rt.Session() as session:
+        need = session.scalars(
+            select(Need).where(Need.ref == ref).options(selectinload(Need.history), selectinload(Need.attachments))
+        ).one_or_none()
+        if need is None:
+            abort(404, description=f"no need {ref}")
+        return jsonify(_need_json(need, rt.settings))
+
+
+@bp.get("/needs")
+@api_token_required
+def list_needs():
+    """Needs, newest first, filtered by exact values; ``next_cursor`` fetches the next page."""
+    unknown = sorted(set(request.args) - {*LIST_FILTERS, "limit", "cursor"})
+    if unknown:
+        return _error_body(400, f"unknown query parameter {', '.join(unknown)}; "
+                                f"use {', '.join(LIST_FILTERS)}, limit, cursor")
+    limit_text = request.args.get("limit", str(LIST_LIMIT_DEFAULT))
+    if not re.fullmatch(r"[0-9]{1,4}", limit_text) or not 1 <= int(limit_text) <= LIST_LIMIT_MAX:
+        return _error_body(400, f"limit must be a whole number from 1 to {LIST_LIMIT_MAX}")
+    limit = int(limit_text)
+    query = select(Need).options(selectinload(Need.history), selectinload(Need.attachments))
+    if "cursor" in request.args:
+        before = _decode_cursor(request.args["cursor"])
+        if before is None:
+            return _error_body(400, "cursor is not one this API gave out; start again without it")
+        query = query.where(Need.id < before)
+    for name in LIST_FILTERS:
+        values = request.args.getlist(name)
+        if values:
+            query = query.where(getattr(Need, name).in_(values))
+    rt = runtime()
+    with rt.Session() as session:
+        needs = session.scalars(query.order_by(Need.id.desc()).limit(limit + 1)).all()
+        items = [_need_json(need, rt.settings) for need in needs[:limit]]
+    next_cursor = _encode_cursor(needs[limit - 1].id) if len(needs) > limit else None
+    return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+# Helpers ------------------------------------------------------------------------------------------
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _value_problems(data: dict) -> list[FieldError]:
+    """What the shared check cannot see in JSON: values that are not text."""
+    problems = []
+    for key in NEED_FIELDS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(FieldError(key, N_("Must be a string, not %(type)s."), {"type": _json_type(value)}))
+    return problems
+
+
+def _page_url(settings: Settings, ref: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/needs/{ref}"
+
+
+def _label(settings: Settings, kind: str, key: str | None) -> str | None:
+    """The configured name of a status or urgency in the config's locale; the key itself if unconfigured."""
+    if key is None:
+        return None
+    item = getattr(settings, kind)(key)
+    return item.name.get(settings.locale) if item is not None else key
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _need_json(need: Need, settings: Settings) -> dict:
+    return {
+        "ref": need.ref,
+        "url": _page_url(settings, need.ref),
+        "category": need.category,
+        "title": need.title,
+        "description": need.description,
+        "urgency": need.urgency,
+        "urgency_label": _label(settings, "urgency", need.urgency),
+        "reporter_name": need.reporter_name,
+        "reporter_email": need.reporter_email,
+        "reporter_channel": need.reporter_channel,
+        "reported_at": _iso(need.reported_at),
+        "owner": need.owner,
+        "status": need.status,
+        "status_label": _label(settings, "status", need.status),
+        "status_changed_at": _iso(need.status_changed_at),
+        "remarks": need.remarks,
+        "stage": need.stage,
+        "customer": need.customer,
+        "linked_to": need.linked_to,
+        "issue_key": need.issue_key,
+        "issue_url": need.issue_url,
+        "sync_state": need.sync_state,
+        "sync_error": need.sync_error,
+        "created_by": need.created_by,
+        "created_at": _iso(need.created_at),
+        "updated_at": _iso(need.updated_at),
+        "history": [
+            {
+                "status": change.status,
+                "status_label": _label(settings, "status", change.status),
+                "previous": change.previous,
+                "source": change.source,
+                "actor": change.actor,
+                "note": change.note,
+                "at": _iso(change.at),
+            }
+            for change in need.history
+        ],
+        "attachments": [
+            {"id": attachment.id, "filename": attachment.filename, "content_type": attachment.content_type,
+             "size": attachment.size}
+            for attachment in need.attachments
+        ],
+    }
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        return None
+    match = _CURSOR.match(text)
+    return int(match.group(1)) if match else None

@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_TIMEZONE=runtime.settings.timezone,
     )
     app.config.update(overrides or {})
     app.extensions["cocreate"] = runtime

@@ -194,5 +194,48 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
     click.echo(f"{len(retried)} job(s) queued again")
 
 
+@main.command("reconcile")
+@config_option
+def reconcile_command(config: str | None) -> None:
+    """Apply every tracker change since the last reconcile now (what a lost webhook would have said)."""
+    from sync.reconcile import reconcile
+
+    runtime = _runtime(config)
+    if runtime.settings.tracker is None:
+        raise click.ClickException("no tracker configured: nothing to reconcile")
+    from plugin.errors import TrackerError
+
+    try:
+        result = reconcile(runtime)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{result['checked']} issue(s) updated since {result['since']}; {result['changed']} need status change(s)")
+
+
+@main.group()
+def customer() -> None:
+    """Customers' status pages."""
+
+
+@customer.command("token")
+@config_option
+@click.argument("key")
+@click.option("--revoke", is_flag=True, help="Revoke the customer's link without issuing a new one.")
+def customer_token(config: str | None, key: str, revoke: bool) -> None:
+    """Print a new status-page link for customer KEY (earlier links stop working), or revoke it."""
+    from sync.customers import issue_status_token, revoke_status_token
+
+    runtime = _runtime(config)
+    if runtime.settings.customer(key) is None:
+        raise click.ClickException(f"no customer {key} in the config")
+    if revoke:
+        click.echo(f"status page of {key} {'revoked' if revoke_status_token(runtime, key) else 'was not issued'}")
+        return
+    token = issue_status_token(runtime, key)
+    click.echo(f"{runtime.settings.base_url.rstrip('/')}/s/{token}")
+
+
+from webhooks import cli_install  # noqa: E402,F401  adds 'cocreate install'
+
 if __name__ == "__main__":
     main()

@@ -1,5 +1,356 @@
 """CS pages for needs: the table, the intake form and one page per need."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import format_datetime, get_locale, get_timezone, gettext, lazy_gettext
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+
+from plugin.need import InvalidNeed, validate_need
+from plugin.settings import Settings
+from sync.intake import InvalidUpload, Upload, check_uploads, create_need
+from sync.store import Attachment, Job, Need
+from webhooks.context import runtime
+from webhooks.forms import STAGE_NAMES, NeedForm
 
 bp = Blueprint("needs", __name__)
+
+PAGE_SIZE = 50
+FILTERS = ("status", "urgency", "category", "customer", "owner")
+"""GET parameters of the table, each an exact match on the column of the same name."""
+
+COLUMNS = (
+    ("ref", lazy_gettext("Ref")),
+    ("category", lazy_gettext("Product category")),
+    ("title", lazy_gettext("Description")),
+    ("screenshots", lazy_gettext("Screenshots")),
+    ("urgency", lazy_gettext("Urgency")),
+    ("reporter", lazy_gettext("Reporter")),
+    ("reported_at", lazy_gettext("Time reported")),
+    ("owner", lazy_gettext("Owner")),
+    ("status", lazy_gettext("Status")),
+    ("remarks", lazy_gettext("Remarks")),
+    ("customer", lazy_gettext("Customer")),
+    ("issue", lazy_gettext("Tracker issue")),
+)
+"""The table's columns in the seed's order (序號 ... 說明), then customer and tracker issue; all sortable."""
+
+SOURCE_NAMES = {
+    "cs": lazy_gettext("Customer success"),
+    "tracker": lazy_gettext("Tracker"),
+    "import": lazy_gettext("Table import"),
+    "system": lazy_gettext("System"),
+}
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _in_config_order(column, keys: list[str]):
+    """Sort by the order the config lists the keys in (紧急 before 高), unknown keys last."""
+    if not keys:
+        return column
+    return case({key: index for index, key in enumerate(keys)}, value=column, else_=len(keys))
+
+
+def _sort_columns(settings: Settings) -> dict:
+    screenshots = (select(func.count(Attachment.id)).where(Attachment.need_id == Need.id)
+                   .correlate(Need).scalar_subquery())
+    return {
+        "ref": Need.id,
+        "category": _in_config_order(Need.category, [item.key for item in settings.categories]),
+        "title": Need.title,
+        "screenshots": screenshots,
+        "urgency": _in_config_order(Need.urgency, [item.key for item in settings.urgencies]),
+        "reporter": Need.reporter_name,
+        "reported_at": Need.reported_at,
+        "owner": Need.owner,
+        "status": _in_config_order(Need.status, [item.key for item in settings.statuses]),
+        "remarks": Need.remarks,
+        "customer": Need.customer,
+        "issue": Need.issue_key,
+    }
+
+
+class Names:
+    """Turns stored keys and times into what the reader sees, in the current language."""
+
+    def __init__(self, settings: Settings, locale: str):
+        self.settings = settings
+        self.locale = locale
+
+    def category(self, key: str) -> str:
+        item = self.settings.category(key)
+        return item.name.get(self.locale) if item else key
+
+    def urgency(self, key: str) -> str:
+        item = self.settings.urgency(key)
+        return item.name.get(self.locale) if item else key
+
+    def urgency_level(self, key: str) -> int:
+        """Position of the urgency in the config (0 = most urgent), for its colour."""
+        keys = [item.key for item in self.settings.urgencies]
+        return keys.index(key) if key in keys else len(keys)
+
+    def status(self, key: str | None) -> str:
+        if not key:
+            return ""
+        item = self.settings.status(key)
+        return item.name.get(self.locale) if item else key
+
+    def stage(self, key: str | None) -> str:
+        return str(STAGE_NAMES.get(key, key or ""))
+
+    def customer(self, key: str) -> str:
+        item = self.settings.customer(key)
+        return item.name if item else key
+
+    def source(self, key: str) -> str:
+        return str(SOURCE_NAMES.get(key, key))
+
+    @staticmethod
+    def time(value: dt.datetime | None) -> str:
+        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+    @staticmethod
+    def sync(need: Need) -> str:
+        """Where the need stands with the tracker, with the tracker's message when a sync went wrong."""
+        message = need.sync_error or gettext("no message")
+        if need.sync_state == "failed":
+            return gettext("failed: %(message)s", message=message)
+        if need.sync_state == "retrying":
+            return gettext("retrying: %(message)s", message=message)
+        if need.sync_state == "waiting_for_tracker":
+            return gettext("waiting for tracker")
+        if need.sync_state == "pending":
+            return gettext("queued")
+        if need.sync_state == "synced":
+            return gettext("in sync")
+        return need.sync_state
+
+
+@bp.app_context_processor
+def _page_helpers() -> dict:
+    return {"names": Names(runtime().settings, _locale()), "timezone_name": str(get_timezone())}
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index():
+    return redirect(url_for("needs.table"))
+
+
+@bp.route("/needs")
+@login_required
+def table():
+    rt = runtime()
+    settings = rt.settings
+    filters = {name: request.args.get(name, "").strip() for name in FILTERS}
+    sorts = _sort_columns(settings)
+    sort = request.args.get("sort", "ref")
+    if sort not in sorts:
+        sort = "ref"
+    direction = "asc" if request.args.get("dir") == "asc" else "desc"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+
+    query = select(Need)
+    for name, value in filters.items():
+        if value:
+            query = query.where(getattr(Need, name) == value)
+    order = sorts[sort].asc() if direction == "asc" else sorts[sort].desc()
+    tie = Need.id.asc() if direction == "asc" else Need.id.desc()
+    with rt.Session() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        page = min(page, pages)
+        needs = session.scalars(query.options(selectinload(Need.attachments)).order_by(order, tie)
+                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        customers = sorted(set(session.scalars(select(Need.customer).distinct()))
+                           | {item.key for item in settings.customers})
+        owners = sorted(set(session.scalars(select(Need.owner).where(Need.owner.is_not(None)).distinct()))
+                        | {person.name for person in settings.people})
+    locale = _locale()
+    options = {
+        "status_options": [(item.key, item.name.get(locale)) for item in settings.statuses],
+        "urgency_options": [(item.key, item.name.get(locale)) for item in settings.urgencies],
+        "category_options": [(item.key, item.name.get(locale)) for item in settings.categories],
+        "customer_options": [(key, Names(settings, locale).customer(key)) for key in customers],
+        "owner_options": [(name, name) for name in owners],
+    }
+    args = {name: value for name, value in filters.items() if value}
+    if sort != "ref" or direction != "desc":
+        args.update(sort=sort, dir=direction)
+    return render_template(
+        "needs/table.html", needs=needs, total=total, page=page, pages=pages, columns=COLUMNS,
+        sort=sort, direction=direction, filters=filters, args=args, settings=settings, **options,
+    )
+
+
+@bp.route("/needs/new", methods=["GET", "POST"])
+@login_required
+def new():
+    rt = runtime()
+    settings = rt.settings
+    form = NeedForm()
+    form.set_choices(settings, _locale())
+    errors: dict[str, list[str]] = {}
+    uploads: list[Upload] = []
+    if request.method == "POST":
+        data = form.need_data()
+        data["reported_at"] = _reported_at(data["reported_at"])
+        need_input = None
+        try:
+            need_input = validate_need(data, settings)
+        except InvalidNeed as exc:
+            errors.update(exc.by_field(gettext))
+        uploads = [Upload(file.filename, file.read()) for file in request.files.getlist("screenshots")
+                   if file.filename]
+        upload_errors = _upload_errors(uploads, settings.upload_max_bytes)
+        if upload_errors:
+            errors["screenshots"] = upload_errors
+        if not errors:
+            need = create_need(rt, need_input, uploads, created_by=current_user.name)
+            flash(gettext("Need %(ref)s filed", ref=need.ref), "success")
+            return redirect(url_for("needs.detail", ref=need.ref))
+    elif not form.reported_at.data:
+        form.reported_at.data = _now_local()
+    return render_template(
+        "needs/new.html", form=form, errors=errors, settings=settings, had_uploads=bool(uploads),
+        max_upload=_size(settings.upload_max_bytes),
+    ), 400 if errors else 200
+
+
+@bp.route("/needs/<ref>")
+@login_required
+def detail(ref: str):
+    rt = runtime()
+    with rt.Session() as session:
+        need = session.scalars(
+            select(Need).where(Need.ref == ref)
+            .options(selectinload(Need.attachments), selectinload(Need.history))
+        ).one_or_none()
+        if need is None:
+            abort(404)
+        last_job = session.scalars(
+            select(Job).where(Job.ref == need.ref).order_by(Job.updated_at.desc(), Job.created_at.desc()).limit(1)
+        ).first()
+    failed_job = last_job if last_job is not None and last_job.state == "failed" else None
+    return render_template("needs/detail.html", need=need, failed_job=failed_job, settings=rt.settings)
+
+
+@bp.route("/needs/<ref>/attachments/<int:attachment_id>")
+@login_required
+def attachment(ref: str, attachment_id: int):
+    rt = runtime()
+    with rt.Session() as session:
+        found = session.scalars(
+            select(Attachment).join(Need).where(Attachment.id == attachment_id, Need.ref == ref)
+        ).one_or_none()
+    if found is None:
+        abort(404)
+    response = send_from_directory(rt.uploads, found.stored_name, mimetype=found.content_type,
+                                   download_name=found.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+# Helpers ---------------------------------------------------------------------------------------
+
+
+def _now_local() -> str:
+    """Now, in the reader's time zone, as a ``datetime-local`` input wants it."""
+    return dt.datetime.now(get_timezone()).strftime("%Y-%m-%dT%H:%M")
+
+
+def _reported_at(text: str):
+    """A ``datetime-local`` value is wall-clock time in the reader's time zone; make it an aware datetime.
+
+    Anything else is handed on unchanged so that ``validate_need`` judges it and says what is wrong.
+    """
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    if value.tzinfo is not None:
+        return value
+    zone = get_timezone()
+    return zone.localize(value) if hasattr(zone, "localize") else value.replace(tzinfo=zone)
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):g} MB"
+    return f"{max(count // 1024, 1)} KB"
+
+
+def _upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:
+    """One translated message per rejected screenshot; ``check_uploads`` decides what is rejected."""
+    messages = []
+    for upload in uploads:
+        try:
+            check_uploads([upload], max_bytes)
+        except InvalidUpload:
+            if len(upload.data) > max_bytes:
+                messages.append(gettext("%(name)s is larger than %(size)s.", name=upload.filename,
+                                        size=_size(max_bytes)))
+            else:
+                messages.append(gettext("%(name)s is not a PNG, JPEG, GIF or WebP image.", name=upload.filename))
+    return messages
+
+
+# Error pages -----------------------------------------------------------------------------------
+
+
+def _for_machines() -> bool:
+    """Token, webhook and signed-file endpoints keep their plain answers; people get a page."""
+    return (request.blueprint in ("api", "receiver", "files")
+            or request.path.startswith(("/api/", "/webhooks/", "/files/")))
+
+
+def _error_page(error: HTTPException, template: str):
+    if _for_machines():
+        return error
+    return render_template(template, error=error), error.code
+
+
+@bp.app_errorhandler(403)
+def forbidden(error):
+    return _error_page(error, "errors/403.html")
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    return _error_page(error, "errors/404.html")
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    if _for_machines():
+        return error
+    settings = runtime().settings
+    return render_template("errors/413.html", error=error, max_upload=_size(settings.upload_max_bytes)), 413
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_failed(error):
+    return _error_page(error, "errors/400_csrf.html")

@@ -20,12 +20,15 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
 from sync.notify.formats import CHAT_QUOTE_LIMIT, Flavour, Message, clip, escape
+
+if TYPE_CHECKING:
+    from sync.notify.smtp import SmtpSettings
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "Cocreate-Notify/1"
@@ -483,7 +486,9 @@ _HTTP_CHANNELS: dict[str, type[HttpChannel]] = {
 }
 
 
-def channel_for(channel: ChannelSettings, smtp: Any = None, *, timeout: float = DEFAULT_TIMEOUT) -> NotificationChannel:
+def channel_for(
+    channel: ChannelSettings, smtp: SmtpSettings | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> NotificationChannel:
     """The channel object for one configured customer channel. ``smtp`` (a SmtpSettings) is needed only for
     e-mail; without it an e-mail channel raises a non-retryable ChannelError naming the missing section."""
     if channel.kind == "email":

@@ -148,7 +148,8 @@ def test_closed_is_handled(deliver, inbox, ledger):
     assert len(ledger()) == 1
 
 
-def test_job_finds_the_linked_needs(deliver, make_need, runtime, ledger, caplog):
+def test_job_for_linked_needs_without_a_tracker_is_logged_not_failed(deliver, make_need, runtime, ledger, caplog):
+    """The full apply (status, comment, notices) is covered by tests/e2e; here no tracker is configured."""
     first, second = make_need(), make_need(customer="acme", title="Also wanted by another contact")
     with runtime.Session.begin() as session:
         for need in session.scalars(select(Need).where(Need.ref.in_([first.ref, second.ref]))):
@@ -159,7 +160,7 @@ def test_job_finds_the_linked_needs(deliver, make_need, runtime, ledger, caplog)
 
     [job] = ledger()
     assert job.state == "done"
-    assert f"linked needs {first.ref}, {second.ref}" in caplog.text
+    assert "github event for Codertocat/Hello-World#1, but the configured tracker is none" in caplog.text
 
 
 # Signature and secret ---------------------------------------------------------------------------
