@@ -25,7 +25,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.config.update(overrides or {})
     app.extensions["cocreate"] = runtime
 
-    from webhooks import api, auth, files, health, i18n, needs, receiver
+    from webhooks import api, auth, files, health, i18n, needs, receiver, status_page
 
     i18n.init_app(app)
     auth.init_app(app)
@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(api.bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)
+    app.register_blueprint(status_page.bp)
     app.register_blueprint(health.bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
