@@ -127,3 +127,20 @@ class TrackerAdapter(abc.ABC):
     def updated_since(self, projects: list[str], since: dt.datetime) -> list[IssueState]:
         """Issues in ``projects`` updated at or after ``since`` (JQL ``updated >=``, GitHub ``since=``),
         for reconciling after lost webhooks."""
+
+    def register_webhook(self, url: str, secret: str | None, projects: list[str], *,
+                         resend_secret: bool = False) -> list[str]:
+        """Make the tracker deliver the issue and comment events of ``projects`` to ``url``, signed with ``secret``.
+
+        Used once by an admin (``cocreate install <tracker> --register``), not by syncing. Idempotent: a webhook
+        already pointing at ``url`` is updated in place when its events or settings differ and left alone when
+        they match, so a second run writes nothing and no second webhook appears. Trackers never show a stored
+        secret, so it cannot be compared: it is sent on create and on every update, and ``resend_secret`` forces
+        an update that re-sends it (after the secret was rotated). ``secret`` None is allowed only where the
+        tracker may authenticate by a token in ``url`` instead (Jira Data Center without webhook secrets).
+
+        Returns one line per webhook, ``"<where>: created|updated|unchanged (<details>)"``. Needs admin rights
+        (repository admin on GitHub, Jira administrator) and wraps errors like every other method. The base
+        implementation raises NotImplementedError.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot register webhooks")

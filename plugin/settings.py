@@ -216,6 +216,12 @@ class WebhookSettings(_Model):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
 
 
+class TableSettings(_Model):
+    """The requirement table: extra header names per column (``ref``, ``category``, ``description`` ...)."""
+
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class SmtpConfig(_Model):
     """The mail server for e-mail notices (``notifications.smtp``)."""
 
@@ -276,6 +282,7 @@ class Settings(_Model):
     webhooks: WebhookSettings = WebhookSettings()
     sync: SyncSettings = SyncSettings()
     notifications: NotificationSettings = NotificationSettings()
+    table: TableSettings = TableSettings()
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
 

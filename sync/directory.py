@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from sync.store import Customer, Person
 
 
 def load_directory(runtime) -> None:
     """Upsert people and customers named in the config; rows created elsewhere are left alone."""
+    try:
+        _load(runtime)
+    except IntegrityError:
+        # Another process starting at the same moment (web processes, workers) inserted the same rows first;
+        # the second pass finds them and updates them instead.
+        _load(runtime)
+
+
+def _load(runtime) -> None:
     settings = runtime.settings
     with runtime.Session.begin() as session:
         people = {row.name: row for row in session.scalars(select(Person))}

@@ -6,14 +6,10 @@ import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 
-import logging
-
 from sqlalchemy import select
 
 from plugin.need import NeedInput
 from sync.store import Attachment, Need, StatusChange, utcnow
-
-log = logging.getLogger("cocreate.intake")
 
 IMAGE_TYPES = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -63,10 +59,10 @@ def format_ref(number: int) -> str:
 
 
 def create_need(runtime, need_input: NeedInput, uploads: list[Upload] = (), created_by: str | None = None) -> Need:
-    """Store the need with its screenshots in one transaction, then queue ``sync_need``.
+    """Store the need with its screenshots and its ``sync_need`` job in one transaction, then queue the job.
 
-    The need is committed before any tracker call, so a submitted need is never lost; if queueing fails,
-    the need stays with ``sync_state='pending'`` and is queued again at the next start.
+    The need is committed before any tracker call, so a submitted need is never lost; if the process dies or
+    the queue's storage is down before the job is queued, the heartbeat sweep queues it from the ledger.
     """
     checked = check_uploads(list(uploads), runtime.settings.upload_max_bytes)
     runtime.uploads.mkdir(parents=True, exist_ok=True)
@@ -90,14 +86,12 @@ def create_need(runtime, need_input: NeedInput, uploads: list[Upload] = (), crea
                 ))
             need.history.append(StatusChange(status=need.status, previous=None, source="cs", actor=created_by,
                                              note="", at=utcnow()))
+            job = runtime.queue.record(session, "sync_need", need.ref, ref=need.ref)
     except Exception:
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    try:
-        runtime.queue.enqueue("sync_need", need.ref, ref=need.ref)
-    except Exception:  # the queue's storage is down: the need is stored, and queued again at the next start
-        log.exception("need %s stored but its sync could not be queued; it stays pending", need.ref)
+    runtime.queue.send(job)
     return need
 
 
@@ -110,7 +104,8 @@ def update_need(runtime, ref: str, need_input: NeedInput, actor: str | None = No
                 setattr(need, name, value)
         if session.is_modified(need):
             need.sync_state = "pending"
-    runtime.queue.enqueue("sync_need", ref, ref=ref)
+        job = runtime.queue.record(session, "sync_need", ref, ref=ref)
+    runtime.queue.send(job)
     return need
 
 

@@ -42,6 +42,10 @@ def sync_needs(runtime, refs: list[str]) -> None:
     """Sync many needs together (after an import): new issues are created in bulk where the tracker can."""
     from sync.outbound import sync_needs_bulk
 
+    if runtime.settings.tracker is None:
+        for ref in refs:
+            sync_need(runtime, ref)  # records "waiting for tracker"
+        return
     outcomes = sync_needs_bulk(runtime, refs)
     failed = {ref: outcome for ref, outcome in outcomes.items() if outcome not in ("synced", "busy")}
     for ref, outcome in outcomes.items():
@@ -60,3 +64,5 @@ def reconcile(runtime) -> None:
 
 
 from sync import inbound, outbox  # noqa: E402,F401  register apply_issue_change and deliver_outbox
+from sync import minutes  # noqa: E402,F401  registers create_action_item_issue
+from sync import sla  # noqa: E402,F401  registers check_sla

@@ -3,7 +3,8 @@
 Level-triggered and safe to repeat. Creation is crash-safe: the intent is committed before the create
 call, the issue carries a marker label, and any later try looks for the marker before creating, so a
 crash or a duplicate job never makes a second issue. A short lease on the need row keeps two workers
-from syncing the same need at once.
+from syncing the same need at once; the worker's heartbeat renews it, so a killed worker's lease runs out
+within ``sync.queue.JOB_LEASE`` and the need's job, queued again, can take it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from sqlalchemy import or_, select, update
 from plugin.base import IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync import mapping
+from sync import minutes as meeting_minutes
 from sync.store import Need, utcnow
 
 log = logging.getLogger("cocreate.sync")
 
-LEASE = dt.timedelta(minutes=2)
 # Jira's and GitHub's search see a new issue only after a short delay: a marker search sooner than this
 # after the create may miss it, so the retry waits instead of creating a second issue.
 SEARCH_LAG = dt.timedelta(seconds=30)
@@ -82,12 +83,13 @@ def sync_need_to_tracker(runtime, ref: str) -> None:
         taken = session.execute(
             update(Need)
             .where(Need.ref == ref, or_(Need.sync_lease_until.is_(None), Need.sync_lease_until < now))
-            .values(sync_lease_owner=owner, sync_lease_until=now + LEASE)
+            .values(sync_lease_owner=owner, sync_lease_until=now + runtime.queue.lease)
         ).rowcount
     if not taken:
         raise RetryLater(f"{ref} is being synced by another worker")
     try:
-        _sync(runtime, ref)
+        with runtime.queue.renewing(_renew_leases(owner)):
+            _sync(runtime, ref)
     except TrackerError as exc:
         _record_failure(runtime, ref, exc)
         raise
@@ -95,6 +97,16 @@ def sync_need_to_tracker(runtime, ref: str) -> None:
         with runtime.Session.begin() as session:
             session.execute(update(Need).where(Need.ref == ref, Need.sync_lease_owner == owner)
                             .values(sync_lease_owner=None, sync_lease_until=None))
+
+
+def _renew_leases(owner: str):
+    """The heartbeat's renewal of every need lease ``owner`` holds."""
+
+    def renew(session, until: dt.datetime) -> None:
+        session.execute(update(Need).where(Need.sync_lease_owner == owner).values(sync_lease_until=until)
+                        .execution_options(synchronize_session=False))
+
+    return renew
 
 
 def _record_failure(runtime, ref: str, exc: TrackerError) -> None:
@@ -128,9 +140,9 @@ def _sync(runtime, ref: str) -> None:
         if need.issue_key:
             asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in session.scalars(
                 select(Need).where(Need.issue_key == need.issue_key).order_by(Need.id))]
-        mapped = mapping.map_need(settings, _view(runtime, need), asking)
+        minutes = _minutes_links(session, settings, need)
+        mapped = mapping.map_need(settings, _view(runtime, need), asking, [item.link for item in minutes])
         spec = mapped.spec
-        last = dict(need.synced_fields or {})
         created = False
         if need.issue_key is None:
             state = adapter.find_by_marker(spec.project, spec.marker) if need.sync_intent_at else None
@@ -155,11 +167,20 @@ def _sync(runtime, ref: str) -> None:
             session.commit()  # the id is durable before anything else can fail
         else:
             state = adapter.get_issue(need.issue_key)
-        _complete(runtime, session, need, mapped, state, created)
+        _complete(runtime, session, need, mapped, state, created, minutes)
 
 
-def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: IssueState, created: bool) -> None:
-    """Write what differs (nothing right after a create), the Jira link and attachments; record the sync."""
+def _minutes_links(session, settings, need: Need) -> list[meeting_minutes.MinutesLink]:
+    """Links to the minutes of every need the issue serves: the body lists them, Jira also gets remote links."""
+    need_ids = [need.id]
+    if need.issue_key:
+        need_ids = list(session.scalars(select(Need.id).where(Need.issue_key == need.issue_key)))
+    return meeting_minutes.links_for_needs(session, settings, need_ids)
+
+
+def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: IssueState, created: bool,
+              minutes: list[meeting_minutes.MinutesLink] = ()) -> None:
+    """Write what differs (nothing right after a create), the Jira links and attachments; record the sync."""
     settings = runtime.settings
     adapter = runtime.adapter()
     spec = mapped.spec
@@ -178,6 +199,12 @@ def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: Issue
                     state.key, attachment.filename, data, attachment.content_type) or ""
                 session.commit()
         last["link"] = url
+        wanted = {item.global_id: [item.link.url, item.title] for item in minutes}
+        written = last.get("minutes_links") or {}
+        for global_id, (link_url, title) in wanted.items():
+            if written.get(global_id) != [link_url, title]:
+                adapter.set_link(state.key, global_id, link_url, title)
+        last["minutes_links"] = wanted
     last.update(
         title=spec.title, body=mapping.fingerprint(spec.body), labels=sorted(spec.labels),
         priority=spec.priority, assignee=spec.assignee, assignee_note=mapped.assignment.note,
@@ -198,34 +225,37 @@ def sync_needs_bulk(runtime, refs: list[str]) -> dict[str, str]:
         session.execute(
             update(Need)
             .where(Need.ref.in_(refs), or_(Need.sync_lease_until.is_(None), Need.sync_lease_until < now))
-            .values(sync_lease_owner=owner, sync_lease_until=now + LEASE * 10)
+            .values(sync_lease_owner=owner, sync_lease_until=now + runtime.queue.lease)
         )
         mine = set(session.scalars(select(Need.ref).where(Need.ref.in_(refs), Need.sync_lease_owner == owner)))
     outcomes.update({ref: "busy" for ref in refs if ref not in mine})
     try:
-        with runtime.Session() as session:
-            fresh = session.scalars(select(Need).where(
-                Need.ref.in_(mine), Need.issue_key.is_(None), Need.sync_intent_at.is_(None),
-                Need.linked_to.is_(None)).order_by(Need.id)).all()
-            mapped = [mapping.map_need(runtime.settings, _view(runtime, need)) for need in fresh]
-            for need in fresh:
-                need.sync_intent_at = utcnow()
-            session.commit()  # every intent is durable before the bulk create
-            if fresh:
-                states = runtime.adapter().create_issues([item.spec for item in mapped])
-                for need, state in zip(fresh, states, strict=True):
-                    need.issue_key, need.issue_url = state.key, state.url
-                session.commit()
-                for need, item, state in zip(fresh, mapped, states, strict=True):
-                    _complete(runtime, session, need, item, state, created=True)
-                    outcomes[need.ref] = "synced"
-        for ref in sorted(mine - set(outcomes)):
-            try:
-                _sync(runtime, ref)
-                outcomes[ref] = "synced"
-            except TrackerError as exc:
-                _record_failure(runtime, ref, exc)
-                outcomes[ref] = str(exc)
+        with runtime.queue.renewing(_renew_leases(owner)):
+            with runtime.Session() as session:
+                fresh = session.scalars(select(Need).where(
+                    Need.ref.in_(mine), Need.issue_key.is_(None), Need.sync_intent_at.is_(None),
+                    Need.linked_to.is_(None)).order_by(Need.id)).all()
+                minutes = [_minutes_links(session, runtime.settings, need) for need in fresh]
+                mapped = [mapping.map_need(runtime.settings, _view(runtime, need), (), [item.link for item in links])
+                          for need, links in zip(fresh, minutes, strict=True)]
+                for need in fresh:
+                    need.sync_intent_at = utcnow()
+                session.commit()  # every intent is durable before the bulk create
+                if fresh:
+                    states = runtime.adapter().create_issues([item.spec for item in mapped])
+                    for need, state in zip(fresh, states, strict=True):
+                        need.issue_key, need.issue_url = state.key, state.url
+                    session.commit()
+                    for need, item, state, links in zip(fresh, mapped, states, minutes, strict=True):
+                        _complete(runtime, session, need, item, state, True, links)
+                        outcomes[need.ref] = "synced"
+            for ref in sorted(mine - set(outcomes)):
+                try:
+                    _sync(runtime, ref)
+                    outcomes[ref] = "synced"
+                except TrackerError as exc:
+                    _record_failure(runtime, ref, exc)
+                    outcomes[ref] = str(exc)
     finally:
         with runtime.Session.begin() as session:
             session.execute(update(Need).where(Need.sync_lease_owner == owner)
@@ -287,14 +317,21 @@ def _link_to_existing(runtime, session, need: Need) -> None:
     if primary is not None and primary.ref != need.ref:
         # The need that created the issue owns its body: re-sync it so the issue lists every customer.
         runtime.queue.enqueue("sync_need", primary.ref, ref=primary.ref)
-    elif adapter.kind == "jira":
+        return
+    minutes = _minutes_links(session, settings, need)
+    if adapter.kind == "jira":
         adapter.set_link(key, link_global_id(settings, need.ref), need_url(settings, need.ref),
                          f"{need.ref} · {need.customer} · {need.urgency}")
+        for item in minutes:
+            adapter.set_link(key, item.global_id, item.link.url, item.title)
     else:
         asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in session.scalars(
             select(Need).where(Need.issue_key == key).order_by(Need.id))]
         blocks = [mapping.Block("bullets", items=tuple(
             (mapping.Link(f"{a.ref} · {a.customer} · {a.urgency}", need_url(settings, a.ref)),) for a in asking))]
+        if minutes:
+            blocks += [mapping.Block("heading", text=mapping.label("minutes", settings.locale)),
+                       mapping.Block("bullets", items=tuple((item.link,) for item in minutes))]
         section = (f"{mapping.GITHUB_SECTION_START}\n### {mapping.label('asking', settings.locale)} "
                    f"({len(asking)})\n\n{mapping.render_markdown(blocks)}\n{mapping.GITHUB_SECTION_END}")
         body = mapping.splice_github_section(state.body, section)

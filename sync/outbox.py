@@ -81,6 +81,7 @@ def deliver_outbox(runtime, outbox_id: int) -> None:
         if row is None or row.state == "sent":
             return
         row.attempts += 1
+        session.flush()  # an expunged row's changes are never flushed: ``attempts`` must reach the database
         session.expunge(row)
     try:
         if row.kind == "comment":

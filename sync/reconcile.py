@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from sync.status_sync import apply_issue_state
 from sync.store import Need, Watermark, utcnow
@@ -40,10 +41,19 @@ def reconcile(runtime) -> dict:
         if state.key in known and apply_issue_state(runtime, state, actor="reconcile"):
             changed += 1
     newest = max((s.updated_at for s in states if s.updated_at), default=None)
+    try:
+        _move_watermark(runtime, source, since, started, newest)
+    except IntegrityError:
+        # Every worker schedules a reconcile; another one wrote the first watermark a moment ago.
+        _move_watermark(runtime, source, since, started, newest)
+    log.info("reconcile %s: %d issues updated since %s, %d changed status", source, len(states), since, changed)
+    return {"checked": len(states), "changed": changed, "since": since.isoformat()}
+
+
+def _move_watermark(runtime, source: str, since: dt.datetime, started: dt.datetime,
+                    newest: dt.datetime | None) -> None:
     with runtime.Session.begin() as session:
         mark = session.get(Watermark, source) or Watermark(source=source, since=started)
         # Never move past the time this run started: an update during the run is seen next time.
         mark.since = min(newest, started) if newest else max(mark.since, since + OVERLAP)
         session.add(mark)
-    log.info("reconcile %s: %d issues updated since %s, %d changed status", source, len(states), since, changed)
-    return {"checked": len(states), "changed": changed, "since": since.isoformat()}

@@ -50,7 +50,9 @@ class Runtime:
         if self._adapter is None:
             if self.settings.tracker is None:
                 raise RuntimeError("no tracker configured")
-            self._adapter = (self.adapter_factory or make_adapter)(self.settings)
+            from sync.metrics import InstrumentedAdapter
+
+            self._adapter = InstrumentedAdapter((self.adapter_factory or make_adapter)(self.settings))
         return self._adapter
 
 

@@ -1,9 +1,10 @@
 """Inbound status: apply an issue's current state to its needs, and queue exactly one comment and one
 notice per customer for each real change of customer-facing status.
 
-The status change, its history rows and the outbox rows are written in one transaction with a
-conditional update, so a repeated or concurrent event changes nothing more, and what must be said is
-never lost: the outbox is delivered by jobs (``deliver_outbox``) that retry and record failures.
+The status change, its history rows, the outbox rows and their ``deliver_outbox`` jobs are written in one
+transaction with a conditional update, so a repeated or concurrent event changes nothing more, and what must
+be said is never lost: the jobs retry and record failures, and a crash before they are queued leaves them in
+the ledger for the heartbeat sweep.
 """
 
 from __future__ import annotations
@@ -121,10 +122,9 @@ def forward_customer_comments(runtime, state: IssueState) -> int:
         new_rows = [row for row in rows if row.dedupe_key not in known]
         session.add_all(new_rows)
         session.flush()
-        ids = [row.id for row in new_rows]
-    for outbox_id in ids:
-        runtime.queue.enqueue("deliver_outbox", outbox_id, ref=state.key)
-    return len(ids)
+        jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=state.key) for row in new_rows]
+    runtime.queue.send(*jobs)
+    return len(jobs)
 
 
 def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> Applied | None:
@@ -196,7 +196,7 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> A
         session.add_all(rows)
         session.flush()
         outbox_ids = tuple(row.id for row in rows)
-    for outbox_id in outbox_ids:
-        runtime.queue.enqueue("deliver_outbox", outbox_id, ref=refs[0])
+        jobs = [runtime.queue.record(session, "deliver_outbox", outbox_id, ref=refs[0]) for outbox_id in outbox_ids]
+    runtime.queue.send(*jobs)
     log.info("issue %s: %s -> %s for %s", state.key, old_status, new, ", ".join(refs))
     return Applied(state.key, old_status, new, tuple(refs), outbox_ids)

@@ -281,8 +281,17 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+MIGRATION_LOCK = 0x636F637265617465
+"""PostgreSQL advisory lock key ("cocreate") held while migrating."""
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest Alembic revision."""
+    """Bring the schema up to the newest Alembic revision.
+
+    On PostgreSQL every process starting at once (web processes, workers) would otherwise race to create the
+    same tables; an advisory lock held for the migration's transaction makes them take turns, and the later
+    ones find the schema current.
+    """
     from alembic import command
     from alembic.config import Config
 
@@ -290,5 +299,7 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(folder))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

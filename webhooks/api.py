@@ -15,6 +15,7 @@ from importlib import resources
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import (
     HTTPException,
@@ -28,6 +29,7 @@ from werkzeug.routing import RoutingException
 from plugin.need import FieldError, InvalidNeed, N_, validate_need
 from plugin.settings import Settings
 from sync.intake import create_need
+from sync.queue import database_unavailable
 from sync.store import Need
 from webhooks.auth import api_token_required
 from webhooks.context import runtime
@@ -162,14 +164,24 @@ def create():
                            fields=InvalidNeed(problems).by_field())
 
     need = create_need(rt, need_input, created_by=g.api_user)
-    with rt.Session() as session:
-        # The sync job may have run already (inline, or on a fast worker); answer its current state.
-        sync_state = session.scalar(select(Need.sync_state).where(Need.id == need.id))
     response = jsonify({"ref": need.ref, "status": need.status, "url": _page_url(rt.settings, need.ref),
-                        "sync_state": sync_state})
+                        "sync_state": _sync_state_now(rt, need)})
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_need", ref=need.ref, _external=True)
     return response
+
+
+def _sync_state_now(rt, need: Need) -> str:
+    """The stored need's sync state now: its job may have run already (inline, or on a fast worker). Should the
+    database have gone away since the commit, the state it was stored with: the need is kept, and an error now
+    would make the client file it a second time."""
+    try:
+        with rt.Session() as session:
+            return session.scalar(select(Need.sync_state).where(Need.id == need.id))
+    except DBAPIError as exc:
+        if not database_unavailable(exc):
+            raise
+        return need.sync_state
 
 
 @bp.get("/needs/<ref>")

@@ -25,17 +25,20 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.config.update(overrides or {})
     app.extensions["cocreate"] = runtime
 
-    from webhooks import api, auth, files, health, i18n, needs, receiver, status_page
+    from webhooks import api, auth, files, health, i18n, metrics, minutes, needs, receiver, reports, status_page
 
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(needs.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(minutes.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(status_page.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
     auth.csrf.exempt(receiver.bp)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import sys
 
@@ -38,10 +37,13 @@ config_option = click.option(
 
 @click.group()
 @click.option("--log-level", default=os.environ.get("COCREATE_LOG_LEVEL", "INFO"), show_default=True)
-def main(log_level: str) -> None:
+@click.option("--log-format", type=click.Choice(["json", "text"]), default=os.environ.get("COCREATE_LOG_FORMAT"),
+              help="Default: text on a terminal, JSON lines otherwise.")
+def main(log_level: str, log_format: str | None) -> None:
     """Cocreate: customer needs in, tracker issues out, status back to customers."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from sync.logs import configure
+
+    configure(log_level, log_format)
 
 
 @main.command()
@@ -81,10 +83,7 @@ def worker(config: str | None, workers: int | None) -> None:
 
     runtime = _runtime(config)
     load_directory(runtime)
-    consumer = runtime.queue.huey.create_consumer(
-        workers=workers or runtime.settings.queue.workers, worker_type="thread", periodic=True
-    )
-    consumer.run()
+    runtime.queue.run_consumer(workers or runtime.settings.queue.workers)
 
 
 @main.command("check-config")
@@ -236,6 +235,8 @@ def customer_token(config: str | None, key: str, revoke: bool) -> None:
 
 
 from webhooks import cli_install  # noqa: E402,F401  adds 'cocreate install'
+
+from webhooks import cli_table  # noqa: E402,F401  registers import, export, report and sla
 
 if __name__ == "__main__":
     main()

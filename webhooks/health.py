@@ -35,5 +35,28 @@ def healthz():
     except Exception as exc:  # the queue's storage (SQLite file or Redis) is unreachable
         report["queue"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
         report["status"] = "error"
-    report["tracker"] = rt.settings.tracker.kind if rt.settings.tracker else None
+    report["tracker"] = _tracker_report(rt)
     return jsonify(report), 200 if report["status"] == "ok" else 503
+
+
+TRACKER_JOBS = ("sync_need", "sync_needs", "apply_issue_change", "reconcile", "deliver_outbox")
+
+
+def _tracker_report(rt) -> dict | None:
+    """The tracker and when a job that talks to it last succeeded and last failed (from the job ledger,
+    so it is the same whichever process answers)."""
+    if rt.settings.tracker is None:
+        return None
+    try:
+        with rt.Session() as session:
+            last = dict(session.execute(
+                select(Job.state, func.max(Job.updated_at)).where(Job.name.in_(TRACKER_JOBS),
+                                                                   Job.state.in_(("done", "failed")))
+                .group_by(Job.state)).all())
+    except Exception as exc:  # reported under "database" already
+        return {"kind": rt.settings.tracker.kind, "error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "kind": rt.settings.tracker.kind,
+        "last_success": last["done"].isoformat() if last.get("done") else None,
+        "last_failure": last["failed"].isoformat() if last.get("failed") else None,
+    }

@@ -249,6 +249,48 @@ class GitHubAdapter(TrackerAdapter):
         except _TRANSPORT_ERRORS as exc:
             raise TrackerUnavailable(f"GitHub did not answer: {exc}") from exc
 
+    # Webhook registration (``cocreate install github --register``) --------------------------------
+
+    def register_webhook(self, url: str, secret: str | None, projects: list[str], *,
+                         resend_secret: bool = False) -> list[str]:
+        """One repository webhook per project sending :data:`WEBHOOK_EVENTS` to ``url`` as JSON, signed with
+        ``secret`` (``X-Hub-Signature-256``), TLS verified.
+
+        Per project: ``GET /repos/{o}/{r}/hooks``; then ``POST /repos/{o}/{r}/hooks`` when no hook has this URL,
+        or ``PATCH /repos/{o}/{r}/hooks/{id}`` when its events, content type, TLS check or active flag differ or it
+        has no secret. GitHub shows a stored secret as ``********`` only, so an update always re-sends it and a
+        changed secret alone is written only with ``resend_secret``. Needs admin access to each repository
+        (classic token scope ``admin:repo_hook``, or fine-grained "Webhooks: read and write").
+        """
+        if not secret:
+            raise ValueError("a GitHub webhook needs a secret (webhooks.github_secret)")
+        config = {"url": url, "content_type": "json", "secret": secret, "insecure_ssl": "0"}
+        lines = []
+        for project in projects:
+            repository = self._repository(project)
+            with self._translated():
+                hooks = [hook for hook in repository.get_hooks() if (hook.config or {}).get("url") == url]
+            if not hooks:
+                self.pacer.wait()
+                with self._translated():
+                    created = repository.create_hook("web", config, list(WEBHOOK_EVENTS), active=True)
+                lines.append(f"{project}: created (hook {created.id})")
+                continue
+            hook, others = hooks[0], hooks[1:]
+            extra = f"; {len(others)} more hook(s) also send to this URL: delete them" if others else ""
+            differences = _hook_differences(hook)
+            if resend_secret:
+                differences.append("secret re-sent as asked")
+            if not differences:
+                lines.append(f"{project}: unchanged (hook {hook.id}; GitHub hides the secret, so a changed "
+                             f"secret is written only with --resend-secret{extra})")
+                continue
+            self.pacer.wait()
+            with self._translated():
+                hook.edit("web", config, events=list(WEBHOOK_EVENTS), active=True)
+            lines.append(f"{project}: updated (hook {hook.id}: {', '.join(differences)}; secret re-sent{extra})")
+        return lines
+
 
 # Reading GitHub's JSON -----------------------------------------------------------------------------
 
@@ -410,3 +452,28 @@ def tracker_error(exc: GithubException, now: float) -> TrackerError:
     if status >= 500:
         return TrackerUnavailable(message, status)
     return TrackerError(message, status)
+
+
+# Webhook registration -----------------------------------------------------------------------------------
+
+WEBHOOK_EVENTS = ("issues", "issue_comment")
+"""The repository webhook events Cocreate handles ("Issues" and "Issue comments" in GitHub's settings)."""
+
+
+def _hook_differences(hook: github.Hook.Hook) -> list[str]:
+    """What differs between a repository hook and the one Cocreate registers (the secret aside, which GitHub
+    masks), in words for the admin."""
+    config = hook.config or {}
+    differences = []
+    if set(hook.events or ()) != set(WEBHOOK_EVENTS):
+        differences.append(f"events {', '.join(sorted(hook.events or ())) or 'none'} -> "
+                           f"{', '.join(sorted(WEBHOOK_EVENTS))}")
+    if config.get("content_type") != "json":
+        differences.append(f"content type {config.get('content_type') or 'form'} -> json")
+    if str(config.get("insecure_ssl", "0")) != "0":
+        differences.append("SSL verification off -> on")
+    if not hook.active:
+        differences.append("inactive -> active")
+    if not config.get("secret"):
+        differences.append("no secret -> secret")
+    return differences

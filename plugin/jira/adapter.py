@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +13,7 @@ from jira import JIRA, JIRAError
 from requests_toolbelt import MultipartEncoder
 
 from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
-from plugin.errors import TrackerInvalidField
+from plugin.errors import TrackerAuthError, TrackerError, TrackerInvalidField, TrackerNotFound
 from plugin.jira.client import build_client, call, collection_messages, jira_errors
 from plugin.settings import JiraSettings
 
@@ -296,6 +298,87 @@ class JiraAdapter(TrackerAdapter):
             created_at=jira_timestamp(created) if created else None,
         )
 
+    # Webhook registration (``cocreate install jira --register``) ----------------------------------
+
+    def register_webhook(self, url: str, secret: str | None, projects: list[str], *,
+                         resend_secret: bool = False) -> list[str]:
+        """Jira's *admin* webhook "Cocreate", sending :data:`WEBHOOK_EVENTS` of ``projects`` to ``url``.
+
+        Goes through Jira's separate webhooks REST API (``/rest/webhooks/1.0/webhook``, in neither REST v2 nor
+        v3; the v3 ``/rest/api/3/webhook`` is for Connect and OAuth apps only): ``GET`` the list, then ``POST`` a
+        new webhook, or ``PUT /rest/webhooks/1.0/webhook/{id}`` over the one whose URL (query string aside) is
+        ``url`` when its name, URL, events, JQL filter or body setting differ. ``secret`` makes Jira sign each
+        delivery (``X-Hub-Signature: sha256=...``); Jira never shows it back, so an update always re-sends it
+        and a changed secret alone is written only with ``resend_secret``. Without a secret ``url`` should carry
+        ``?token=``. Needs the Jira Administrators global permission.
+        """
+        jql = f"project in ({', '.join(jql_string(project) for project in sorted(set(projects)))})"
+        wanted: dict[str, Any] = {
+            "name": WEBHOOK_NAME,
+            "url": url,
+            "events": list(WEBHOOK_EVENTS),
+            "filters": {"issue-related-events-section": jql},
+            "excludeBody": False,
+        }
+        if secret:
+            wanted["secret"] = secret
+        target = _without_query(url)
+        with self._webhook_errors("list Jira's admin webhooks"):
+            listed = self._admin_webhooks("GET", "webhook").json()
+        # Jira answers a bare list; accept a {"values": [...]} page as well rather than miss an existing webhook.
+        hooks = (listed.get("values") or []) if isinstance(listed, dict) else (listed or [])
+        matching = [hook for hook in hooks if _without_query(hook.get("url") or "") == target]
+        if not matching:
+            with self._webhook_errors(f"create the Jira webhook for {target}"):
+                answer = self._admin_webhooks("POST", "webhook", wanted)
+                # Registered once Jira says 201, whether or not it echoes the webhook back.
+                created = answer.json() if answer.content else {}
+            return [f"Jira webhook {WEBHOOK_NAME} -> {target}: created (webhook {_webhook_id(created) or '?'})"]
+        hook, others = matching[0], matching[1:]
+        extra = f"; {len(others)} more webhook(s) also send to this URL: delete them in Jira" if others else ""
+        if hook.get("enabled") is False:
+            extra += "; it is disabled in Jira: enable it under System > WebHooks"
+        webhook_id = _webhook_id(hook)
+        if webhook_id is None:
+            raise TrackerError(f"Jira listed the webhook for {target} without the self URL that names it")
+        differences = _webhook_differences(hook, wanted)
+        if resend_secret and secret:
+            differences.append("secret re-sent as asked")
+        where = f"Jira webhook {hook.get('name') or webhook_id} -> {target}"
+        if not differences:
+            hidden = ("; Jira hides the secret, so a changed secret is written only with --resend-secret"
+                      if secret else "")
+            return [f"{where}: unchanged (webhook {webhook_id}{hidden}{extra})"]
+        # PUT by id under the configured URL, not to the listed ``self``: Jira builds ``self`` from its own base URL
+        # setting, which may name another host or context path than the one Cocreate reaches (and authenticates to).
+        with self._webhook_errors(f"update the Jira webhook for {target}"):
+            self._admin_webhooks("PUT", f"webhook/{webhook_id}", wanted)
+        resent = "; secret re-sent" if secret else ""
+        return [f"{where}: updated (webhook {webhook_id}: {', '.join(differences)}{resent}{extra})"]
+
+    def _admin_webhooks(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One call to Jira's webhooks REST API through the client's session (auth, timeout, JIRAError on non-2xx)."""
+        url = self.client._get_url(path, base=WEBHOOKS_API)
+        return self.client._session.request(method, url, json=body)
+
+    @contextlib.contextmanager
+    def _webhook_errors(self, action: str) -> Iterator[None]:
+        """:func:`jira_errors`, plus what an admin needs to know when the webhooks API refuses."""
+        try:
+            with jira_errors(action):
+                yield
+        except TrackerNotFound as exc:
+            raise TrackerNotFound(
+                f"{exc.message} -- this Jira has no admin webhooks API at /rest/webhooks/1.0/webhook (Jira Data "
+                "Center 10 moved it to /rest/jira-webhook/1.0/webhooks, which Cocreate does not drive): create the "
+                "webhook in Jira's administration with the settings 'cocreate install jira' prints", exc.status,
+            ) from exc
+        except TrackerAuthError as exc:
+            if exc.status != 403:
+                raise
+            raise TrackerAuthError(f"{exc.message} -- registering an admin webhook needs the Jira Administrators "
+                                   "global permission for Cocreate's account", exc.status) from exc
+
 
 def _is_bulk_answer(response: Any) -> bool:
     if response is None:
@@ -369,3 +452,51 @@ def wiki_escape(text: str) -> str:
 def wiki_unescape(markup: str) -> str:
     """The inverse of :func:`wiki_escape`, so that Cocreate reads back the text it wrote."""
     return _WIKI_UNESCAPE.sub(r"\1", markup)
+
+
+# Admin webhook registration ------------------------------------------------------------------------------
+
+WEBHOOKS_API = "{server}/rest/webhooks/1.0/{path}"
+"""Jira's admin webhooks REST API (Cloud, and Server/Data Center before 10), beside REST v2/v3."""
+
+WEBHOOK_NAME = "Cocreate"
+
+WEBHOOK_EVENTS = (
+    "jira:issue_created",
+    "jira:issue_updated",
+    "jira:issue_deleted",
+    "comment_created",
+    "comment_updated",
+    "comment_deleted",
+)
+"""The admin webhook events Cocreate handles: Issue created/updated/deleted, Comment created/updated/deleted."""
+
+
+def _without_query(url: str) -> str:
+    return url.partition("?")[0].rstrip("/")
+
+
+def _webhook_id(hook: dict[str, Any]) -> str | None:
+    """The id at the end of a webhook's ``self`` URL (``.../rest/webhooks/1.0/webhook/2`` -> ``2``)."""
+    link = str(hook.get("self") or "").rstrip("/")
+    tail = link.rsplit("/", 1)[-1]
+    return tail if tail.isdigit() else None
+
+
+def _webhook_differences(hook: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """What differs between a listed admin webhook and ``wanted`` (the secret aside, which Jira never shows)."""
+    differences = []
+    if hook.get("name") != wanted["name"]:
+        differences.append(f"name {hook.get('name')!r} -> {wanted['name']!r}")
+    if hook.get("url") != wanted["url"]:
+        differences.append("URL")  # may carry the token: do not print it
+    if set(hook.get("events") or ()) != set(wanted["events"]):
+        differences.append("events")
+    filters = hook.get("filters")
+    current_jql = filters.get("issue-related-events-section") if isinstance(filters, dict) else filters
+    wanted_jql = wanted["filters"]["issue-related-events-section"]
+    if (current_jql or "") != wanted_jql:
+        differences.append(f"JQL {current_jql or '(all issues)'!r} -> {wanted_jql!r}")
+    if bool(hook.get("excludeBody")) != wanted["excludeBody"]:
+        differences.append("body excluded -> included")
+    return differences

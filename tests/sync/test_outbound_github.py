@@ -85,7 +85,7 @@ def test_screenshots_are_signed_links_served_without_login(site, rt):
 def test_crash_after_create_finds_the_issue_by_marker(site, rt, monkeypatch):
     import datetime as dt
 
-    real_create = type(rt.adapter()).create_issue
+    real_create = type(rt.adapter().wrapped).create_issue
     crashed = []
 
     def create_then_crash(adapter, spec):
@@ -95,7 +95,7 @@ def test_crash_after_create_finds_the_issue_by_marker(site, rt, monkeypatch):
             raise requests.ConnectionError("connection reset after the issue was created")
         return state
 
-    monkeypatch.setattr(type(rt.adapter()), "create_issue", create_then_crash)
+    monkeypatch.setattr(type(rt.adapter().wrapped), "create_issue", create_then_crash)
     monkeypatch.setattr(outbound, "SEARCH_LAG", dt.timedelta(0))
     need = file_need(rt)
     assert stored(rt, need.ref).issue_key is None

@@ -89,7 +89,7 @@ def test_rd_changes_are_not_overwritten_when_cs_did_not_change_that_field(site, 
 
 def test_crash_after_create_then_retry_leaves_one_issue(site, rt, monkeypatch):
     fake, _mock = site
-    real_create = type(rt.adapter()).create_issue
+    real_create = type(rt.adapter().wrapped).create_issue
     crashes = []
 
     def create_then_crash(adapter, spec):
@@ -99,7 +99,7 @@ def test_crash_after_create_then_retry_leaves_one_issue(site, rt, monkeypatch):
             raise SystemExit("worker killed after the create call")  # nothing after this line ran
         return state
 
-    monkeypatch.setattr(type(rt.adapter()), "create_issue", create_then_crash)
+    monkeypatch.setattr(type(rt.adapter().wrapped), "create_issue", create_then_crash)
     monkeypatch.setattr(outbound, "SEARCH_LAG", __import__("datetime").timedelta(0))
     with pytest.raises(SystemExit):
         file_need(rt)
@@ -127,31 +127,43 @@ def test_retry_soon_after_a_crash_waits_for_the_search_index(site, rt, monkeypat
 
 
 def test_two_workers_at_once_make_one_issue(site, rt, monkeypatch):
+    """The first worker is held inside the create call until the second has tried: the second must wait."""
     fake, _mock = site
     need = file_need(rt)
     with rt.Session.begin() as session:  # back to "never synced"
         row = session.get(Need, need.id)
         row.issue_key = row.sync_intent_at = None
     fake.issues.clear()
-    barrier = threading.Barrier(2)
-    real_find = type(rt.adapter()).find_by_marker
+    inside_create, second_tried = threading.Event(), threading.Event()
+    real_create = type(rt.adapter().wrapped).create_issue
     outcomes = []
 
-    def run():
-        barrier.wait()
+    def slow_create(adapter, spec):
+        inside_create.set()
+        assert second_tried.wait(10), "the second worker never tried"
+        return real_create(adapter, spec)
+
+    def run(first: bool):
+        if not first:
+            assert inside_create.wait(10)
         try:
             outbound.sync_need_to_tracker(rt, need.ref)
             outcomes.append("synced")
         except outbound.RetryLater as exc:
             outcomes.append(str(exc))
+        finally:
+            if not first:
+                second_tried.set()
 
-    monkeypatch.setattr(type(rt.adapter()), "find_by_marker", real_find)
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    monkeypatch.setattr(type(rt.adapter().wrapped), "create_issue", slow_create)
+    threads = [threading.Thread(target=run, args=(first,)) for first in (True, False)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(20)
     assert sorted(outcomes) == ["N-0001 is being synced by another worker", "synced"]
+    assert len(fake.issues) == 1
+    outbound.sync_need_to_tracker(rt, need.ref)  # the second worker's retry: nothing more is created
     assert len(fake.issues) == 1
 
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import jsonify, request
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from sync.logs import log_context
 from sync.store import Delivery
 from webhooks.context import runtime
 
@@ -171,6 +171,11 @@ def classify(source: str, delivery_id: str, event: str, payload: Mapping[str, An
 
 def accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str, Any]):
     """Store the delivery (deduplicating by its id), queue the job for a handled one, and answer."""
+    with log_context(delivery_id=delivery_id, source=source, event=verdict.event, issue_key=verdict.issue_key):
+        return _accept(source, delivery_id, verdict, payload)
+
+
+def _accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str, Any]):
     rt = runtime()
     try:
         with rt.Session.begin() as session:
@@ -178,20 +183,18 @@ def accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str
             session.add(Delivery(source=source, delivery_id=delivery_id, event=verdict.event,
                                  issue_key=verdict.issue_key, outcome=verdict.outcome,
                                  payload=dict(payload) if verdict.outcome == "queued" else {}))
+            session.flush()  # a duplicate delivery id fails here, before a job is recorded for it
+            # The job is committed with the delivery: should the push below fail, the heartbeat sweep sends it.
+            job = (rt.queue.record(session, APPLY_JOB, source, verdict.issue_key, ref=verdict.issue_key)
+                   if verdict.outcome == "queued" else None)
     except IntegrityError:
         return jsonify(result="duplicate", delivery=delivery_id), 200
     if verdict.outcome == "unsupported":
         unsupported_log.warning("%s delivery %s: event %s is not supported; unsubscribe the webhook from it",
                                 source, delivery_id, verdict.event)
-    if verdict.outcome != "queued":
+    if job is None:
         return jsonify(result=verdict.outcome, event=verdict.event), 202
-    try:
-        rt.queue.enqueue(APPLY_JOB, source, verdict.issue_key, ref=verdict.issue_key)
-    except Exception:
-        # Not queued: forget the delivery so the tracker's retry (it retries 5xx) is not taken for a duplicate.
-        with rt.Session.begin() as session:
-            session.execute(delete(Delivery).where(Delivery.source == source, Delivery.delivery_id == delivery_id))
-        raise
+    rt.queue.send(job)
     return jsonify(result="queued", event=verdict.event, issue_key=verdict.issue_key), 202
 
 

@@ -1,0 +1,81 @@
+"""Fixtures for the table, SLA and report tests: SLA targets in the config, a store copied from one migrated
+database, and a queue that records what it is asked to run instead of running it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from plugin.settings import Settings, parse_settings
+from sync.runtime import build_runtime
+
+TABLE_YAML = """
+locale: en
+secret_key: test-secret
+customers:
+  - {key: acme, name: ACME Corp, locale: en}
+  - {key: globex, name: Globex, locale: zh-Hant}
+categories:
+  - key: billing
+    name: {zh-Hans: 计费, zh-Hant: 計費, en: Billing}
+  - key: reports
+    name: {zh-Hans: 报表, zh-Hant: 報表, en: Reports}
+urgencies:
+  - {key: critical, name: {zh-Hans: 紧急, zh-Hant: 緊急, en: Critical}, sla: {first_response: 4h, resolution: 3d}}
+  - {key: high, name: {zh-Hans: 高, zh-Hant: 高, en: High}, sla: {first_response: 1d, resolution: 7d}}
+  - {key: medium, name: {zh-Hans: 中, zh-Hant: 中, en: Medium}}
+  - {key: low, name: {zh-Hans: 低, zh-Hant: 低, en: Low}}
+people:
+  - {name: Wang Wei, email: wang.wei@example.com}
+  - {name: Chen Jie}
+notifications:
+  escalation_contacts: [cs-lead@example.com]
+"""
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Two categories, two customers, SLA targets on the two most urgent levels, one escalation contact."""
+    return parse_settings(TABLE_YAML, "table.yaml")
+
+
+@pytest.fixture(scope="session")
+def migrated_table_database(tmp_path_factory) -> Path:
+    """An SQLite file brought to the newest schema once per session."""
+    home = tmp_path_factory.mktemp("table-migrated")
+    build_runtime(Settings(), {"COCREATE_HOME": str(home)}, immediate=True).engine.dispose()
+    return home / "cocreate.db"
+
+
+class RecordingQueue:
+    """Stands in for the job queue: records ``(name, args)`` of every job asked for, runs none."""
+
+    def __init__(self):
+        self.jobs: list[tuple[str, tuple]] = []
+
+    def enqueue(self, name: str, *args, ref: str | None = None) -> str:
+        self.jobs.append((name, args))
+        return f"job-{len(self.jobs)}"
+
+    def record(self, session, name: str, *args, ref: str | None = None) -> str:
+        return self.enqueue(name, *args, ref=ref)
+
+    def send(self, *jobs: str) -> None:
+        """Recorded jobs are already in ``jobs``."""
+
+    def named(self, name: str) -> list[tuple]:
+        return [args for job, args in self.jobs if job == name]
+
+
+@pytest.fixture
+def runtime(settings, tmp_path, migrated_table_database):
+    """A runtime on a copy of the migrated database whose queue only records jobs (no tracker, no sending)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(migrated_table_database, home / "cocreate.db")
+    rt = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=True, migrate=False)
+    rt.queue = RecordingQueue()
+    yield rt
+    rt.engine.dispose()

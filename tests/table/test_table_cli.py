@@ -1,0 +1,117 @@
+"""``cocreate import``, ``export``, ``report voc`` and ``sla check`` through click's test runner."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from plugin.settings import parse_settings
+from sync.runtime import build_runtime
+from sync.store import Job, Need
+from tests.table.conftest import TABLE_YAML
+from tests.table.sheets import SEED_HEADERS, read_cells, write_xlsx
+from webhooks.cli import main
+
+HEADER = SEED_HEADERS["zh_Hant"] + ["客戶"]
+GOOD = ["1", "計費", "發票要顯示稅號", "", "高", "Li Na", "2026-11-20 09:30", "Wang Wei", "", "", "acme"]
+BAD = ["2", "計費", "", "", "超急", "Li Na", "2026-11-20 09:30", "", "", "", "acme"]
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run ``cocreate`` with the table tests' config and a fresh data folder."""
+    config = tmp_path / "cocreate.yaml"
+    config.write_text(TABLE_YAML, encoding="utf-8")
+    monkeypatch.setenv("COCREATE_CONFIG", str(config))
+    monkeypatch.setenv("COCREATE_HOME", str(tmp_path / "data"))
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def stored(tmp_path) -> tuple[list[str], list[Job]]:
+    runtime = build_runtime(parse_settings(TABLE_YAML), {"COCREATE_HOME": str(tmp_path / "data")}, migrate=False)
+    try:
+        with runtime.Session() as session:
+            return list(session.scalars(select(Need.ref).order_by(Need.id))), session.scalars(select(Job)).all()
+    finally:
+        runtime.engine.dispose()
+
+
+def test_import_dry_run_lists_problems_and_exits_1_without_writing(cli, tmp_path):
+    sheet = write_xlsx(tmp_path / "needs.xlsx", [HEADER, GOOD, BAD])
+    result = cli("import", str(sheet), "--dry-run")
+
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "row 3, 問題詳細描述 (C): This field is required.",
+        "row 3, 緊急程度 (E): Unknown urgency 超急.",
+        "Dry run of needs.xlsx: 2 rows: 1 new, 0 updated, 0 unchanged, 1 refused. Nothing was written.",
+    ]
+    assert stored(tmp_path) == ([], [])
+
+
+def test_import_writes_good_rows_and_queues_their_sync_then_export_round_trips(cli, tmp_path):
+    sheet = write_xlsx(tmp_path / "needs.xlsx", [HEADER, GOOD, BAD])
+    result = cli("import", str(sheet), "--as", "cs1")
+
+    assert result.exit_code == 1  # a row was refused
+    assert "Imported needs.xlsx: 2 rows: 1 new, 0 updated, 0 unchanged, 1 refused (not written)." in result.stdout
+    assert "1 sync job(s) queued for 1 need(s)." in result.stdout
+    refs, jobs = stored(tmp_path)
+    assert refs == ["1"] and [(job.name, job.args) for job in jobs] == [("sync_needs", [["1"]])]
+
+    exported = tmp_path / "out.csv"
+    result = cli("export", str(exported), "--lang", "zh-Hans")
+    assert result.exit_code == 0 and result.stdout.strip() == f"1 needs written to {exported}"
+    assert read_cells(exported)[0][:3] == ["序号", "产品类别", "问题详细描述"]
+
+    again = cli("import", str(exported))
+    assert again.exit_code == 0, again.output
+    assert "0 new, 0 updated, 1 unchanged, 0 refused" in again.stdout
+
+
+def test_unreadable_file_is_refused_with_its_reason(cli, tmp_path):
+    sheet = tmp_path / "notes.csv"
+    sheet.write_text("just some notes\n", encoding="utf-8")
+    result = cli("import", str(sheet))
+    assert result.exit_code == 1 and "No header row found in the first 10 rows" in result.stderr
+
+
+def test_export_refuses_other_suffixes_and_unknown_zones(cli, tmp_path):
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "needs.ods")])
+    assert result.exit_code == 2 and "FILE must end in .xlsx or .csv" in result.output
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "needs.csv"), "--timezone", "Mars/Olympus"])
+    assert result.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in result.output
+
+
+def test_report_voc_prints_figures_and_writes_html_and_pdf(cli, tmp_path):
+    cli("import", str(write_xlsx(tmp_path / "needs.xlsx", [HEADER, GOOD])))
+
+    result = cli("report", "voc", "--month", "2026-11", "--output", str(tmp_path / "voc.html"))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["Voice of the customer, 2026-11", "Needs raised: 1"]
+    assert "Needs by urgency: Critical 0, High 1, Medium 0, Low 0" in lines
+    assert "<img class=\"chart\"" in (tmp_path / "voc.html").read_text(encoding="utf-8")
+
+    pdf = tmp_path / "voc.pdf"
+    result = cli("report", "voc", "--month", "2026-11", "--lang", "zh-Hant", "--output", str(pdf))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "客戶之聲月報（2026-11）"
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    bad = CliRunner().invoke(main, ["report", "voc", "--month", "November"])
+    assert bad.exit_code == 2 and "not a month such as 2026-11" in bad.output
+
+
+def test_sla_check_counts_overdue_needs(cli, tmp_path):
+    old = ["5", "計費", "Raised long ago", "", "緊急", "Li Na", "2026-01-05", "Wang Wei", "", "", "acme"]
+    cli("import", str(write_xlsx(tmp_path / "needs.xlsx", [HEADER, old])))
+    result = cli("sla", "check")
+    # Overdue, but already before Cocreate knew of it: shown, not escalated.
+    assert result.exit_code == 0 and result.stdout.strip() == "1 overdue need(s); 0 escalation notice(s) queued"

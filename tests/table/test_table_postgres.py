@@ -1,0 +1,46 @@
+"""On PostgreSQL: an imported ``N-`` number moves the needs' id sequence, so the next need filed keeps working."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from plugin.need import validate_need
+from sync.intake import create_need
+from sync.runtime import build_runtime
+from sync.table import import_table
+from tests.conftest import need_data
+from tests.scale.servers import PostgresServer
+from tests.table.conftest import RecordingQueue
+from tests.table.sheets import SEED_HEADERS, needs_by_ref, write_xlsx
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    server = PostgresServer().start()
+    try:
+        yield server.create_database("table_import")
+    finally:
+        server.close()
+
+
+def test_imported_numbers_move_the_postgresql_sequence(postgres_url, settings, tmp_path):
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path), "COCREATE_DATABASE_URL": postgres_url},
+                            immediate=True)
+    runtime.queue = RecordingQueue()
+    try:
+        sheet = write_xlsx(tmp_path / "needs.xlsx", [
+            SEED_HEADERS["en"] + ["Customer"],
+            ["N-0040", "Billing", "From another Cocreate", "", "High", "Li Na", "2026-11-20 09:30", "", "", "", "acme"],
+            ["", "Billing", "No number", "", "High", "Li Na", "2026-11-20 09:30", "", "", "", "acme"],
+        ])
+        report = import_table(runtime, sheet, dry_run=False, now=NOW)
+        assert report.ok and sorted(needs_by_ref(runtime)) == ["N-0040", "N-0041"]
+
+        filed = create_need(runtime, validate_need(need_data(), settings, now=NOW))
+        assert filed.ref == "N-0042"
+    finally:
+        runtime.engine.dispose()

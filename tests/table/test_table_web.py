@@ -1,0 +1,153 @@
+"""The pages: /needs/import (upload, dry run, confirm), /needs/export, /reports and the SLA mark for /needs."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+
+import pytest
+from flask import render_template_string
+from openpyxl import load_workbook
+
+from tests.table.sheets import SEED_HEADERS, add_need, need_count, needs_by_ref, write_xlsx
+from tests.web.pages import log_in
+from webhooks.app import create_app
+
+HEADER = SEED_HEADERS["zh_Hant"] + ["客戶"]
+
+
+def row(ref, description="發票要顯示稅號", urgency="高"):
+    return [ref, "計費", description, "", urgency, "Li Na", "2026-11-20 09:30", "", "", "", "acme"]
+
+
+@pytest.fixture
+def web_app(runtime):
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=runtime)
+
+
+@pytest.fixture
+def cs_client(web_app, make_user):
+    make_user("cs1", "password1", "cs")
+    client = web_app.test_client()
+    log_in(client)
+    return client
+
+
+def upload(client, path, customer=""):
+    with open(path, "rb") as handle:
+        return client.post("/needs/import", data={"file": (io.BytesIO(handle.read()), path.name), "customer": customer},
+                           content_type="multipart/form-data")
+
+
+def problems_shown(html: str) -> list[tuple[str, str, str]]:
+    table = re.search(r'<table class="import-problems problems">(.*?)</table>', html, re.S)
+    cells = re.findall(r'<td class="col-row">(.*?)</td>\s*<td class="col-column">(.*?)</td>\s*'
+                       r'<td class="col-problem">(.*?)</td>', table.group(1), re.S) if table else []
+    return [tuple(unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in found) for found in cells]
+
+
+def test_upload_shows_the_dry_run_then_confirm_imports_the_good_rows(cs_client, runtime, tmp_path):
+    sheet = write_xlsx(tmp_path / "needs.xlsx", [HEADER, row("1"), row("2", description=""),
+                                                 row("3", urgency="超急"), row("4")])
+    page = upload(cs_client, sheet)
+
+    assert page.status_code == 200
+    assert problems_shown(page.text) == [
+        ("3", "問題詳細描述 (C)", "This field is required."),
+        ("4", "緊急程度 (E)", "Unknown urgency 超急."),
+    ]
+    assert "Import 2 rows" in page.text and "2 rows with problems will be left out." in page.text
+    assert need_count(runtime) == 0
+    confirm = re.search(r'action="(/needs/import/[A-Za-z0-9_-]+)"', page.text).group(1)
+
+    done = cs_client.post(confirm)
+
+    assert done.status_code == 200
+    assert "Imported needs.xlsx: 2 new, 0 updated, 0 unchanged, 2 refused." in unescape(done.text)
+    assert sorted(needs_by_ref(runtime)) == ["1", "4"] and needs_by_ref(runtime)["1"].created_by == "cs1"
+    assert runtime.queue.named("sync_needs") == [(["1", "4"],)]
+    assert list((runtime.home / "imports").iterdir()) == []
+    assert cs_client.post(confirm).status_code == 410  # one confirmation per upload
+
+
+def test_only_the_uploader_can_confirm(web_app, cs_client, make_user, runtime, tmp_path):
+    page = upload(cs_client, write_xlsx(tmp_path / "needs.xlsx", [HEADER, row("1")]))
+    confirm = re.search(r'action="(/needs/import/[A-Za-z0-9_-]+)"', page.text).group(1)
+    make_user("cs2", "password2", "cs")
+    other = web_app.test_client()
+    log_in(other, "cs2", "password2")
+
+    assert other.post(confirm).status_code == 404
+    assert other.post("/needs/import/..%2Fsecret_key").status_code == 404
+    assert need_count(runtime) == 0
+
+
+def test_upload_refuses_what_is_not_a_table(cs_client, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    page = upload(cs_client, text)
+    assert page.status_code == 400 and "notes.txt is not an .xlsx or .csv file." in unescape(page.text)
+
+    headless = write_xlsx(tmp_path / "plain.xlsx", [["a", "b"], ["1", "2"]])
+    page = upload(cs_client, headless)
+    assert page.status_code == 400 and "No header row found" in page.text
+
+
+def test_nothing_to_import_offers_no_confirmation(cs_client, tmp_path):
+    sheet = write_xlsx(tmp_path / "needs.xlsx", [HEADER, row("1", description="")])
+    page = upload(cs_client, sheet)
+    assert "Nothing to import" in page.text and "/needs/import/" not in page.text.replace('action="/needs/import"', "")
+
+
+def test_export_downloads_with_filters_and_language(cs_client, runtime, tmp_path):
+    add_need(runtime, "N-0001", "10-01 00:00", [("new", "10-01 00:00", "cs")], urgency="critical")
+    add_need(runtime, "N-0002", "10-02 00:00", [("new", "10-02 00:00", "cs")], category="reports")
+
+    response = cs_client.get("/needs/export?category=reports&lang=zh_Hans")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=cocreate-needs-")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("序号", "产品类别") and [row[0] for row in rows[1:]] == ["N-0002"]
+
+    as_csv = cs_client.get("/needs/export?format=csv", headers={"Accept-Language": "zh-TW"})
+    assert as_csv.mimetype == "text/csv" and as_csv.data.decode("utf-8-sig").startswith("序號,產品類別")
+    assert cs_client.get("/needs/export?format=ods").status_code == 404
+
+
+def test_reports_page_and_its_html_document(cs_client, runtime):
+    add_need(runtime, "N-0001", "2026-11-01 00:00", [("new", "2026-11-01 00:00", "cs")], urgency="critical",
+             title="Tax number on invoices")
+
+    page = cs_client.get("/reports?month=2026-11")
+    assert page.status_code == 200
+    assert "Voice of the customer, 2026-11" in page.text
+    assert page.text.count('<img class="chart"') == 6
+    overdue = re.search(r'<table class="overdue">(.*?)</table>', page.text, re.S).group(1)
+    assert "N-0001" in overdue and "Tax number on invoices" in overdue and "First response" in overdue
+
+    document = cs_client.get("/reports/voc-2026-11.html?download=1")
+    assert document.headers["Content-Disposition"] == 'attachment; filename="cocreate-voc-2026-11.html"'
+    assert document.text.startswith("<!doctype html>")
+    assert cs_client.get("/reports?month=2026-13").status_code == 404
+    assert cs_client.get("/reports").status_code == 200
+
+
+def test_pages_need_a_login(web_app):
+    client = web_app.test_client()
+    for path in ("/reports", "/needs/export", "/needs/import"):
+        assert client.get(path).status_code == 302
+
+
+def test_sla_badge_marks_overdue_needs_for_the_table(web_app, runtime):
+    add_need(runtime, "N-0001", "2026-01-01 00:00", [("new", "2026-01-01 00:00", "cs")], urgency="critical")
+    add_need(runtime, "N-0002", "2026-01-01 00:00", [("new", "2026-01-01 00:00", "cs")], urgency="low")
+    needs = needs_by_ref(runtime)
+    with web_app.test_request_context("/needs"):
+        html = render_template_string(
+            '{% from "table/_sla.html" import sla_badge %}'
+            '<tr class="{{ sla_state(a).css_class }}">{{ sla_badge(a) }}</tr><tr>{{ sla_badge(b) }}</tr>',
+            a=needs["N-0001"], b=needs["N-0002"])
+    assert html.startswith('<tr class="sla-overdue"><span class="badge sla-overdue"')
+    assert "Overdue" in html and html.endswith("<tr></tr>")

@@ -1,0 +1,84 @@
+"""/healthz, /metrics and JSON logs with context."""
+
+import json
+import logging
+
+import pytest
+import responses
+
+from sync.logs import JsonFormatter, log_context
+from tests.jira.fake_jira import FakeJira
+from tests.sync.trackers import tracker_runtime
+from webhooks.app import create_app
+
+
+def test_healthz_without_tracker(client, make_need):
+    make_need()
+    report = client.get("/healthz").get_json()
+    assert report["status"] == "ok" and report["database"]["status"] == "ok"
+    assert report["queue"]["jobs"]["done"] == 1 and report["queue"]["consumer_running"] is True
+    assert report["tracker"] is None
+
+
+def test_healthz_reports_database_down(app, runtime):
+    runtime.engine.dispose()
+    (runtime.home / "cocreate.db").unlink()
+    (runtime.home / "cocreate.db").mkdir()  # the file is now unopenable
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 503 and answer.get_json()["database"]["status"] == "error"
+
+
+def test_metrics_and_health_with_a_tracker(tmp_path):
+    from tests.e2e.loop import jira_issue_updated, post_jira
+    from plugin.need import validate_need
+    from sync.intake import create_need
+    from tests.conftest import need_data
+    from tests.sync.trackers import NOW
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei"})
+        runtime = tracker_runtime("jira", tmp_path)
+        client = create_app({"TESTING": True}, runtime=runtime).test_client()
+        create_need(runtime, validate_need(need_data(), runtime.settings, now=NOW))
+        fake.set_status("CS-1", "Done", "done")
+        post_jira(client, jira_issue_updated(fake.issue_json("CS-1")), "jira-secret")
+        post_jira(client, {"webhookEvent": "worklog_created"}, "jira-secret")
+        text = client.get("/metrics").get_data(as_text=True)
+        health = client.get("/healthz").get_json()
+    assert 'cocreate_deliveries_total{outcome="queued",source="jira"} 1.0' in text
+    assert 'cocreate_deliveries_total{outcome="ignored",source="jira"} 1.0' in text
+    assert 'cocreate_jobs{name="sync_need",state="done"} 1.0' in text
+    assert 'cocreate_outbox{kind="comment",state="sent"} 1.0' in text
+    assert 'cocreate_needs{sync_state="synced"} 1.0' in text
+    assert "cocreate_sync_lag_seconds 0.0" in text
+    assert 'cocreate_tracker_calls_total{operation="create_issue",outcome="ok",tracker="jira"}' in text
+    assert health["tracker"]["kind"] == "jira" and health["tracker"]["last_success"] is not None
+    runtime.engine.dispose()
+
+
+def test_json_logs_carry_context():
+    record = logging.LogRecord("cocreate.jobs", logging.WARNING, __file__, 1, "retry %d", (2,), None)
+    with log_context(delivery_id="d-42", need_ref="N-0007"):
+        line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert entry["message"] == "retry 2" and entry["level"] == "WARNING"
+    assert entry["delivery_id"] == "d-42" and entry["need_ref"] == "N-0007"
+    assert "delivery_id" not in json.loads(JsonFormatter().format(record))
+
+
+@pytest.fixture
+def _restore_logging():
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+
+
+def test_serve_style_logging_writes_json_lines(capsys, _restore_logging):
+    from sync.logs import configure
+
+    configure("INFO", "json")
+    with log_context(job="sync_need", need_ref="N-0001"):
+        logging.getLogger("cocreate.sync").info("synced")
+    entry = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert entry["logger"] == "cocreate.sync" and entry["need_ref"] == "N-0001" and entry["job"] == "sync_need"
