@@ -53,8 +53,8 @@ class NeedInput:
     linked_to: str | None
 
 
-class InvalidNeed(ValueError):
-    """The submitted need has problems; ``errors`` names each field with a message."""
+class InvalidInput(ValueError):
+    """Submitted or imported input has problems; ``errors`` names each field with a message."""
 
     def __init__(self, errors: list[FieldError]):
         self.errors = errors
@@ -65,6 +65,10 @@ class InvalidNeed(ValueError):
         for error in self.errors:
             result.setdefault(error.field, []).append(error.render(translate))
         return result
+
+
+class InvalidNeed(InvalidInput):
+    """The submitted need has problems; ``errors`` names each field with a message."""
 
 
 def parse_datetime(value: object) -> dt.datetime | None:

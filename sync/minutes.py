@@ -33,7 +33,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 
 from plugin.base import IssueSpec
 from plugin.errors import TrackerError
-from plugin.need import N_, FieldError
+from plugin.need import N_, FieldError, InvalidInput
 from plugin.settings import Settings
 from sync import mapping
 from sync.jobs import job
@@ -200,19 +200,9 @@ class MinutesInput:
     action_items: tuple[ActionItemInput, ...] = ()
 
 
-class InvalidMinutes(ValueError):
+class InvalidMinutes(InvalidInput):
     """Submitted or imported minutes have problems; ``errors`` names each field (``action_items.2.owner``
     for the owner of the second action item) with a message."""
-
-    def __init__(self, errors: list[FieldError]):
-        self.errors = errors
-        super().__init__("; ".join(f"{error.field}: {error.render()}" for error in errors))
-
-    def by_field(self, translate=lambda text: text) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = {}
-        for error in self.errors:
-            result.setdefault(error.field, []).append(error.render(translate))
-        return result
 
 
 class MinutesConflict(Exception):

@@ -15,7 +15,7 @@ from tests.e2e.loop import (github_issues_event, jira_comment_created, jira_issu
 from tests.github.fake_github import FakeGitHub
 from tests.jira.fake_jira import COCREATE_ACCOUNT, FakeJira, check_cloud_calls
 from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures
-from tests.web.test_browser_intake import page  # noqa: F401 - fixture: Chromium page
+from tests.browser import OUTPUT, page, serve  # noqa: F401 - page: the Chromium fixture
 from tests.sync.trackers import GITHUB_YAML, JIRA_YAML, NOW, unpaced_github
 from plugin.settings import parse_settings
 from sync.runtime import build_runtime
@@ -159,27 +159,15 @@ def test_github_closed_completed_reaches_need_issue_and_customer(tmp_path, smtp_
 
 def test_status_page_in_chromium_shows_the_new_status(jira_loop, page):
     """After R&D moves the issue, the customer's own page (in a real browser) shows the new status."""
-    import threading
-
-    from waitress.server import create_server
-
     from sync.customers import issue_status_token
-    from tests.web.test_browser_intake import OUTPUT
 
     fake, runtime, client = jira_loop
     fake.set_status("CS-1", "In Progress", "indeterminate")
     assert post_jira(client, jira_issue_updated(fake.issue_json("CS-1")), "jira-secret").status_code == 202
     token = issue_status_token(runtime, "acme")
-    wsgi = create_server(create_app({}, runtime=runtime), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
-    thread.start()
-    try:
-        page.goto(f"http://127.0.0.1:{wsgi.effective_port}/s/{token}")
+    with serve(create_app({}, runtime=runtime)) as url:
+        page.goto(f"{url}/s/{token}")
         row = page.locator("tr#N-0001")
         assert row.locator(".col-status").inner_text() == "In progress"
         assert "Invoices should show the tax number" in row.inner_text()
-        OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "customer-status-page.png"), full_page=True)
-    finally:
-        wsgi.close()
-        thread.join(timeout=5)

@@ -8,45 +8,11 @@ fails this test rather than skipping it.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
-from waitress.server import create_server
+from playwright.sync_api import expect
 
+from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
 from tests.table.sheets import SEED_HEADERS, add_need, write_xlsx
-from webhooks.app import create_app
-
-CHROMIUM = Path(os.environ.get("COCREATE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-
-
-@pytest.fixture
-def server(runtime, make_user):
-    """The app (CSRF on) served by waitress on a free local port; yields its base URL."""
-    make_user("cs1", "password1", "cs")
-    wsgi = create_server(create_app({}, runtime=runtime), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{wsgi.effective_port}"
-    wsgi.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def page():
-    assert CHROMIUM.exists(), f"Chromium is needed at {CHROMIUM} (apt install chromium, or set COCREATE_CHROMIUM)"
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def last_month() -> dt.datetime:

@@ -6,48 +6,13 @@ Chromium comes from the system (CI installs it); a missing browser fails this te
 
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
-from waitress.server import create_server
 
 from sync.store import Need
+from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
 from tests.images import png_bytes
-from webhooks.app import create_app
-
-CHROMIUM = Path(os.environ.get("COCREATE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-
-
-@pytest.fixture
-def server(runtime, make_user):
-    """The app (CSRF on) served by waitress on a free local port; yields its base URL."""
-    make_user("cs1", "password1", "cs")
-    app = create_app({}, runtime=runtime)
-    wsgi = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{wsgi.effective_port}"
-    wsgi.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def page():
-    assert CHROMIUM.exists(), f"Chromium is needed at {CHROMIUM} (apt install chromium, or set COCREATE_CHROMIUM)"
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_cs_files_a_need_with_a_screenshot_in_the_browser(server, page, runtime):

@@ -1,0 +1,58 @@
+"""Real-browser test support: the app served by waitress on a free port, and a page in Debian's Chromium.
+
+Chromium comes from the system (``make test`` installs it); a missing browser fails the test rather than
+skipping it. Screenshots go to ``test-output/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from waitress.server import create_server
+
+from webhooks.app import create_app
+
+CHROMIUM = Path(os.environ.get("COCREATE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+
+
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """Serve ``app`` with waitress on 127.0.0.1 and a free port; yields the base URL."""
+    wsgi = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=wsgi.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{wsgi.effective_port}"
+    finally:
+        wsgi.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(runtime, make_user):
+    """The app (CSRF on) with a CS user ``cs1`` / ``password1``, served on a free local port; yields its URL."""
+    make_user("cs1", "password1", "cs")
+    with serve(create_app({}, runtime=runtime)) as url:
+        yield url
+
+
+@pytest.fixture
+def page():
+    """A Chromium page, 1360x900, English unless the test switches."""
+    assert CHROMIUM.exists(), f"Chromium is needed at {CHROMIUM} (apt install chromium, or set COCREATE_CHROMIUM)"
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
+        yield context.new_page()
+        context.close()
+        browser.close()
