@@ -118,6 +118,10 @@ class TrackerAdapter(abc.ABC):
         updated in place, never duplicated). GitHub keeps links in the Cocreate body section instead, so
         its implementation does nothing."""
 
+    def remove_link(self, key: str, global_id: str) -> None:
+        """Remove the link ``set_link`` made with ``global_id``; an absent link (or issue) is no error, since
+        the wanted end state holds. GitHub keeps links in the body section, so there this does nothing."""
+
     @abc.abstractmethod
     def add_attachment(self, key: str, filename: str, data: bytes, content_type: str) -> str | None:
         """Attach a file; returns the tracker's attachment id, or None where the tracker has no

@@ -204,6 +204,8 @@ def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: Issue
         for global_id, (link_url, title) in wanted.items():
             if written.get(global_id) != [link_url, title]:
                 adapter.set_link(state.key, global_id, link_url, title)
+        for global_id in sorted(set(written) - set(wanted)):  # minutes unlinked since the last sync
+            adapter.remove_link(state.key, global_id)
         last["minutes_links"] = wanted
     last.update(
         title=spec.title, body=mapping.fingerprint(spec.body), labels=sorted(spec.labels),

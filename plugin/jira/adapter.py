@@ -176,6 +176,14 @@ class JiraAdapter(TrackerAdapter):
             # POST with a globalId Jira already holds updates that link in place instead of adding one.
             call(self.client, "POST", f"issue/{key}/remotelink", body={"globalId": global_id, "object": wanted})
 
+    def remove_link(self, key: str, global_id: str) -> None:
+        with jira_errors(f"unlink {global_id} from {key}"):
+            try:
+                call(self.client, "DELETE", f"issue/{key}/remotelink", params={"globalId": global_id})
+            except JIRAError as exc:
+                if exc.status_code != 404:  # already gone: the wanted end state
+                    raise
+
     def _remote_link(self, key: str, global_id: str) -> dict[str, Any] | None:
         """The issue's remote link with ``global_id``; Jira answers 404 when there is none."""
         try:

@@ -104,8 +104,8 @@ class FakeJira:
     ``GET``/``PUT issue/{key}`` (``fields`` filter; PUT answers 204); ``POST search/jql`` understanding
     ``project = / in``, ``labels =``, ``key = / in``, ``updated >= "yyyy/MM/dd HH:mm"`` joined by AND, with
     ORDER BY and ``nextPageToken`` pages; ``GET``/``POST issue/{key}/comment`` (ADF bodies only);
-    ``GET issue/{key}/remotelink?globalId=`` (404 when absent) and ``POST`` (creates, or updates the link
-    with that globalId); ``POST issue/{key}/attachments`` (needs ``X-Atlassian-Token: no-check``).
+    ``GET issue/{key}/remotelink?globalId=`` (404 when absent), ``POST`` (creates, or updates the link
+    with that globalId) and ``DELETE ...?globalId=``; ``POST issue/{key}/attachments`` (needs ``X-Atlassian-Token: no-check``).
     Anything else raises NotImplementedError, so a test never passes against an endpoint nobody emulated.
 
     State and helpers: ``issues`` (key -> issue JSON with every field), ``comments``, ``remote_links``,
@@ -159,6 +159,7 @@ class FakeJira:
             ("POST", r"/issue/(?P<ref>[^/]+)/comment", self._add_comment),
             ("GET", r"/issue/(?P<ref>[^/]+)/remotelink", self._get_remote_link),
             ("POST", r"/issue/(?P<ref>[^/]+)/remotelink", self._set_remote_link),
+            ("DELETE", r"/issue/(?P<ref>[^/]+)/remotelink", self._delete_remote_link),
             ("POST", r"/issue/(?P<ref>[^/]+)/attachments", self._attach),
             ("POST", r"/search/jql", self._search),
         ]
@@ -337,6 +338,18 @@ class FakeJira:
         if link is None:
             return self._error(404, ["No remote link with the given globalId exists."])
         return self._answer(200, link)
+
+    def _delete_remote_link(self, request, query, ref):
+        issue = self._issue(ref)
+        if issue is None:
+            return self._error(404, [_NO_ISSUE])
+        links = self.remote_links.get(issue["key"], [])
+        kept = [link for link in links if link.get("globalId") != query.get("globalId")]
+        if len(kept) == len(links):
+            return self._error(404, ["No remote link with the given globalId exists."])
+        self.remote_links[issue["key"]] = kept
+        self._touch(issue["key"])
+        return self._answer(204)
 
     def _set_remote_link(self, request, query, ref):
         issue = self._issue(ref)

@@ -265,6 +265,19 @@ def test_set_link_on_a_missing_issue_is_not_found(cloud):
         adapter.set_link("CS-404", "cocreate:need:N-1", "https://cocreate.example/needs/N-1", "N-1")
 
 
+def test_remove_link_deletes_by_global_id_and_tolerates_an_absent_link(cloud):
+    adapter, fake, mock = cloud
+    key = fake.add_issue()
+    adapter.set_link(key, "cocreate:minutes:1", "https://cocreate.example/minutes/1", "Workshop")
+    adapter.remove_link(key, "cocreate:minutes:1")
+    assert fake.remote_links[key] == []
+    delete = mock.calls[-1]
+    assert delete.request.method == "DELETE"
+    assert parse_qs(urlsplit(delete.request.url).query) == {"globalId": ["cocreate:minutes:1"]}
+    adapter.remove_link(key, "cocreate:minutes:1")  # already gone: no error
+    adapter.remove_link("CS-404", "cocreate:minutes:1")  # no issue, so no link either: the end state holds
+
+
 def test_add_attachment_uploads_one_multipart_file_with_its_type(cloud):
     adapter, fake, mock = cloud
     key = fake.add_issue()

@@ -135,6 +135,7 @@ def test_links_follow_changes_to_the_minutes(site, rt):
     assert len(links) == 1 and links[0]["object"]["title"].endswith("Invoice workshop (final)")  # updated in place
     assert "Invoice workshop (final)" in str(fake.issues["CS-1"]["fields"]["description"])
     assert MINUTES_URL not in str(fake.issues["CS-2"]["fields"]["description"])  # unlinked: gone from the body
+    assert minutes_links(fake, "CS-2") == []  # and its remote link removed
 
 
 def test_a_need_linked_to_another_needs_issue_brings_its_minutes_to_that_issue(site, rt):
