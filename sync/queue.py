@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import signal
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -221,10 +222,17 @@ class Queue:
         return self.huey.immediate or (self.consumer is not None and not self.consumer.stop_flag.is_set())
 
     def start_consumer(self, workers: int) -> None:
-        """Run jobs in this process, on worker threads (``cocreate serve`` on the embedded default)."""
+        """Run jobs in this process, on worker threads (``cocreate serve`` on the embedded default).
+
+        The process keeps its own signal handling: Huey's consumer takes SIGTERM, SIGINT and SIGHUP for itself,
+        which would leave the web server running on ``systemctl stop``."""
+        signals = [signum for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)) if signum]
+        handlers = {signum: signal.getsignal(signum) for signum in signals}
         self.consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
         self.start_heartbeat()
         self.consumer.start()
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
     def stop_consumer(self) -> None:
         if self.consumer is not None:

@@ -258,6 +258,12 @@ class Watermark(Base):
     since: Mapped[dt.datetime]
 
 
+def storable(text: str) -> bool:
+    """Whether every store can keep ``text``: PostgreSQL refuses NUL in text, and no driver encodes an unpaired
+    surrogate (which JSON's ``\\ud800`` escapes produce)."""
+    return not any(char == "\x00" or 0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, a busy timeout and enforced foreign keys."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):

@@ -30,7 +30,7 @@ from plugin.need import FieldError, InvalidNeed, N_, validate_need
 from plugin.settings import Settings
 from sync.intake import create_need
 from sync.queue import database_unavailable
-from sync.store import Need
+from sync.store import Need, storable
 from webhooks.auth import api_token_required
 from webhooks.context import runtime
 
@@ -188,6 +188,8 @@ def _sync_state_now(rt, need: Need) -> str:
 @api_token_required
 def get_need(ref: str):
     """One need with its status history and attachments."""
+    if not storable(ref):  # no need has such a ref, and PostgreSQL refuses to even compare with a NUL
+        abort(404, description=f"no need {ref!r}")
     rt = runtime()
     with rt.Session() as session:
         need = session.scalars(
@@ -218,6 +220,8 @@ def list_needs():
         query = query.where(Need.id < before)
     for name in LIST_FILTERS:
         values = request.args.getlist(name)
+        if not all(map(storable, values)):
+            return _error_body(400, f"{name} holds a NUL character or an unpaired surrogate")
         if values:
             query = query.where(getattr(Need, name).in_(values))
     rt = runtime()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import sys
 
 import click
@@ -68,10 +69,16 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     requeued = requeue_pending(runtime)
     click.echo(f"Cocreate serving on http://{host}:{port}/ (data in {runtime.home}; "
                f"{'jobs in-process' if not no_worker else 'jobs in cocreate worker'}; {requeued} needs re-queued)")
+    # SIGTERM (systemctl stop) ends waitress's loop like Ctrl-C: requests in flight finish, then jobs in flight.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="cocreate")
     finally:
         runtime.queue.stop_consumer()
+
+
+def _exit_on_signal(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 @main.command()

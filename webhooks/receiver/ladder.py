@@ -24,7 +24,7 @@ from flask import jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from sync.logs import log_context
-from sync.store import Delivery
+from sync.store import Delivery, storable
 from webhooks.context import runtime
 
 unsupported_log = logging.getLogger("cocreate.webhooks.unsupported")
@@ -153,6 +153,8 @@ def anomalous(source: str, delivery_id: str, reason: str) -> Refused:
 def classify(source: str, delivery_id: str, event: str, payload: Mapping[str, Any],
              handled: Mapping[str, Handler], ignored: Collection[str]) -> Verdict:
     """Sort a delivery by the tracker's declared tables; ``ignored`` may name a whole event (``installation``)."""
+    if not storable(event):
+        raise anomalous(source, delivery_id, "the event name holds a NUL character or an unpaired surrogate")
     handler = handled.get(event)
     if handler is None:
         if event in ignored or event.partition(".")[0] in ignored:
@@ -166,6 +168,8 @@ def classify(source: str, delivery_id: str, event: str, payload: Mapping[str, An
         raise anomalous(source, delivery_id, f"{event}: {exc}") from exc
     if len(issue_key) > ISSUE_KEY_MAX:
         raise anomalous(source, delivery_id, f"{event}: the issue key is longer than {ISSUE_KEY_MAX} characters")
+    if not storable(issue_key):
+        raise anomalous(source, delivery_id, f"{event}: the issue key holds a NUL character or an unpaired surrogate")
     return Verdict(event, "queued", issue_key)
 
 
@@ -183,8 +187,8 @@ def _accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[st
             session.add(Delivery(source=source, delivery_id=delivery_id, event=verdict.event,
                                  issue_key=verdict.issue_key, outcome=verdict.outcome,
                                  payload=dict(payload) if verdict.outcome == "queued" else {}))
-            session.flush()  # a duplicate delivery id fails here, before a job is recorded for it
-            # The job is committed with the delivery: should the push below fail, the heartbeat sweep sends it.
+            # The job commits with the delivery (a duplicate delivery id rolls both back); should the push below
+            # fail, the heartbeat sweep sends the job.
             job = (rt.queue.record(session, APPLY_JOB, source, verdict.issue_key, ref=verdict.issue_key)
                    if verdict.outcome == "queued" else None)
     except IntegrityError:
