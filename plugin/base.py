@@ -34,6 +34,7 @@ class IssueSpec:
     priority: str | None = None  # Jira priority name; GitHub expresses urgency as a label
     assignee: str | None = None
     due_date: dt.date | None = None
+    milestone: int | None = None  # GitHub only: the number of a milestone of ``project``
     issue_type: str = "Task"  # Jira only
     custom_fields: dict[str, Any] = field(default_factory=dict)  # Jira only: field id -> value
 
@@ -117,6 +118,11 @@ class TrackerAdapter(abc.ABC):
         """Make the issue point to ``url``. Jira: a remote link with ``globalId`` ``global_id`` (created or
         updated in place, never duplicated). GitHub keeps links in the Cocreate body section instead, so
         its implementation does nothing."""
+
+    def milestone_due(self, project: str, due: dt.date) -> int | None:
+        """The open milestone of ``project`` due on ``due``, if the tracker has milestones and one matches
+        (GitHub); None otherwise (Jira has a due-date field instead)."""
+        return None
 
     def remove_link(self, key: str, global_id: str) -> None:
         """Remove the link ``set_link`` made with ``global_id``; an absent link (or issue) is no error, since

@@ -9,6 +9,8 @@ field. Minutes marked ``shared`` appear, read-only, on the customer's status pag
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import logging
 import re
@@ -900,7 +902,8 @@ def action_item_project(settings: Settings, minutes: MeetingMinutes) -> str:
 
 def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinutes, project: str) -> mapping.Mapped:
     """The issue an action item should have. GitHub has no due-date field: the due date is a line of the
-    body (Jira gets it in ``duedate`` as well)."""
+    body, and the issue joins a milestone due that day when the repository has one (set by the job);
+    Jira gets it in ``duedate`` as well."""
     locale = settings.locale
     assignment = mapping.assignee_for(settings, item.owner)
     customer = settings.customer(minutes.customer)
@@ -1026,6 +1029,8 @@ def _create_issue(runtime, item_id: int) -> None:
                 raise RetryLater(f"{item.ref}: an earlier try may have created the issue; waiting for the "
                                  f"tracker's search to show it", retry_after=max(wait, 1.0))
             if state is None:
+                if item.due_date is not None:  # GitHub: a milestone due that day, when one exists
+                    spec = dataclasses.replace(spec, milestone=adapter.milestone_due(project, item.due_date))
                 item.issue_project, item.sync_intent_at = project, utcnow()
                 session.commit()  # the intent is durable before the create call
                 try:

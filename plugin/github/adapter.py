@@ -152,6 +152,8 @@ class GitHubAdapter(TrackerAdapter):
         if spec.assignee:
             arguments["assignees"] = [spec.assignee]
         repository = self._repository(spec.project)
+        if spec.milestone is not None:
+            arguments["milestone"] = repository.get_milestone(spec.milestone)  # lazy: no request
         self.pacer.wait()
         with self._translated():
             issue = repository.create_issue(**arguments)
@@ -164,6 +166,16 @@ class GitHubAdapter(TrackerAdapter):
                         "access to %s, or retries cannot find this issue by its marker",
                         ", ".join(dropped), state.key, spec.project)
         return state
+
+    def milestone_due(self, project: str, due: dt.date) -> int | None:
+        """GET /repos/{o}/{r}/milestones?state=open: the first open milestone whose due date is ``due``.
+
+        GitHub keeps ``due_on`` as a time on the due day in the repository owner's zone; the day is compared."""
+        with self._translated():
+            for milestone in self._repository(project).get_milestones(state="open"):
+                if milestone.due_on is not None and milestone.due_on.date() == due:
+                    return milestone.number
+        return None
 
     def get_issue(self, key: str) -> IssueState:
         project, number = parse_key(key)

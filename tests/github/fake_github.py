@@ -74,6 +74,9 @@ class FakeGitHub:
       ``comment(key, body)``: what an engineer does on github.com (acting as ``actor``), not counted in
       ``writes``;
     - ``add_pull_request(repo, title)``: a pull request, which shares issue numbers and listings;
+    - ``add_milestone(repo, title, due_on)``: a milestone, listed by ``GET /repos/{o}/{r}/milestones`` (which the
+      trimmed description lacks: ``GITHUB`` checks each listed milestone against its ``nullable-milestone``
+      schema) and settable on a new issue by number;
     - ``fail_next(status, message, headers=..., method=..., times=1)``: the next matching API calls answer
       this error instead (for example 503, or 403 "You have exceeded a secondary rate limit").
     """
@@ -93,6 +96,7 @@ class FakeGitHub:
         self.tick = tick
         self.writes = 0
         self._issue_template = _fixture("issue.json")
+        self._milestone_template = _fixture("milestone.json")
         self._comment_template = _fixture("issue_comment.json")
         self._user_template = _fixture("user.json")
         self._token_template = _fixture("installation_token.json")
@@ -116,9 +120,24 @@ class FakeGitHub:
 
     def add_repo(self, repo: str, labels: tuple[str, ...] = ()) -> None:
         """Make ``owner/repo`` exist, optionally with labels already defined."""
-        self._repos[repo.lower()] = {"name": repo, "issues": {}, "labels": {}, "next_number": 1}
+        self._repos[repo.lower()] = {"name": repo, "issues": {}, "labels": {}, "next_number": 1, "milestones": {}}
         for name in labels:
             self._label(repo, name)
+
+    def add_milestone(self, repo: str, title: str, due_on: dt.date | None = None, state: str = "open") -> int:
+        """A milestone in ``repo`` (shaped like GitHub's documented one), due at the end of ``due_on``
+        as GitHub stores it (07:00 UTC of that day for a repository in UTC-7, here 00:00 UTC); its number."""
+        stored = self._repo(repo)
+        number = len(stored["milestones"]) + 1
+        milestone = copy.deepcopy(self._milestone_template)
+        api = f"{self.base_url}/repos/{stored['name']}/milestones/{number}"
+        milestone.update(
+            url=api, html_url=f"{self.web_url}/{stored['name']}/milestone/{number}", labels_url=f"{api}/labels",
+            id=self._new_id(), number=number, title=title, state=state, open_issues=0, closed_issues=0,
+            due_on=f"{due_on.isoformat()}T07:00:00Z" if due_on else None, creator=self._user(self.actor),
+        )
+        stored["milestones"][number] = milestone
+        return number
 
     def issue(self, key: str) -> dict[str, Any]:
         """The issue ``owner/repo#n`` as GitHub's JSON (a copy)."""
@@ -329,6 +348,14 @@ class FakeGitHub:
             # tell private from public profiles and which real answers carry (see issue.json's users).
             user.update(self._user(self.login))
             return self._json(200, user)
+        listing = re.fullmatch(r"/repos/(?P<repo>[^/]+/[^/]+)/milestones", path)
+        if listing and method == "GET":
+            if listing["repo"].lower() not in self._repos:
+                return self._error(404, "Not Found", "issues/milestones")
+            state = query.get("state", "open")
+            items = [m for m in self._repo(listing["repo"])["milestones"].values()
+                     if state == "all" or m["state"] == state]
+            return self._page(items, query, path)
         match = re.fullmatch(r"/repos/(?P<repo>[^/]+/[^/]+)/issues(?:/(?P<number>\d+))?(?P<comments>/comments)?",
                              path)
         if not match:
@@ -380,8 +407,14 @@ class FakeGitHub:
         invalid = self._invalid_assignees(body)
         if invalid:
             return invalid
+        milestone = body.get("milestone")
+        if milestone is not None and milestone not in self._repo(repo)["milestones"]:
+            return self._error(422, "Validation Failed", "issues/issues#create-an-issue",
+                               errors=[{"resource": "Issue", "code": "invalid", "field": "milestone"}])
         self.writes += 1
         issue = self._create(repo, {**body, "title": str(body["title"])}, self.login)
+        if milestone is not None:
+            issue["milestone"] = copy.deepcopy(self._repo(repo)["milestones"][milestone])
         return self._json(201, issue, {"Location": issue["url"]})
 
     def _list_issues(self, repo: str, query: dict[str, str]) -> tuple[int, dict, str]:

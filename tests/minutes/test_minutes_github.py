@@ -59,3 +59,20 @@ def test_action_items_become_issues_with_assignee_and_a_due_line(site, rt):
     assert f"(<{MINUTES_URL}>)" in issue["body"]  # linked back to the minutes
     assert {label["name"] for label in issue["labels"]} >= {"cocreate-A-1", "cocreate"}
     assert issue["milestone"] is None
+
+
+def test_an_action_item_joins_the_milestone_due_that_day(site, rt):
+    import datetime as dt
+
+    site.add_milestone("acme/billing", "Sprint 48", dt.date(2026, 12, 1))
+    site.add_milestone("acme/billing", "Sprint 49", dt.date(2026, 12, 15))
+    file_need(rt)
+    file_minutes(rt, needs="N-0001", action_items=[
+        {"text": "Send a sample invoice", "owner": "Wang Wei", "due_date": "2026-12-01"},
+        {"text": "Review the draft", "owner": "Wang Wei", "due_date": "2026-12-03"},
+    ])
+    meeting_minutes.request_issues(rt, 1)
+    matched, unmatched = site.issue("acme/billing#2"), site.issue("acme/billing#3")
+    assert matched["milestone"]["title"] == "Sprint 48"
+    assert unmatched["milestone"] is None
+    assert "| **Due date** | 2026\\-12\\-03 |" in unmatched["body"]  # no milestone that day: the due line
