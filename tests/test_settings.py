@@ -11,7 +11,7 @@ CONFIG = Path(__file__).resolve().parents[1] / "config"
 EXAMPLE_ENV = {
     "COCREATE_SECRET_KEY": "s", "JIRA_API_TOKEN": "t", "ACME_WECOM_WEBHOOK": "https://qyapi.weixin.qq.com/x",
     "JIRA_WEBHOOK_SECRET": "w", "GITHUB_TOKEN": "g", "GLOBEX_SLACK_WEBHOOK": "https://hooks.slack.com/x",
-    "GITHUB_WEBHOOK_SECRET": "w",
+    "GITHUB_WEBHOOK_SECRET": "w", "SMTP_USER": "u", "SMTP_PASSWORD": "p",
 }
 
 
