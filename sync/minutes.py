@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
-    or_,
     select,
     update,
 )
@@ -39,6 +37,7 @@ from plugin.need import N_, FieldError, InvalidInput
 from plugin.settings import Settings
 from sync import mapping
 from sync.jobs import job
+from sync.leases import leased
 from sync.store import Base, Need, utcnow
 
 log = logging.getLogger("cocreate.minutes")
@@ -971,41 +970,21 @@ def create_action_item_issue(runtime, item_id: int) -> None:
     link it back to its minutes."""
     from sync.outbound import RetryLater
 
-    owner = uuid.uuid4().hex
-    now = utcnow()
-    with runtime.Session.begin() as session:
-        taken = session.execute(
-            update(ActionItem)
-            .where(ActionItem.id == item_id,
-                   or_(ActionItem.sync_lease_until.is_(None), ActionItem.sync_lease_until < now))
-            .values(sync_lease_owner=owner, sync_lease_until=now + runtime.queue.lease)).rowcount
-    if not taken:
-        with runtime.Session() as session:
-            if session.get(ActionItem, item_id) is None:
-                log.warning("create_action_item_issue: no action item %s", item_id)
-                return
-        raise RetryLater(f"A-{item_id} is being handled by another worker")
-    try:
-        with runtime.queue.renewing(_renew_leases(owner)):
+    with leased(runtime, ActionItem, ActionItem.id == item_id) as owner:
+        if owner is None:
+            with runtime.Session() as session:
+                if session.get(ActionItem, item_id) is None:
+                    log.warning("create_action_item_issue: no action item %s", item_id)
+                    return
+            raise RetryLater(f"A-{item_id} is being handled by another worker")
+        try:
             _create_issue(runtime, item_id)
-    except TrackerError as exc:
-        with runtime.Session.begin() as session:
-            item = session.get(ActionItem, item_id)
-            item.sync_state = "retrying" if exc.retryable else "failed"
-            item.sync_error = str(exc)
-        raise
-    finally:
-        with runtime.Session.begin() as session:
-            session.execute(update(ActionItem).where(ActionItem.id == item_id, ActionItem.sync_lease_owner == owner)
-                            .values(sync_lease_owner=None, sync_lease_until=None))
-
-
-def _renew_leases(owner: str):
-    """The queue heartbeat's renewal of the action-item lease ``owner`` holds (a killed worker's runs out)."""
-    def renew(session, until: dt.datetime) -> None:
-        session.execute(update(ActionItem).where(ActionItem.sync_lease_owner == owner)
-                        .values(sync_lease_until=until).execution_options(synchronize_session=False))
-    return renew
+        except TrackerError as exc:
+            with runtime.Session.begin() as session:
+                item = session.get(ActionItem, item_id)
+                item.sync_state = "retrying" if exc.retryable else "failed"
+                item.sync_error = str(exc)
+            raise
 
 
 def _create_issue(runtime, item_id: int) -> None:

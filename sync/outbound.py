@@ -12,16 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from plugin.base import IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync import mapping
 from sync import minutes as meeting_minutes
+from sync.leases import leased
 from sync.store import Need, utcnow
 
 log = logging.getLogger("cocreate.sync")
@@ -77,36 +77,14 @@ def parse_issue_reference(kind: str, text: str) -> str | None:
 
 def sync_need_to_tracker(runtime, ref: str) -> None:
     """Sync one need; raises TrackerError (recorded on the need and the job) or RetryLater."""
-    owner = uuid.uuid4().hex
-    now = utcnow()
-    with runtime.Session.begin() as session:
-        taken = session.execute(
-            update(Need)
-            .where(Need.ref == ref, or_(Need.sync_lease_until.is_(None), Need.sync_lease_until < now))
-            .values(sync_lease_owner=owner, sync_lease_until=now + runtime.queue.lease)
-        ).rowcount
-    if not taken:
-        raise RetryLater(f"{ref} is being synced by another worker")
-    try:
-        with runtime.queue.renewing(_renew_leases(owner)):
+    with leased(runtime, Need, Need.ref == ref) as owner:
+        if owner is None:
+            raise RetryLater(f"{ref} is being synced by another worker")
+        try:
             _sync(runtime, ref)
-    except TrackerError as exc:
-        _record_failure(runtime, ref, exc)
-        raise
-    finally:
-        with runtime.Session.begin() as session:
-            session.execute(update(Need).where(Need.ref == ref, Need.sync_lease_owner == owner)
-                            .values(sync_lease_owner=None, sync_lease_until=None))
-
-
-def _renew_leases(owner: str):
-    """The heartbeat's renewal of every need lease ``owner`` holds."""
-
-    def renew(session, until: dt.datetime) -> None:
-        session.execute(update(Need).where(Need.sync_lease_owner == owner).values(sync_lease_until=until)
-                        .execution_options(synchronize_session=False))
-
-    return renew
+        except TrackerError as exc:
+            _record_failure(runtime, ref, exc)
+            raise
 
 
 def _record_failure(runtime, ref: str, exc: TrackerError) -> None:
@@ -220,48 +198,39 @@ def sync_needs_bulk(runtime, refs: list[str]) -> dict[str, str]:
     """Sync many needs at once: those never synced are created together (Jira: 50 per bulk call), the
     rest one by one. Returns ref -> outcome (``synced``, ``busy`` or the error). Crash-safe like
     ``sync_need_to_tracker``: every intent is committed before the bulk call."""
-    owner = uuid.uuid4().hex
-    now = utcnow()
     outcomes: dict[str, str] = {}
-    with runtime.Session.begin() as session:
-        session.execute(
-            update(Need)
-            .where(Need.ref.in_(refs), or_(Need.sync_lease_until.is_(None), Need.sync_lease_until < now))
-            .values(sync_lease_owner=owner, sync_lease_until=now + runtime.queue.lease)
-        )
-        mine = set(session.scalars(select(Need.ref).where(Need.ref.in_(refs), Need.sync_lease_owner == owner)))
-    outcomes.update({ref: "busy" for ref in refs if ref not in mine})
-    try:
-        with runtime.queue.renewing(_renew_leases(owner)):
+    with leased(runtime, Need, Need.ref.in_(refs)) as owner:
+        mine: set[str] = set()
+        if owner is not None:
             with runtime.Session() as session:
-                fresh = session.scalars(select(Need).where(
-                    Need.ref.in_(mine), Need.issue_key.is_(None), Need.sync_intent_at.is_(None),
-                    Need.linked_to.is_(None)).order_by(Need.id)).all()
-                minutes = [_minutes_links(session, runtime.settings, need) for need in fresh]
-                mapped = [mapping.map_need(runtime.settings, _view(runtime, need), (), [item.link for item in links])
-                          for need, links in zip(fresh, minutes, strict=True)]
-                for need in fresh:
-                    need.sync_intent_at = utcnow()
-                session.commit()  # every intent is durable before the bulk create
-                if fresh:
-                    states = runtime.adapter().create_issues([item.spec for item in mapped])
-                    for need, state in zip(fresh, states, strict=True):
-                        need.issue_key, need.issue_url = state.key, state.url
-                    session.commit()
-                    for need, item, state, links in zip(fresh, mapped, states, minutes, strict=True):
-                        _complete(runtime, session, need, item, state, True, links)
-                        outcomes[need.ref] = "synced"
-            for ref in sorted(mine - set(outcomes)):
-                try:
-                    _sync(runtime, ref)
-                    outcomes[ref] = "synced"
-                except TrackerError as exc:
-                    _record_failure(runtime, ref, exc)
-                    outcomes[ref] = str(exc)
-    finally:
-        with runtime.Session.begin() as session:
-            session.execute(update(Need).where(Need.sync_lease_owner == owner)
-                            .values(sync_lease_owner=None, sync_lease_until=None))
+                mine = set(session.scalars(select(Need.ref).where(Need.ref.in_(refs),
+                                                                  Need.sync_lease_owner == owner)))
+        outcomes.update({ref: "busy" for ref in refs if ref not in mine})
+        with runtime.Session() as session:
+            fresh = session.scalars(select(Need).where(
+                Need.ref.in_(mine), Need.issue_key.is_(None), Need.sync_intent_at.is_(None),
+                Need.linked_to.is_(None)).order_by(Need.id)).all()
+            minutes = [_minutes_links(session, runtime.settings, need) for need in fresh]
+            mapped = [mapping.map_need(runtime.settings, _view(runtime, need), (), [item.link for item in links])
+                      for need, links in zip(fresh, minutes, strict=True)]
+            for need in fresh:
+                need.sync_intent_at = utcnow()
+            session.commit()  # every intent is durable before the bulk create
+            if fresh:
+                states = runtime.adapter().create_issues([item.spec for item in mapped])
+                for need, state in zip(fresh, states, strict=True):
+                    need.issue_key, need.issue_url = state.key, state.url
+                session.commit()
+                for need, item, state, links in zip(fresh, mapped, states, minutes, strict=True):
+                    _complete(runtime, session, need, item, state, True, links)
+                    outcomes[need.ref] = "synced"
+        for ref in sorted(mine - set(outcomes)):
+            try:
+                _sync(runtime, ref)
+                outcomes[ref] = "synced"
+            except TrackerError as exc:
+                _record_failure(runtime, ref, exc)
+                outcomes[ref] = str(exc)
     return outcomes
 
 
