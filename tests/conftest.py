@@ -59,6 +59,23 @@ def client(app):
 
 
 @pytest.fixture
+def web_app(runtime):
+    """The app with CSRF checks off; tests about CSRF use the ``app`` fixture, which keeps them on."""
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=runtime)
+
+
+@pytest.fixture
+def cs_client(web_app, make_user):
+    """A test client logged in as the CS user ``cs1`` (password ``password1``)."""
+    from tests.web.pages import log_in
+
+    make_user("cs1", "password1", "cs")
+    client = web_app.test_client()
+    log_in(client)
+    return client
+
+
+@pytest.fixture
 def make_user(runtime):
     """``make_user(name="cs1", password="password1", role="cs")`` adds a user and returns its name."""
 

@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.serving import ThreadedServer
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now (also handy for "connection refused")."""
@@ -215,7 +217,7 @@ class Reply:
         return body, headers
 
 
-class HttpRecorder:
+class HttpRecorder(ThreadedServer):
     """A real HTTP server (``ThreadingHTTPServer`` in a thread on 127.0.0.1) that records requests.
 
     ``reply(...)`` sets the answer for every request; ``queue(...)`` adds one-off answers used first, in
@@ -311,32 +313,8 @@ class HttpRecorder:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False  # a handler still sleeping for a timeout test must not hold up stop()
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        # A short poll interval keeps stop() (which waits for the next poll) quick.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="http-recorder", daemon=True
-        )
-        self._thread.start()
+        self._listen(Handler, name="http-recorder", poll_interval=0.02)
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> HttpRecorder:
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from typing import Any
 import responses
 
 from tests.github.fake_github import FakeGitHub
+from tests.serving import ThreadedServer
 
 _PREFIX = re.compile(r"^/w/(?P<caller>[\w.-]+)(?P<rest>/.*)$")
 _ISSUE_PATH = re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues(?:/(?P<number>\d+))?(?P<comments>/comments)?$")
@@ -82,7 +83,7 @@ class _Hook:
     fired: list[str] = field(default_factory=list)
 
 
-class FakeTrackerServer:
+class FakeTrackerServer(ThreadedServer):
     """GitHub's issues API on a real port. Use as a context manager; ``api_url(caller)`` for each process."""
 
     def __init__(self, repos: tuple[str, ...] = ("acme/billing",), *, token: str = "fake-token",
@@ -116,33 +117,10 @@ class FakeTrackerServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False
-            request_queue_size = 128
-
-        self._server = Server(("127.0.0.1", 0), Handler)
+        self._listen(Handler, name="fake-tracker", poll_interval=0.05, request_queue_size=128)
         self.github = FakeGitHub(self._mock, self._repos, base_url=self.base_url, token=self._token,
                                  login="cocreate-bot")
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-tracker", daemon=True)
-        self._thread.start()
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeTrackerServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

@@ -6,32 +6,17 @@ import io
 import re
 from html import unescape
 
-import pytest
 from flask import render_template_string
 from openpyxl import load_workbook
 
 from tests.table.sheets import SEED_HEADERS, add_need, need_count, needs_by_ref, write_xlsx
 from tests.web.pages import log_in
-from webhooks.app import create_app
 
 HEADER = SEED_HEADERS["zh_Hant"] + ["客戶"]
 
 
 def row(ref, description="發票要顯示稅號", urgency="高"):
     return [ref, "計費", description, "", urgency, "Li Na", "2026-11-20 09:30", "", "", "", "acme"]
-
-
-@pytest.fixture
-def web_app(runtime):
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=runtime)
-
-
-@pytest.fixture
-def cs_client(web_app, make_user):
-    make_user("cs1", "password1", "cs")
-    client = web_app.test_client()
-    log_in(client)
-    return client
 
 
 def upload(client, path, customer=""):
