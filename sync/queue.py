@@ -61,6 +61,7 @@ class PendingJob:
     id: str
     name: str
     args: tuple
+    ref: str | None = None
 
 
 def make_huey(runtime, environ, immediate: bool) -> Huey:
@@ -124,11 +125,15 @@ class Queue:
     def record(self, session, name: str, *args, ref: str | None = None) -> PendingJob:
         """Write a job into ``session``'s transaction, beside the change it follows from; ``send`` it after the
         commit. Should the process die in between, the heartbeat sweep finds the job in no queue and sends it."""
-        if name not in self._tasks:
-            raise KeyError(f"no job named {name!r}")
-        job = PendingJob(uuid.uuid4().hex, name, args)
+        job = self.pending(name, *args, ref=ref)
         session.add(Job(id=job.id, name=name, args=list(args), ref=ref, state="queued"))
         return job
+
+    def pending(self, name: str, *args, ref: str | None = None) -> PendingJob:
+        """A new job, not yet in the ledger: for a writer that puts it there itself (``sync.inbox``)."""
+        if name not in self._tasks:
+            raise KeyError(f"no job named {name!r}")
+        return PendingJob(uuid.uuid4().hex, name, args, ref)
 
     def send(self, *jobs: PendingJob) -> None:
         """Push recorded jobs to the queue's storage. A push that fails is logged, not raised: the job is in the

@@ -34,6 +34,12 @@ class Runtime:
         return self.home / "uploads"
 
     @functools.cached_property
+    def inbox_engine(self) -> Engine:
+        """A second engine on the same database, for the webhook inbox's single-statement writes (``sync.inbox``):
+        its own pool, each statement its own transaction, no ping on checkout."""
+        return store.make_engine(self.engine.url, autocommit=True)
+
+    @functools.cached_property
     def secret_key(self) -> str:
         """``secret_key`` from the config, else a random key kept in the data folder across restarts."""
         if self.settings.secret_key:

@@ -94,4 +94,4 @@ def receive():
                               IGNORED_EVENTS)
     if verdict.event == "ping":
         return jsonify(result="pong"), 200
-    return ladder.accept(SOURCE, delivery_id, verdict, payload)
+    return ladder.accept(SOURCE, delivery_id, verdict, payload, body)

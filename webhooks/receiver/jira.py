@@ -127,4 +127,4 @@ def receive(token: str | None = None):
     if not isinstance(event, str) or not event:
         raise ladder.anomalous(SOURCE, delivery_id, "the body has no webhookEvent")
     verdict = ladder.classify(SOURCE, delivery_id, event, payload, HANDLED_EVENTS, IGNORED_EVENTS)
-    return ladder.accept(SOURCE, delivery_id, verdict, payload)
+    return ladder.accept(SOURCE, delivery_id, verdict, payload, body)

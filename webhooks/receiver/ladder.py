@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import jsonify, request
-from sqlalchemy.exc import IntegrityError
 
+from sync import inbox
 from sync.logs import log_context
-from sync.store import Delivery, storable
+from sync.store import storable
 from webhooks.context import runtime
 
 unsupported_log = logging.getLogger("cocreate.webhooks.unsupported")
@@ -173,33 +173,28 @@ def classify(source: str, delivery_id: str, event: str, payload: Mapping[str, An
     return Verdict(event, "queued", issue_key)
 
 
-def accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str, Any]):
+def accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str, Any], body: bytes):
     """Store the delivery (deduplicating by its id), queue the job for a handled one, and answer."""
     with log_context(delivery_id=delivery_id, source=source, event=verdict.event, issue_key=verdict.issue_key):
-        return _accept(source, delivery_id, verdict, payload)
+        return _accept(inbox.Arrival(source, delivery_id, verdict.event, verdict.outcome, verdict.issue_key,
+                                     payload, body))
 
 
-def _accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str, Any]):
+def _accept(arrival: inbox.Arrival):
     rt = runtime()
-    try:
-        with rt.Session.begin() as session:
-            # The payload is only a hint for the job, so only handled deliveries keep theirs.
-            session.add(Delivery(source=source, delivery_id=delivery_id, event=verdict.event,
-                                 issue_key=verdict.issue_key, outcome=verdict.outcome,
-                                 payload=dict(payload) if verdict.outcome == "queued" else {}))
-            # The job commits with the delivery (a duplicate delivery id rolls both back); should the push below
-            # fail, the heartbeat sweep sends the job.
-            job = (rt.queue.record(session, APPLY_JOB, source, verdict.issue_key, ref=verdict.issue_key)
-                   if verdict.outcome == "queued" else None)
-    except IntegrityError:
-        return jsonify(result="duplicate", delivery=delivery_id), 200
-    if verdict.outcome == "unsupported":
+    # The job commits with the delivery (a duplicate delivery id writes neither); should the push below fail,
+    # the heartbeat sweep sends the job.
+    job = (rt.queue.pending(APPLY_JOB, arrival.source, arrival.issue_key, ref=arrival.issue_key)
+           if arrival.outcome == "queued" else None)
+    if not inbox.keep(rt, arrival, job):
+        return jsonify(result="duplicate", delivery=arrival.delivery_id), 200
+    if arrival.outcome == "unsupported":
         unsupported_log.warning("%s delivery %s: event %s is not supported; unsubscribe the webhook from it",
-                                source, delivery_id, verdict.event)
+                                arrival.source, arrival.delivery_id, arrival.event)
     if job is None:
-        return jsonify(result=verdict.outcome, event=verdict.event), 202
+        return jsonify(result=arrival.outcome, event=arrival.event), 202
     rt.queue.send(job)
-    return jsonify(result="queued", event=verdict.event, issue_key=verdict.issue_key), 202
+    return jsonify(result="queued", event=arrival.event, issue_key=arrival.issue_key), 202
 
 
 def refused(refusal: Refused):
