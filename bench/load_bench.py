@@ -75,6 +75,8 @@ def bench_app():
 def serve(port: int, threads: int) -> None:
     """``bench_app`` under waitress, as ``cocreate serve --no-worker`` runs the app."""
     from waitress import serve as waitress_serve
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
 
     waitress_serve(bench_app(), host="127.0.0.1", port=port, threads=threads, ident="cocreate")
 

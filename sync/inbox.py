@@ -1,21 +1,33 @@
-"""The webhook inbox: every delivery kept once, with the job it queues, in one atomic write.
+"""The webhook inbox: every delivery kept once, with the job it queues, durable before the receiver answers.
 
 This is the receiver's hot path: a tracker waits for the answer, and the answer (2xx) may only come once the
-delivery is durable. On PostgreSQL the delivery (``INSERT ... ON CONFLICT DO NOTHING``, which deduplicates by
-the tracker's delivery id) and its job (inserted only when the delivery was new) are one data-modifying ``WITH``
-statement, run in autocommit on a connection of the runtime's ``inbox_engine``: one round trip and one commit,
-atomic as every statement is, with no ORM unit of work, no transaction block and no ping (a connection the
-server dropped is retried once on a fresh pool). This is what lets the receiver answer at half the rate of an
-endpoint that does nothing (``bench/load_bench.py``). The payload is stored as the sender's own JSON text when it can be (no re-encoding). Elsewhere (the
-embedded SQLite store) the same two rows go through a session; the outcome is the same.
+delivery is committed. On PostgreSQL one writer thread per process commits the deliveries of all the requests
+waiting at that moment together (group commit): one statement inserts the deliveries (``ON CONFLICT DO
+NOTHING`` deduplicates by the tracker's delivery id) and, for those that were new, their jobs, in autocommit on
+the runtime's ``inbox_engine``: one round trip and one commit for the whole group, atomic as every statement
+is, with no ORM unit of work. Each request waits only for its group's commit, then answers; the writer pushes the
+group's jobs to the queue in one pipeline. Alone (a quiet hour) a delivery is a group of one; under load the
+groups grow and the cost of a delivery falls (``bench/load_bench.py``).
+
+A group that the database refuses as a whole (one delivery holding what no column takes) is written again one
+delivery at a time, so one bad delivery fails alone. A connection the server dropped (restart, fail-over) is
+retried once on a fresh pool; if the database stays away, every request of the group gets the error (500) and
+the tracker sends again.
+
+The payload is stored as the sender's own JSON text when it can be (no re-encoding). On SQLite (the embedded
+default: one process, one writer at a time anyway) the same two rows go through a session in the request's
+thread; the outcome is the same.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import logging
+import queue
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,21 +35,35 @@ from sqlalchemy.exc import IntegrityError
 from sync.queue import PendingJob
 from sync.store import Delivery, Job, utcnow
 
-INSERT_DELIVERY = """
-INSERT INTO deliveries (source, delivery_id, event, issue_key, payload, outcome, received_at)
-VALUES (%(source)s, %(delivery_id)s, %(event)s, %(issue_key)s, %(payload)s, %(outcome)s, %(now)s)
-ON CONFLICT (source, delivery_id) DO NOTHING
-RETURNING id
-"""
+log = logging.getLogger("cocreate.inbox")
 
-INSERT_DELIVERY_AND_JOB = f"""
-WITH delivery AS ({INSERT_DELIVERY}),
+GROUP_MAX = 500
+"""Deliveries committed together at most."""
+WAIT_SECONDS = 30.0
+"""How long a request waits for its group's commit before answering 500 (the writer is stuck)."""
+
+INSERT_GROUP = """
+WITH arriving AS (
+    SELECT * FROM unnest(%(source)b::text[], %(delivery_id)b::text[], %(event)b::text[], %(issue_key)b::text[],
+                         %(payload)b::text[], %(outcome)b::text[], %(job_id)b::text[], %(job_name)b::text[],
+                         %(job_args)b::text[])
+        AS a(source, delivery_id, event, issue_key, payload, outcome, job_id, job_name, job_args)
+),
+delivery AS (
+    INSERT INTO deliveries (source, delivery_id, event, issue_key, payload, outcome, received_at)
+    SELECT source, delivery_id, event, issue_key, payload::json, outcome, %(now)s FROM arriving
+    ON CONFLICT (source, delivery_id) DO NOTHING
+    RETURNING source, delivery_id
+),
 job AS (
     INSERT INTO jobs (id, name, args, ref, state, attempts, created_at, updated_at)
-    SELECT %(job_id)s, %(job_name)s, %(job_args)s, %(job_ref)s, 'queued', 0, %(now)s, %(now)s FROM delivery
+    SELECT a.job_id, a.job_name, a.job_args::json, a.issue_key, 'queued', 0, %(now)s, %(now)s
+    FROM arriving a JOIN delivery d ON d.source = a.source AND d.delivery_id = a.delivery_id
+    WHERE a.job_id IS NOT NULL
 )
-SELECT id FROM delivery
+SELECT source, delivery_id FROM delivery
 """
+COLUMNS = ("source", "delivery_id", "event", "issue_key", "payload", "outcome", "job_id", "job_name", "job_args")
 
 
 @dataclass(frozen=True)
@@ -54,41 +80,144 @@ class Arrival:
     """The raw body ``payload`` was parsed from."""
 
 
-def keep(runtime, arrival: Arrival, job: PendingJob | None) -> bool:
-    """Store the delivery and, when given, its job, committed together before returning; False (and nothing
-    written) when the tracker sent this delivery id before. Only a queued delivery keeps its payload: it is the
-    job's hint; the others keep ``{}``."""
-    if runtime.engine.dialect.name == "postgresql":
-        return _keep_in_one_statement(runtime, arrival, job)
-    return _keep_in_session(runtime, arrival, job)
+@dataclass(eq=False)
+class _Waiting:
+    """A request waiting for its delivery's commit: True (kept), False (a duplicate) or the error."""
+
+    arrival: Arrival
+    job: PendingJob | None
+    done: threading.Event = field(default_factory=threading.Event)
+    kept: bool | None = None
+    error: BaseException | None = None
+
+    def row(self) -> tuple:
+        arrival, job = self.arrival, self.job
+        return (arrival.source, arrival.delivery_id, arrival.event, arrival.issue_key,
+                payload_text(arrival) if arrival.outcome == "queued" else "{}", arrival.outcome,
+                job.id if job else None, job.name if job else None, json.dumps(list(job.args)) if job else None)
 
 
-def _keep_in_one_statement(runtime, arrival: Arrival, job: PendingJob | None) -> bool:
+class Inbox:
+    """``keep(arrival, job)`` for one process; on PostgreSQL it starts its writer thread on first use."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+        self._group_commit = runtime.engine.dialect.name == "postgresql"
+        self._waiting: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def keep(self, arrival: Arrival, job: PendingJob | None) -> bool:
+        """Store the delivery and, when given, its job, committed together before returning, and push the job;
+        False (nothing written, nothing pushed) when the tracker sent this delivery id before. Only a queued
+        delivery keeps its payload (the job's hint); the others keep ``{}``."""
+        if not self._group_commit:
+            kept = _keep_in_session(self.runtime, arrival, job)
+            if kept and job is not None:
+                self.runtime.queue.send(job)
+            return kept
+        waiting = _Waiting(arrival, job)
+        self._ensure_writer()
+        self._waiting.put(waiting)
+        if not waiting.done.wait(WAIT_SECONDS):
+            raise TimeoutError(f"the inbox writer did not commit delivery {arrival.delivery_id} "
+                               f"within {WAIT_SECONDS:.0f} s")
+        if waiting.error is not None:
+            raise waiting.error
+        return bool(waiting.kept)
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return
+        with self._start_lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_forever, name="cocreate-inbox", daemon=True)
+                self._writer.start()
+
+    def _write_forever(self) -> None:
+        while True:
+            group = [self._waiting.get()]
+            while len(group) < GROUP_MAX:
+                try:
+                    group.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write_group(group)
+            except BaseException as exc:  # never leave a request waiting, whatever happened
+                log.exception("the inbox writer failed on a group of %d deliveries", len(group))
+                for waiting in group:
+                    if not waiting.done.is_set():
+                        waiting.error = exc
+                        waiting.done.set()
+
+    def _write_group(self, group: list[_Waiting]) -> None:
+        # The same delivery twice in one group (a sender retrying fast): the first is written, the others wait
+        # for it and are duplicates, exactly as if they had come a moment later.
+        first: dict[tuple[str, str], _Waiting] = {}
+        repeats: list[tuple[_Waiting, _Waiting]] = []
+        for waiting in group:
+            key = (waiting.arrival.source, waiting.arrival.delivery_id)
+            if key in first:
+                repeats.append((waiting, first[key]))
+            else:
+                first[key] = waiting
+        writing = list(first.values())
+        try:
+            kept = self._insert(writing)
+        except Exception as exc:
+            if len(writing) == 1 or not _refused(exc):
+                raise
+            kept = set()
+            for waiting in writing:  # one delivery the database refuses must not fail the others
+                try:
+                    kept |= self._insert([waiting])
+                except Exception as single:
+                    if not _refused(single):
+                        raise
+                    log.warning("delivery %s refused by the database: %s", waiting.arrival.delivery_id, single)
+                    waiting.error = single
+        for waiting in writing:
+            if waiting.error is None:
+                waiting.kept = (waiting.arrival.source, waiting.arrival.delivery_id) in kept
+            waiting.done.set()
+        for waiting, original in repeats:
+            waiting.kept, waiting.error = False, original.error
+            waiting.done.set()
+        jobs = [waiting.job for waiting in writing if waiting.kept and waiting.job is not None]
+        if jobs:
+            self.runtime.queue.send(*jobs)
+
+    def _insert(self, group: list[_Waiting]) -> set[tuple[str, str]]:
+        """Insert ``group`` in one statement; the (source, delivery id) pairs that were new."""
+        import psycopg
+
+        rows = [waiting.row() for waiting in group]
+        params: dict[str, Any] = dict(zip(COLUMNS, (list(column) for column in zip(*rows)), strict=True))
+        params["now"] = utcnow()
+        engine = self.runtime.inbox_engine
+        for attempt in (1, 2):
+            connection = engine.raw_connection()
+            try:
+                return set(connection.driver_connection.execute(INSERT_GROUP, params).fetchall())
+            except psycopg.Error:
+                if not connection.driver_connection.broken or attempt == 2:
+                    raise
+                # The server went away (restart, fail-over) since this pooled connection was last used: every
+                # pooled connection is as stale, so start a new pool and try once more on a fresh connection.
+                connection.invalidate()
+                engine.dispose(close=False)
+            finally:
+                connection.close()
+        raise AssertionError("unreachable")
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the database refused the data (rather than being unreachable)."""
     import psycopg
 
-    params = {"source": arrival.source, "delivery_id": arrival.delivery_id, "event": arrival.event,
-              "issue_key": arrival.issue_key, "outcome": arrival.outcome, "now": utcnow(),
-              "payload": payload_text(arrival) if arrival.outcome == "queued" else "{}"}
-    if job is not None:
-        params.update(job_id=job.id, job_name=job.name, job_args=json.dumps(list(job.args)), job_ref=job.ref)
-    statement = INSERT_DELIVERY if job is None else INSERT_DELIVERY_AND_JOB
-    engine = runtime.inbox_engine
-    for attempt in (1, 2):
-        connection = engine.raw_connection()
-        try:
-            return connection.driver_connection.execute(statement, params).fetchone() is not None
-        except psycopg.Error:
-            if not connection.driver_connection.broken:
-                raise
-            # The server went away (restart, fail-over) since this pooled connection was last used: every pooled
-            # connection is as stale, so start a new pool and try once more on a fresh connection.
-            connection.invalidate()
-            engine.dispose(close=False)
-            if attempt == 2:
-                raise
-        finally:
-            connection.close()
-    raise AssertionError("unreachable")
+    return isinstance(exc, (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError,
+                            UnicodeEncodeError)) and not isinstance(exc, psycopg.OperationalError)
 
 
 def _keep_in_session(runtime, arrival: Arrival, job: PendingJob | None) -> bool:

@@ -34,6 +34,13 @@ class Runtime:
         return self.home / "uploads"
 
     @functools.cached_property
+    def inbox(self) -> "Inbox":  # noqa: F821 - sync.inbox imports this module's neighbours
+        """The webhook inbox of this process (``sync.inbox``)."""
+        from sync.inbox import Inbox
+
+        return Inbox(self)
+
+    @functools.cached_property
     def inbox_engine(self) -> Engine:
         """A second engine on the same database, for the webhook inbox's single-statement writes (``sync.inbox``):
         its own pool, each statement its own transaction, no ping on checkout."""

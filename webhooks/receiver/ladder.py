@@ -182,18 +182,16 @@ def accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str
 
 def _accept(arrival: inbox.Arrival):
     rt = runtime()
-    # The job commits with the delivery (a duplicate delivery id writes neither); should the push below fail,
-    # the heartbeat sweep sends the job.
     job = (rt.queue.pending(APPLY_JOB, arrival.source, arrival.issue_key, ref=arrival.issue_key)
            if arrival.outcome == "queued" else None)
-    if not inbox.keep(rt, arrival, job):
+    # The job commits with the delivery and is pushed after (a duplicate delivery id writes and pushes neither).
+    if not rt.inbox.keep(arrival, job):
         return jsonify(result="duplicate", delivery=arrival.delivery_id), 200
     if arrival.outcome == "unsupported":
         unsupported_log.warning("%s delivery %s: event %s is not supported; unsubscribe the webhook from it",
                                 arrival.source, arrival.delivery_id, arrival.event)
     if job is None:
         return jsonify(result=arrival.outcome, event=arrival.event), 202
-    rt.queue.send(job)
     return jsonify(result="queued", event=arrival.event, issue_key=arrival.issue_key), 202
 
 
