@@ -127,6 +127,8 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    server_cpu: tuple[float, float] = (0.0, 0.0)
+    """User and system CPU seconds the server's processes used during the phase."""
 
     def record(self, status: int, latency: float) -> None:
         self.latencies.append(latency)
@@ -201,6 +203,21 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> N
     raise SystemExit("the server did not answer /healthz")
 
 
+def server_cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``pid`` and its children (gunicorn's workers), from ``/proc``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    user = system = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            user += int(fields[11]) / ticks
+            system += int(fields[12]) / ticks
+    return user, system
+
+
 def durability(database_url: str) -> dict[str, str]:
     import psycopg
 
@@ -260,7 +277,7 @@ def main() -> int:
             environ.update(COCREATE_BIND=f"127.0.0.1:{port}", COCREATE_WEB_WORKERS=str(args.processes),
                            COCREATE_WEB_THREADS=str(args.threads), PYTHONPATH=str(ROOT))
             command = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                       "--access-logfile", "/dev/null", "bench.load_bench:bench_app()"]
+                       "--access-logfile", "/dev/null", "--max-requests", "0", "bench.load_bench:bench_app()"]
         else:
             command = [sys.executable, __file__, "--serve", str(port), "--threads", str(args.threads)]
         server = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
@@ -271,12 +288,13 @@ def main() -> int:
         results: dict[str, dict[str, Run]] = {}
         for name, path in (("receiver", WEBHOOK), ("bare 204", BARE)):
             print(f"{name}: warming up, then saturation and fixed rate", file=sys.stderr, flush=True)
-            results[name] = {
-                "warm-up": asyncio.run(saturate(port, path, 4, 1.0, 500)),  # pools, caches, prepared statements
-                "saturation": asyncio.run(saturate(port, path, args.connections, args.saturate,
-                                                   args.max_requests)),
-                "rate": asyncio.run(fixed_rate(port, path, args.rate, args.duration)),
-            }
+            warm_up = asyncio.run(saturate(port, path, 4, 1.0, 500))  # pools, caches, prepared statements
+            before = server_cpu_seconds(server.pid)
+            saturation = asyncio.run(saturate(port, path, args.connections, args.saturate, args.max_requests))
+            after = server_cpu_seconds(server.pid)
+            saturation.server_cpu = (after[0] - before[0], after[1] - before[1])
+            rate = asyncio.run(fixed_rate(port, path, args.rate, args.duration))
+            results[name] = {"warm-up": warm_up, "saturation": saturation, "rate": rate}
         webhook_202 = sum(run.statuses.get(202, 0) for run in results["receiver"].values())
         stored = stored_deliveries(database_url)
     except BaseException:
@@ -299,6 +317,10 @@ def main() -> int:
                          ("rate", f"fixed {args.rate:.0f}/s for {args.duration:.0f} s")):
         print(row(f"receiver  {label}", receiver[phase]))
         print(row(f"bare 204  {label}", bare[phase]))
+    for name, run in (("receiver", receiver["saturation"]), ("bare 204", bare["saturation"])):
+        user, system = (1000 * seconds / len(run.latencies) for seconds in run.server_cpu)
+        print(f"{name}: server CPU per answer at saturation {user + system:.2f} ms "
+              f"(user {user:.2f}, system {system:.2f})")
     ratio = receiver["saturation"].throughput / bare["saturation"].throughput
     p99 = receiver["rate"].percentile(0.99)
     print(f"throughput ratio receiver/bare at saturation: {ratio:.2f}  (target >= 0.50: "

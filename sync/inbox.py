@@ -39,6 +39,7 @@ log = logging.getLogger("cocreate.inbox")
 
 GROUP_MAX = 500
 """Deliveries committed together at most."""
+WRITERS = int(__import__("os").environ.get("INBOX_WRITERS", "2"))
 WAIT_SECONDS = 30.0
 """How long a request waits for its group's commit before answering 500 (the writer is stuck)."""
 
@@ -63,6 +64,8 @@ job AS (
 )
 SELECT source, delivery_id FROM delivery
 """
+_STOP = object()
+"""Put once per writer by ``Inbox.close``."""
 COLUMNS = ("source", "delivery_id", "event", "issue_key", "payload", "outcome", "job_id", "job_name", "job_args")
 
 
@@ -103,9 +106,10 @@ class Inbox:
     def __init__(self, runtime):
         self.runtime = runtime
         self._group_commit = runtime.engine.dialect.name == "postgresql"
-        self._waiting: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
+        self._waiting: queue.SimpleQueue = queue.SimpleQueue()
+        self._writers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
+        self._held = threading.local()
 
     def keep(self, arrival: Arrival, job: PendingJob | None) -> bool:
         """Store the delivery and, when given, its job, committed together before returning, and push the job;
@@ -117,7 +121,7 @@ class Inbox:
                 self.runtime.queue.send(job)
             return kept
         waiting = _Waiting(arrival, job)
-        self._ensure_writer()
+        self._ensure_writers()
         self._waiting.put(waiting)
         if not waiting.done.wait(WAIT_SECONDS):
             raise TimeoutError(f"the inbox writer did not commit delivery {arrival.delivery_id} "
@@ -126,22 +130,43 @@ class Inbox:
             raise waiting.error
         return bool(waiting.kept)
 
-    def _ensure_writer(self) -> None:
-        if self._writer is not None and self._writer.is_alive():
+    def _ensure_writers(self) -> None:
+        if len(self._writers) == WRITERS:
             return
         with self._start_lock:
-            if self._writer is None or not self._writer.is_alive():
-                self._writer = threading.Thread(target=self._write_forever, name="cocreate-inbox", daemon=True)
-                self._writer.start()
+            while len(self._writers) < WRITERS:
+                writer = threading.Thread(target=self._write_forever, daemon=True,
+                                          name=f"cocreate-inbox-{len(self._writers) + 1}")
+                writer.start()
+                self._writers.append(writer)
+
+    def close(self) -> None:
+        """Stop the writers once the deliveries already waiting are written, and give back their connections."""
+        with self._start_lock:
+            writers, self._writers = self._writers, []
+            for _writer in writers:
+                self._waiting.put(_STOP)
+        for writer in writers:
+            writer.join(timeout=WAIT_SECONDS)
 
     def _write_forever(self) -> None:
-        while True:
-            group = [self._waiting.get()]
-            while len(group) < GROUP_MAX:
+        stopping = False
+        while not stopping:
+            group: list[_Waiting] = []
+            item = self._waiting.get()
+            while True:
+                if item is _STOP:
+                    stopping = True
+                    break
+                group.append(item)
+                if len(group) == GROUP_MAX:
+                    break
                 try:
-                    group.append(self._waiting.get_nowait())
+                    item = self._waiting.get_nowait()
                 except queue.Empty:
                     break
+            if not group:
+                continue
             try:
                 self._write_group(group)
             except BaseException as exc:  # never leave a request waiting, whatever happened
@@ -150,6 +175,10 @@ class Inbox:
                     if not waiting.done.is_set():
                         waiting.error = exc
                         waiting.done.set()
+        connection = getattr(self._held, "connection", None)
+        if connection is not None:
+            self._held.connection = None
+            connection.close()
 
     def _write_group(self, group: list[_Waiting]) -> None:
         # The same delivery twice in one group (a sender retrying fast): the first is written, the others wait
@@ -195,21 +224,28 @@ class Inbox:
         rows = [waiting.row() for waiting in group]
         params: dict[str, Any] = dict(zip(COLUMNS, (list(column) for column in zip(*rows)), strict=True))
         params["now"] = utcnow()
-        engine = self.runtime.inbox_engine
         for attempt in (1, 2):
-            connection = engine.raw_connection()
+            connection = self._connection()
             try:
                 return set(connection.driver_connection.execute(INSERT_GROUP, params).fetchall())
             except psycopg.Error:
-                if not connection.driver_connection.broken or attempt == 2:
+                if not connection.driver_connection.broken:
                     raise
-                # The server went away (restart, fail-over) since this pooled connection was last used: every
-                # pooled connection is as stale, so start a new pool and try once more on a fresh connection.
+                # The server went away (restart, fail-over): this connection is dead and the pooled ones are as
+                # stale, so drop them all and try once more on a fresh connection.
+                self._held.connection = None
                 connection.invalidate()
-                engine.dispose(close=False)
-            finally:
-                connection.close()
+                self.runtime.inbox_engine.dispose(close=False)
+                if attempt == 2:
+                    raise
         raise AssertionError("unreachable")
+
+    def _connection(self):
+        """The calling writer's own connection, kept from group to group (a checkout per group costs more than
+        the insert of a small group)."""
+        if getattr(self._held, "connection", None) is None:
+            self._held.connection = self.runtime.inbox_engine.raw_connection()
+        return self._held.connection
 
 
 def _refused(exc: BaseException) -> bool:

@@ -146,7 +146,7 @@ class Queue:
                 # What RedisStorage.enqueue does for each task, in one round trip.
                 with storage.conn.pipeline(transaction=False) as pipeline:
                     for job in jobs:
-                        task = self._tasks[job.name].s(job.id, *job.args)
+                        task = self._tasks[job.name].s(job.id, *job.args, id=job.id)
                         pipeline.lpush(storage.queue_key, self.huey.serialize_task(task))
                     pipeline.execute()
             except Exception:
@@ -155,7 +155,7 @@ class Queue:
             return
         for job in jobs:
             try:
-                self._tasks[job.name](job.id, *job.args)
+                self._tasks[job.name](job.id, *job.args, id=job.id)  # the queue's message id is the job's
             except Exception:  # the storage (Redis, the SQLite queue file) is down; the ledger keeps the job
                 log.exception("job %s%s is recorded but could not be queued; the heartbeat sweep will queue it",
                               job.name, job.args)
@@ -168,7 +168,7 @@ class Queue:
                 return False
             job.state, job.attempts = "queued", 0
             name, args = job.name, list(job.args)
-        self._tasks[name](job_id, *args)
+        self._tasks[name](job_id, *args, id=job_id)
         return True
 
     def _run(self, job_id: str, name: str, function, args) -> None:

@@ -33,6 +33,14 @@ class Runtime:
     def uploads(self) -> Path:
         return self.home / "uploads"
 
+    def close(self) -> None:
+        """Stop this process's inbox writers and close every database connection."""
+        if "inbox" in self.__dict__:
+            self.inbox.close()
+        if "inbox_engine" in self.__dict__:
+            self.inbox_engine.dispose()
+        self.engine.dispose()
+
     @functools.cached_property
     def inbox(self) -> "Inbox":  # noqa: F821 - sync.inbox imports this module's neighbours
         """The webhook inbox of this process (``sync.inbox``)."""

@@ -44,7 +44,7 @@ def runtime(settings, tmp_path):
     environ = {"COCREATE_HOME": str(tmp_path / "home")}
     rt = build_runtime(settings, environ, immediate=True)
     yield rt
-    rt.engine.dispose()
+    rt.close()
 
 
 @pytest.fixture

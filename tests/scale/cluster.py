@@ -300,7 +300,7 @@ class Cluster:
                 process.popen.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 process.kill()
-        self.runtime.engine.dispose()
+        self.runtime.close()
 
     def logs_tail(self) -> str:
         return "\n".join(f"--- {p.name} ({'alive' if p.alive else f'exit {p.popen.returncode}'}) ---\n"

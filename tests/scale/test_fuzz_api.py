@@ -49,7 +49,7 @@ def api_runtime(postgres, redis_server, tmp_path_factory):
                "COCREATE_QUEUE_URL": redis_server.url(2)}
     runtime = build_runtime(parse_settings(API_YAML, "api.yaml"), environ)
     yield runtime
-    runtime.engine.dispose()
+    runtime.close()
 
 
 @pytest.fixture(scope="module")

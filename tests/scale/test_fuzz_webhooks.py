@@ -124,7 +124,7 @@ def fuzz_runtime(postgres, redis_server, tmp_path_factory):
                "COCREATE_QUEUE_URL": redis_server.url(1)}
     runtime = build_runtime(parse_settings(FUZZ_YAML, "fuzz.yaml"), environ)
     yield runtime
-    runtime.engine.dispose()
+    runtime.close()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from flask import jsonify, request
 
 from sync import inbox
@@ -133,9 +134,14 @@ def parse_json(body: bytes, source: str, delivery_id: str) -> dict[str, Any]:
         raise Refused(400, "misconfigured",
                       "the body is form-encoded: set the webhook's content type to application/json")
     try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # orjson is strict where the json module is lenient (UTF-16 and UTF-32 bodies, a byte-order mark, lone
+        # surrogate escapes, integers past 64 bits, NaN): such a body is parsed as the json module parses it.
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise anomalous(source, delivery_id, f"the body is a JSON {type(payload).__name__}, not an object")
     return payload
