@@ -27,7 +27,7 @@ import logging
 import queue
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -39,7 +39,6 @@ log = logging.getLogger("cocreate.inbox")
 
 GROUP_MAX = 500
 """Deliveries committed together at most."""
-WRITERS = int(__import__("os").environ.get("INBOX_WRITERS", "2"))
 WAIT_SECONDS = 30.0
 """How long a request waits for its group's commit before answering 500 (the writer is stuck)."""
 
@@ -65,7 +64,7 @@ job AS (
 SELECT source, delivery_id FROM delivery
 """
 _STOP = object()
-"""Put once per writer by ``Inbox.close``."""
+"""Put by ``Inbox.close``: the writer stops after the group it is taking."""
 COLUMNS = ("source", "delivery_id", "event", "issue_key", "payload", "outcome", "job_id", "job_name", "job_args")
 
 
@@ -83,15 +82,30 @@ class Arrival:
     """The raw body ``payload`` was parsed from."""
 
 
-@dataclass(eq=False)
 class _Waiting:
-    """A request waiting for its delivery's commit: True (kept), False (a duplicate) or the error."""
+    """A request waiting for its delivery's commit: True (kept), False (a duplicate) or the error.
 
-    arrival: Arrival
-    job: PendingJob | None
-    done: threading.Event = field(default_factory=threading.Event)
-    kept: bool | None = None
-    error: BaseException | None = None
+    The request blocks on a lock taken at creation, which the writer releases once (``finish``): a bare lock,
+    because an ``Event`` costs the two threads a ``Condition`` in Python on every delivery."""
+
+    __slots__ = ("arrival", "job", "kept", "error", "_lock", "finished")
+
+    def __init__(self, arrival: Arrival, job: PendingJob | None):
+        self.arrival, self.job = arrival, job
+        self.kept: bool | None = None
+        self.error: BaseException | None = None
+        self.finished = False
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def finish(self, kept: bool | None = None, error: BaseException | None = None) -> None:
+        """Called by the writer only, once."""
+        if not self.finished:
+            self.kept, self.error, self.finished = kept, error, True
+            self._lock.release()
+
+    def wait(self, timeout: float) -> bool:
+        return self._lock.acquire(timeout=timeout)
 
     def row(self) -> tuple:
         arrival, job = self.arrival, self.job
@@ -107,7 +121,7 @@ class Inbox:
         self.runtime = runtime
         self._group_commit = runtime.engine.dialect.name == "postgresql"
         self._waiting: queue.SimpleQueue = queue.SimpleQueue()
-        self._writers: list[threading.Thread] = []
+        self._writer: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._held = threading.local()
 
@@ -121,32 +135,30 @@ class Inbox:
                 self.runtime.queue.send(job)
             return kept
         waiting = _Waiting(arrival, job)
-        self._ensure_writers()
+        self._ensure_writer()
         self._waiting.put(waiting)
-        if not waiting.done.wait(WAIT_SECONDS):
+        if not waiting.wait(WAIT_SECONDS):
             raise TimeoutError(f"the inbox writer did not commit delivery {arrival.delivery_id} "
                                f"within {WAIT_SECONDS:.0f} s")
         if waiting.error is not None:
             raise waiting.error
         return bool(waiting.kept)
 
-    def _ensure_writers(self) -> None:
-        if len(self._writers) == WRITERS:
+    def _ensure_writer(self) -> None:
+        if self._writer is not None:
             return
         with self._start_lock:
-            while len(self._writers) < WRITERS:
-                writer = threading.Thread(target=self._write_forever, daemon=True,
-                                          name=f"cocreate-inbox-{len(self._writers) + 1}")
-                writer.start()
-                self._writers.append(writer)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_forever, name="cocreate-inbox", daemon=True)
+                self._writer.start()
 
     def close(self) -> None:
-        """Stop the writers once the deliveries already waiting are written, and give back their connections."""
+        """Stop the writer once the deliveries already waiting are written, and give back its connection."""
         with self._start_lock:
-            writers, self._writers = self._writers, []
-            for _writer in writers:
+            writer, self._writer = self._writer, None
+            if writer is not None:
                 self._waiting.put(_STOP)
-        for writer in writers:
+        if writer is not None:
             writer.join(timeout=WAIT_SECONDS)
 
     def _write_forever(self) -> None:
@@ -172,9 +184,7 @@ class Inbox:
             except BaseException as exc:  # never leave a request waiting, whatever happened
                 log.exception("the inbox writer failed on a group of %d deliveries", len(group))
                 for waiting in group:
-                    if not waiting.done.is_set():
-                        waiting.error = exc
-                        waiting.done.set()
+                    waiting.finish(error=exc)
         connection = getattr(self._held, "connection", None)
         if connection is not None:
             self._held.connection = None
@@ -205,14 +215,11 @@ class Inbox:
                     if not _refused(single):
                         raise
                     log.warning("delivery %s refused by the database: %s", waiting.arrival.delivery_id, single)
-                    waiting.error = single
+                    waiting.finish(error=single)
         for waiting in writing:
-            if waiting.error is None:
-                waiting.kept = (waiting.arrival.source, waiting.arrival.delivery_id) in kept
-            waiting.done.set()
+            waiting.finish(kept=(waiting.arrival.source, waiting.arrival.delivery_id) in kept)
         for waiting, original in repeats:
-            waiting.kept, waiting.error = False, original.error
-            waiting.done.set()
+            waiting.finish(kept=False, error=original.error)
         jobs = [waiting.job for waiting in writing if waiting.kept and waiting.job is not None]
         if jobs:
             self.runtime.queue.send(*jobs)

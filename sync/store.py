@@ -7,6 +7,7 @@ schema is created and upgraded by the Alembic migrations in ``sync/migrations``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -258,10 +259,13 @@ class Watermark(Base):
     since: Mapped[dt.datetime]
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def storable(text: str) -> bool:
     """Whether every store can keep ``text``: PostgreSQL refuses NUL in text, and no driver encodes an unpaired
     surrogate (which JSON's ``\\ud800`` escapes produce)."""
-    return not any(char == "\x00" or 0xD800 <= ord(char) <= 0xDFFF for char in text)
+    return _UNSTORABLE.search(text) is None
 
 
 def make_engine(url: str | URL, autocommit: bool = False) -> Engine:

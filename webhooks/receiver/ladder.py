@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from flask import jsonify, request
+from flask import Response, jsonify, request
 
 from sync import inbox
 from sync.logs import log_context
@@ -192,13 +192,18 @@ def _accept(arrival: inbox.Arrival):
            if arrival.outcome == "queued" else None)
     # The job commits with the delivery and is pushed after (a duplicate delivery id writes and pushes neither).
     if not rt.inbox.keep(arrival, job):
-        return jsonify(result="duplicate", delivery=arrival.delivery_id), 200
+        return answer(200, result="duplicate", delivery=arrival.delivery_id)
     if arrival.outcome == "unsupported":
         unsupported_log.warning("%s delivery %s: event %s is not supported; unsubscribe the webhook from it",
                                 arrival.source, arrival.delivery_id, arrival.event)
     if job is None:
-        return jsonify(result=arrival.outcome, event=arrival.event), 202
-    return jsonify(result="queued", event=arrival.event, issue_key=arrival.issue_key), 202
+        return answer(202, result=arrival.outcome, event=arrival.event)
+    return answer(202, result="queued", event=arrival.event, issue_key=arrival.issue_key)
+
+
+def answer(status: int, **fields: str | None) -> Response:
+    """A small JSON answer, built directly (the receiver's hot path; ``jsonify`` costs more than the encoding)."""
+    return Response(orjson.dumps(fields), status=status, mimetype="application/json")
 
 
 def refused(refusal: Refused):
