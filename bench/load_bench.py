@@ -7,7 +7,9 @@ get the same requests (a signed ``issues`` delivery, a new ``X-GitHub-Delivery``
 same thread count, from a load generator in this process (asyncio), each request on its own connection as GitHub
 delivers (waitress closes the connection after any 204 anyway). For each endpoint:
 
-- saturation: ``--connections`` clients send back to back for ``--saturate`` seconds -> throughput, p50, p99;
+- saturation: ``--connections`` clients send back to back for ``--saturate`` seconds -> throughput, p50, p99 and
+  the server's CPU time per answer; ``--rounds`` rounds alternating receiver and bare, so that a slow moment of
+  the machine falls on both, and the median of the per-round ratios is reported;
 - fixed rate: ``--rate`` requests a second for ``--duration`` seconds (open loop: latency counts from the moment
   a request was due, so a stall is not hidden) -> achieved rate, p50, p99.
 
@@ -16,7 +18,8 @@ The inbox write is durable: each 202 comes after the delivery and its job are co
 No worker runs, so the numbers are the web tier's. Targets: the receiver's saturation throughput at least half
 the bare endpoint's, and its p99 under 20 ms at 200 deliveries a second.
 
-Usage: ``.venv/bin/python bench/load_bench.py [--rate 200 --duration 5 --saturate 4 --threads 8]``.
+Usage: ``.venv/bin/python bench/load_bench.py [--rate 200 --duration 5 --saturate 4 --rounds 3 --threads 8]``,
+or ``--server gunicorn --processes 2`` for the scaled-out web tier (``deploy/gunicorn.conf.py``).
 """
 
 from __future__ import annotations

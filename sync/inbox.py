@@ -88,7 +88,7 @@ class _Waiting:
     The request blocks on a lock taken at creation, which the writer releases once (``finish``): a bare lock,
     because an ``Event`` costs the two threads a ``Condition`` in Python on every delivery."""
 
-    __slots__ = ("arrival", "job", "kept", "error", "_lock", "finished")
+    __slots__ = ("_lock", "arrival", "error", "finished", "job", "kept")
 
     def __init__(self, arrival: Arrival, job: PendingJob | None):
         self.arrival, self.job = arrival, job
