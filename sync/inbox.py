@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from sync.queue import PendingJob
-from sync.store import Delivery, Job, utcnow
+from sync.store import Delivery, utcnow
 
 log = logging.getLogger("cocreate.inbox")
 
@@ -270,7 +270,7 @@ def _keep_in_session(runtime, arrival: Arrival, job: PendingJob | None) -> bool:
                                  issue_key=arrival.issue_key, outcome=arrival.outcome,
                                  payload=dict(arrival.payload) if arrival.outcome == "queued" else {}))
             if job is not None:
-                session.add(Job(id=job.id, name=job.name, args=list(job.args), ref=job.ref, state="queued"))
+                session.add(job.ledger_row())
     except IntegrityError:
         return False
     return True

@@ -64,6 +64,10 @@ class PendingJob:
     args: tuple
     ref: str | None = None
 
+    def ledger_row(self) -> Job:
+        """The job's row in the ledger, queued."""
+        return Job(id=self.id, name=self.name, args=list(self.args), ref=self.ref, state="queued")
+
 
 def make_huey(runtime, environ, immediate: bool) -> Huey:
     if immediate:
@@ -127,7 +131,7 @@ class Queue:
         """Write a job into ``session``'s transaction, beside the change it follows from; ``send`` it after the
         commit. Should the process die in between, the heartbeat sweep finds the job in no queue and sends it."""
         job = self.pending(name, *args, ref=ref)
-        session.add(Job(id=job.id, name=name, args=list(args), ref=ref, state="queued"))
+        session.add(job.ledger_row())
         return job
 
     def pending(self, name: str, *args, ref: str | None = None) -> PendingJob:

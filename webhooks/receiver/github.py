@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 
 from webhooks.context import runtime
 from webhooks.receiver import ladder
@@ -93,5 +93,5 @@ def receive():
     verdict = ladder.classify(SOURCE, delivery_id, event_name(event, payload), payload, HANDLED_EVENTS,
                               IGNORED_EVENTS)
     if verdict.event == "ping":
-        return jsonify(result="pong"), 200
+        return ladder.answer(200, result="pong")
     return ladder.accept(SOURCE, delivery_id, verdict, payload, body)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from flask import Response, jsonify, request
+from flask import Response, request
 
 from sync import inbox
 from sync.logs import log_context
@@ -208,6 +208,4 @@ def answer(status: int, **fields: str | None) -> Response:
 
 def refused(refusal: Refused):
     """The answer to a :class:`Refused` request."""
-    response = jsonify(error=refusal.error, message=refusal.message)
-    response.status_code = refusal.status
-    return response
+    return answer(refusal.status, error=refusal.error, message=refusal.message)
