@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import requests
+
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+"""What ``requests`` raises when a tracker did not answer (refused, timed out, cut off mid-answer)."""
+
 
 @dataclass(frozen=True, order=True)
 class ConfigProblem:

@@ -262,6 +262,15 @@ class QueueSettings(_Model):
     workers: int = Field(default=2, ge=1, le=64)
 
 
+def known_zone(value: str) -> str:
+    """``value`` when it names an IANA time zone; else ``ValueError`` with a message the user can act on."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+    return value
+
+
 class Settings(_Model):
     """Everything Cocreate reads from its YAML file, validated."""
 
@@ -286,14 +295,7 @@ class Settings(_Model):
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
-        return value
+    _zone = field_validator("timezone")(lambda value: known_zone(value))
 
     @model_validator(mode="after")
     def _defaults_and_references(self) -> Settings:

@@ -17,6 +17,7 @@ from typing import Any
 
 from plugin.base import IssueSpec
 from plugin.settings import Settings
+from plugin.wiki import wiki_escape
 
 GITHUB_SECTION_START = "<!-- cocreate:start (edited by Cocreate; write above or below) -->"
 GITHUB_SECTION_END = "<!-- cocreate:end -->"
@@ -78,7 +79,6 @@ class Block:
 _MENTION = re.compile(r"@(?=[\w-])")
 _JIRA_USER_MENTION = re.compile(r"\[~")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
-_WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_\-+^~?!#])")
 
 
 def neutralise_mentions(text: str) -> str:
@@ -92,7 +92,7 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_wiki(text: str) -> str:
-    return _WIKI_SPECIAL.sub(r"\\\1", neutralise_mentions(text))
+    return wiki_escape(neutralise_mentions(text))
 
 
 def _lines(text: str) -> list[str]:

@@ -11,12 +11,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from babel.support import Translations
 
-from plugin.settings import LOCALES
+from plugin.settings import LOCALES, known_zone
 from sync.table import TableError, export_table, import_table
 from webhooks.cli import _runtime, config_option, main
 
@@ -36,12 +35,10 @@ def _translator(locale: str):
 
 
 def _known_zone(_ctx, _param, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise click.BadParameter(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
-    return value
+    try:
+        return None if value is None else known_zone(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 timezone_option = click.option("--timezone", "timezone", default=None, metavar="ZONE", callback=_known_zone,

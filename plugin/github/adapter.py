@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import github
-import requests
 from github.GithubException import GithubException, RateLimitExceededException
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
@@ -22,6 +21,7 @@ from github.Requester import Requester
 
 from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
 from plugin.errors import (
+    TRANSPORT_ERRORS,
     TrackerAuthError,
     TrackerError,
     TrackerInvalidField,
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 _REPO = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)$")
 _KEY = re.compile(r"^(?P<project>[\w.-]+/[\w.-]+)#(?P<number>[1-9][0-9]*)$")
-_TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _UPDATABLE = {"title", "body", "labels", "assignee"}
 _IGNORED_ON_GITHUB = {"due_date", "priority", "custom_fields"}  # due date lives in the body, urgency in a label
 SECONDARY_LIMIT_WAIT = 60.0
@@ -258,7 +257,7 @@ class GitHubAdapter(TrackerAdapter):
             yield
         except GithubException as exc:
             raise tracker_error(exc, self._wall_clock()) from exc
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise TrackerUnavailable(f"GitHub did not answer: {exc}") from exc
 
     # Webhook registration (``cocreate install github --register``) --------------------------------

@@ -16,6 +16,7 @@ from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
 from plugin.errors import TrackerAuthError, TrackerError, TrackerInvalidField, TrackerNotFound
 from plugin.jira.client import build_client, call, collection_messages, jira_errors
 from plugin.settings import JiraSettings
+from plugin.wiki import wiki_escape, wiki_unescape
 
 ISSUE_FIELDS = ("summary", "description", "status", "labels", "priority", "assignee", "duedate", "updated")
 """The issue fields Cocreate reads; asking for these only keeps issue and search answers small."""
@@ -332,13 +333,13 @@ class JiraAdapter(TrackerAdapter):
             wanted["secret"] = secret
         target = _without_query(url)
         with self._webhook_errors("list Jira's admin webhooks"):
-            listed = self._admin_webhooks("GET", "webhook").json()
+            listed = call(self.client, "GET", "webhook", base=WEBHOOKS_API).json()
         # Jira answers a bare list; accept a {"values": [...]} page as well rather than miss an existing webhook.
         hooks = (listed.get("values") or []) if isinstance(listed, dict) else (listed or [])
         matching = [hook for hook in hooks if _without_query(hook.get("url") or "") == target]
         if not matching:
             with self._webhook_errors(f"create the Jira webhook for {target}"):
-                answer = self._admin_webhooks("POST", "webhook", wanted)
+                answer = call(self.client, "POST", "webhook", body=wanted, base=WEBHOOKS_API)
                 # Registered once Jira says 201, whether or not it echoes the webhook back.
                 created = answer.json() if answer.content else {}
             return [f"Jira webhook {WEBHOOK_NAME} -> {target}: created (webhook {_webhook_id(created) or '?'})"]
@@ -360,14 +361,9 @@ class JiraAdapter(TrackerAdapter):
         # PUT by id under the configured URL, not to the listed ``self``: Jira builds ``self`` from its own base URL
         # setting, which may name another host or context path than the one Cocreate reaches (and authenticates to).
         with self._webhook_errors(f"update the Jira webhook for {target}"):
-            self._admin_webhooks("PUT", f"webhook/{webhook_id}", wanted)
+            call(self.client, "PUT", f"webhook/{webhook_id}", body=wanted, base=WEBHOOKS_API)
         resent = "; secret re-sent" if secret else ""
         return [f"{where}: updated (webhook {webhook_id}: {', '.join(differences)}{resent}{extra})"]
-
-    def _admin_webhooks(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """One call to Jira's webhooks REST API through the client's session (auth, timeout, JIRAError on non-2xx)."""
-        url = self.client._get_url(path, base=WEBHOOKS_API)
-        return self.client._session.request(method, url, json=body)
 
     @contextlib.contextmanager
     def _webhook_errors(self, action: str) -> Iterator[None]:
@@ -444,22 +440,6 @@ def adf_text(node: dict[str, Any]) -> str:
     if kind in ("doc", "bulletList", "orderedList", "blockquote", "panel", "table", "tableRow"):
         return "\n\n".join(child for child in children if child)
     return "".join(children)
-
-
-# Characters with a meaning in Jira wiki markup (text effects, links, macros, tables, lists, mentions).
-_WIKI_SPECIAL = "\\*_?-+^~|!#{}[]"
-_WIKI_ESCAPE = re.compile("([" + re.escape(_WIKI_SPECIAL) + "])")
-_WIKI_UNESCAPE = re.compile(r"\\([" + re.escape(_WIKI_SPECIAL) + "])")
-
-
-def wiki_escape(text: str) -> str:
-    """Plain ``text`` as Jira wiki markup that renders literally (``[~user]`` mentions included)."""
-    return _WIKI_ESCAPE.sub(r"\\\1", text)
-
-
-def wiki_unescape(markup: str) -> str:
-    """The inverse of :func:`wiki_escape`, so that Cocreate reads back the text it wrote."""
-    return _WIKI_UNESCAPE.sub(r"\1", markup)
 
 
 # Admin webhook registration ------------------------------------------------------------------------------

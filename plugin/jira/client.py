@@ -13,6 +13,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from plugin.errors import (
+    TRANSPORT_ERRORS,
     TrackerAuthError,
     TrackerError,
     TrackerInvalidField,
@@ -64,13 +65,15 @@ def call(
     params: dict[str, Any] | None = None,
     data: Any = None,
     headers: dict[str, str] | None = None,
+    base: str | None = None,
 ) -> requests.Response:
-    """Send ``method`` to ``path`` under the client's REST API root, through the client's own session.
+    """Send ``method`` to ``path`` under the client's REST API root (or under ``base``, a URL template such as
+    the admin webhooks API's), through the client's own session.
 
     Used for the calls the client has no fitting method for; the session adds auth and the timeout and
     raises ``JIRAError`` on any non-2xx answer, exactly as the client's own methods do.
     """
-    url = client._get_url(path)
+    url = client._get_url(path) if base is None else client._get_url(path, base=base)
     if body is not None:
         data = json.dumps(body)
     return client._session.request(method, url, params=params, data=data, headers=headers or {})
@@ -83,7 +86,7 @@ def jira_errors(action: str) -> Iterator[None]:
         yield
     except JIRAError as exc:
         raise tracker_error(action, exc) from exc
-    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+    except TRANSPORT_ERRORS as exc:
         raise TrackerUnavailable(f"{action}: Jira did not answer: {exc}") from exc
     except requests.exceptions.JSONDecodeError as exc:
         raise TrackerError(f"{action}: Jira's answer is not JSON (a proxy or login page in the way?)") from exc
@@ -110,18 +113,14 @@ def tracker_error(action: str, exc: JIRAError) -> TrackerError:
 
 
 def jira_messages(response: requests.Response) -> str:
-    """Jira's error text: ``errorMessages`` and ``field: message`` pairs from ``errors`` (bulk: per issue)."""
+    """Jira's error text: ``errorMessages`` and ``field: message`` pairs from ``errors`` (a bulk create's per-issue
+    errors are read by ``JiraAdapter._create_batch``)."""
     try:
         payload = response.json()
     except ValueError:
         payload = None
     if isinstance(payload, dict):
         words = collection_messages(payload)
-        if isinstance(payload.get("errors"), list):
-            for element in payload["errors"]:
-                number = element.get("failedElementNumber")
-                element_words = collection_messages(element.get("elementErrors") or {})
-                words.append(f"issue #{number}: {element_words}" if number is not None else element_words)
         if words:
             return "; ".join(words)
     denied = response.headers.get("X-Authentication-Denied-Reason")
