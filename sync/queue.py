@@ -185,13 +185,13 @@ class Queue:
         under a live heartbeat elsewhere (this message is a copy: the sweep or a redelivery sent it twice)."""
         now = utcnow()
         with self.runtime.Session.begin() as session:
-            claimed = session.execute(
+            attempt = session.scalar(
                 update(Job).where(Job.id == job_id, or_(
                     Job.state == "queued", and_(Job.state == "running", Job.updated_at < now - self.lease)))
-                .values(state="running", attempts=Job.attempts + 1, updated_at=now)
-                .execution_options(synchronize_session=False)).rowcount
-            if claimed:
-                return session.scalar(select(Job.attempts).where(Job.id == job_id))
+                .values(state="running", attempts=Job.attempts + 1, updated_at=now).returning(Job.attempts)
+                .execution_options(synchronize_session=False))
+            if attempt is not None:
+                return attempt
             if session.get(Job, job_id) is not None:
                 return None
             # Queued by an older ledger; keep running it.
