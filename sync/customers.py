@@ -52,9 +52,14 @@ def current_status_token(runtime, key: str) -> str | None:
     return _serializer(runtime).dumps([key, nonce]) if nonce else None
 
 
+def status_link(settings, token: str) -> str:
+    """The address of the status page a token opens."""
+    return f"{settings.base_url.rstrip('/')}/s/{token}"
+
+
 def status_page_url(runtime, key: str) -> str | None:
     token = current_status_token(runtime, key)
-    return f"{runtime.settings.base_url.rstrip('/')}/s/{token}" if token else None
+    return status_link(runtime.settings, token) if token else None
 
 
 def customer_for_token(runtime, token: str) -> str | None:

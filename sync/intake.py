@@ -20,7 +20,11 @@ IMAGE_TYPES = {
 
 
 class InvalidUpload(ValueError):
-    """An uploaded file is not an image Cocreate accepts, or is too large."""
+    """An uploaded file is not an image Cocreate accepts, or (``too_large``) is larger than allowed."""
+
+    def __init__(self, message: str, too_large: bool = False):
+        super().__init__(message)
+        self.too_large = too_large
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ def check_uploads(uploads: list[Upload], max_bytes: int) -> list[tuple[Upload, s
     checked = []
     for upload in uploads:
         if len(upload.data) > max_bytes:
-            raise InvalidUpload(f"{upload.filename}: larger than {max_bytes // (1024 * 1024)} MB")
+            raise InvalidUpload(f"{upload.filename}: larger than {max_bytes // (1024 * 1024)} MB", too_large=True)
         content_type = sniff_image(upload.data)
         if content_type is None:
             raise InvalidUpload(f"{upload.filename}: not a PNG, JPEG, GIF or WebP image")

@@ -229,7 +229,7 @@ def customer() -> None:
 @click.option("--revoke", is_flag=True, help="Revoke the customer's link without issuing a new one.")
 def customer_token(config: str | None, key: str, revoke: bool) -> None:
     """Print a new status-page link for customer KEY (earlier links stop working), or revoke it."""
-    from sync.customers import issue_status_token, revoke_status_token
+    from sync.customers import issue_status_token, revoke_status_token, status_link
 
     runtime = _runtime(config)
     if runtime.settings.customer(key) is None:
@@ -238,7 +238,7 @@ def customer_token(config: str | None, key: str, revoke: bool) -> None:
         click.echo(f"status page of {key} {'revoked' if revoke_status_token(runtime, key) else 'was not issued'}")
         return
     token = issue_status_token(runtime, key)
-    click.echo(f"{runtime.settings.base_url.rstrip('/')}/s/{token}")
+    click.echo(status_link(runtime.settings, token))
 
 
 from webhooks import cli_install  # noqa: E402,F401  adds 'cocreate install'

@@ -15,15 +15,24 @@ bp = Blueprint("health", __name__)
 def healthz():
     rt = runtime()
     report: dict = {"status": "ok"}
+    tracker = rt.settings.tracker
+    last: dict = {}
+    tracker_error: Exception | None = None
     try:
         with rt.Session() as session:
             session.execute(text("SELECT 1"))
             counts = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
+            if tracker is not None:
+                try:
+                    last = _tracker_last(session)
+                except Exception as exc:  # the database answered the checks above: only the tracker part fails
+                    tracker_error = exc
         report["database"] = {"status": "ok", "dialect": rt.engine.dialect.name}
     except Exception as exc:  # any driver error means "down"; say which
         report["database"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
         counts = {}
         report["status"] = "error"
+        tracker_error = exc
     try:
         report["queue"] = {
             "status": "ok",
@@ -35,28 +44,30 @@ def healthz():
     except Exception as exc:  # the queue's storage (SQLite file or Redis) is unreachable
         report["queue"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
         report["status"] = "error"
-    report["tracker"] = _tracker_report(rt)
+    report["tracker"] = _tracker_report(tracker, last, tracker_error)
     return jsonify(report), 200 if report["status"] == "ok" else 503
 
 
 TRACKER_JOBS = ("sync_need", "sync_needs", "apply_issue_change", "reconcile", "deliver_outbox")
 
 
-def _tracker_report(rt) -> dict | None:
-    """The tracker and when a job that talks to it last succeeded and last failed (from the job ledger,
-    so it is the same whichever process answers)."""
-    if rt.settings.tracker is None:
+def _tracker_last(session) -> dict:
+    """When a job that talks to the tracker last succeeded (``done``) and last failed (``failed``), from the job
+    ledger, so it is the same whichever process answers."""
+    return dict(session.execute(
+        select(Job.state, func.max(Job.updated_at)).where(Job.name.in_(TRACKER_JOBS),
+                                                           Job.state.in_(("done", "failed")))
+        .group_by(Job.state)).all())
+
+
+def _tracker_report(tracker, last: dict, error: Exception | None) -> dict | None:
+    """The tracker and when a job that talks to it last succeeded and last failed; None without a tracker."""
+    if tracker is None:
         return None
-    try:
-        with rt.Session() as session:
-            last = dict(session.execute(
-                select(Job.state, func.max(Job.updated_at)).where(Job.name.in_(TRACKER_JOBS),
-                                                                   Job.state.in_(("done", "failed")))
-                .group_by(Job.state)).all())
-    except Exception as exc:  # reported under "database" already
-        return {"kind": rt.settings.tracker.kind, "error": f"{type(exc).__name__}: {exc}"}
+    if error is not None:  # a database failure is reported under "database" as well
+        return {"kind": tracker.kind, "error": f"{type(error).__name__}: {error}"}
     return {
-        "kind": rt.settings.tracker.kind,
+        "kind": tracker.kind,
         "last_success": last["done"].isoformat() if last.get("done") else None,
         "last_failure": last["failed"].isoformat() if last.get("failed") else None,
     }

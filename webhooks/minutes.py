@@ -220,8 +220,8 @@ def edit(minutes_id: int):
     errors: dict[str, list[str]] = {}
     try:
         with rt.Session() as session:
-            current = meeting_minutes.load_minutes(session, minutes_id)
-            checked = meeting_minutes.validate_minutes(data, rt.settings, session, today=_today(), existing=current)
+            # ``minutes`` came from load_minutes above: its action items are loaded and usable detached.
+            checked = meeting_minutes.validate_minutes(data, rt.settings, session, today=_today(), existing=minutes)
         meeting_minutes.update_minutes(rt, minutes_id, checked, current_user.name, version)
     except InvalidMinutes as exc:
         errors = exc.by_field(gettext)

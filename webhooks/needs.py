@@ -304,13 +304,13 @@ def _size(count: int) -> str:
 
 
 def _upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:
-    """One translated message per rejected screenshot; ``check_uploads`` decides what is rejected."""
+    """One translated message per rejected screenshot; ``check_uploads`` decides what is rejected, and why."""
     messages = []
     for upload in uploads:
         try:
             check_uploads([upload], max_bytes)
-        except InvalidUpload:
-            if len(upload.data) > max_bytes:
+        except InvalidUpload as exc:
+            if exc.too_large:
                 messages.append(gettext("%(name)s is larger than %(size)s.", name=upload.filename,
                                         size=_size(max_bytes)))
             else:
