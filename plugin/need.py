@@ -100,6 +100,21 @@ def _text(data: dict, key: str) -> str:
     return value.strip() if isinstance(value, str) else str(value).strip()
 
 
+NEED_FIELDS = (
+    "category", "title", "description", "urgency", "reporter_name", "reporter_email", "reporter_channel",
+    "reported_at", "owner", "remarks", "stage", "customer", "linked_to",
+)
+"""The fields a need is filed with (form, JSON API, table import), as ``validate_need`` takes them."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Whether every store can keep ``text``: PostgreSQL refuses NUL in text, and no driver encodes an unpaired
+    surrogate (which JSON's ``\\ud800`` escapes produce)."""
+    return _UNSTORABLE.search(text) is None
+
+
 def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None) -> NeedInput:
     """Check a submitted need against the limits and the configured categories and urgencies.
 
@@ -107,10 +122,7 @@ def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None
     """
     now = now or dt.datetime.now(dt.UTC)
     errors: list[FieldError] = []
-    allowed = {
-        "category", "title", "description", "urgency", "reporter_name", "reporter_email", "reporter_channel",
-        "reported_at", "owner", "remarks", "stage", "customer", "linked_to",
-    }
+    allowed = set(NEED_FIELDS)
     for key in sorted(set(data) - allowed):
         errors.append(FieldError(key, N_("Unknown field.")))
 
@@ -169,7 +181,7 @@ def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None
 
     for key in sorted(allowed & set(data)):
         value = data.get(key)
-        if isinstance(value, str) and any(char == "\x00" or 0xD800 <= ord(char) <= 0xDFFF for char in value):
+        if isinstance(value, str) and not storable(value):
             errors.append(FieldError(key, N_("Contains a NUL character or an unpaired surrogate.")))
 
     if errors:

@@ -7,7 +7,6 @@ schema is created and upgraded by the Alembic migrations in ``sync/migrations``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -263,15 +262,6 @@ class Watermark(Base):
 
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     since: Mapped[dt.datetime]
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def storable(text: str) -> bool:
-    """Whether every store can keep ``text``: PostgreSQL refuses NUL in text, and no driver encodes an unpaired
-    surrogate (which JSON's ``\\ud800`` escapes produce)."""
-    return _UNSTORABLE.search(text) is None
 
 
 def make_engine(url: str | URL, autocommit: bool = False) -> Engine:

@@ -26,11 +26,12 @@ from werkzeug.exceptions import (
 )
 from werkzeug.routing import RoutingException
 
-from plugin.need import FieldError, InvalidNeed, N_, validate_need
+from plugin.need import N_, NEED_FIELDS, FieldError, InvalidNeed, storable, validate_need
 from plugin.settings import Settings
 from sync.intake import create_need
+from sync.outbound import need_url
 from sync.queue import database_unavailable
-from sync.store import Need, storable
+from sync.store import Need
 from webhooks.auth import api_token_required
 from webhooks.context import runtime
 
@@ -40,10 +41,6 @@ MAX_BODY_BYTES = 1_048_576
 """Largest request body read; a need with every field at its limit, fully \\u-escaped, still fits."""
 LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 200
-NEED_FIELDS = (
-    "category", "title", "description", "urgency", "reporter_name", "reporter_email", "reporter_channel",
-    "reported_at", "owner", "remarks", "stage", "customer", "linked_to",
-)
 LIST_FILTERS = ("status", "customer", "category", "urgency")
 
 ERROR_CODES = {
@@ -53,8 +50,6 @@ ERROR_CODES = {
 """HTTP status -> the ``error`` value of the JSON body; statuses not listed get werkzeug's name, snake_cased."""
 
 _CURSOR = re.compile(r"^id:([1-9][0-9]{0,17})$")  # below 2**63: SQLite integers
-# Text the store cannot keep: PostgreSQL refuses NUL in text, and no driver can encode a lone surrogate,
-# which JSON's \ud800 escapes can produce.
 
 
 # Errors ----------------------------------------------------------------------------------------
@@ -164,7 +159,7 @@ def create():
                            fields=InvalidNeed(problems).by_field())
 
     need = create_need(rt, need_input, created_by=g.api_user)
-    response = jsonify({"ref": need.ref, "status": need.status, "url": _page_url(rt.settings, need.ref),
+    response = jsonify({"ref": need.ref, "status": need.status, "url": need_url(rt.settings, need.ref),
                         "sync_state": _sync_state_now(rt, need)})
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_need", ref=need.ref, _external=True)
@@ -253,10 +248,6 @@ def _value_problems(data: dict) -> list[FieldError]:
     return problems
 
 
-def _page_url(settings: Settings, ref: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/needs/{ref}"
-
-
 def _label(settings: Settings, kind: str, key: str | None) -> str | None:
     """The configured name of a status or urgency in the config's locale; the key itself if unconfigured."""
     if key is None:
@@ -272,7 +263,7 @@ def _iso(value) -> str | None:
 def _need_json(need: Need, settings: Settings) -> dict:
     return {
         "ref": need.ref,
-        "url": _page_url(settings, need.ref),
+        "url": need_url(settings, need.ref),
         "category": need.category,
         "title": need.title,
         "description": need.description,

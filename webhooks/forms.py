@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateTimeLocalInput
 
-from plugin.need import DESCRIPTION_MAX, NAME_MAX, STAGES, TITLE_MAX
+from plugin.need import DESCRIPTION_MAX, NAME_MAX, NEED_FIELDS, STAGES, TITLE_MAX
 from plugin.settings import Settings
 
 STAGE_NAMES = {
@@ -17,11 +17,7 @@ STAGE_NAMES = {
 }
 """Display names of :data:`plugin.need.STAGES`."""
 
-NEED_FIELDS = (
-    "category", "title", "description", "urgency", "reporter_name", "reporter_email", "reporter_channel",
-    "reported_at", "owner", "stage", "customer", "remarks", "linked_to",
-)
-"""The form fields handed to ``validate_need``, in the order ``validate_need`` knows them."""
+# The form fields handed to ``validate_need``: :data:`plugin.need.NEED_FIELDS`.
 
 
 class NeedForm(FlaskForm):

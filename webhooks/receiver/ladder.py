@@ -23,9 +23,9 @@ from typing import Any
 import orjson
 from flask import Response, request
 
+from plugin.need import storable
 from sync import inbox
 from sync.logs import log_context
-from sync.store import storable
 from webhooks.context import runtime
 
 unsupported_log = logging.getLogger("cocreate.webhooks.unsupported")
