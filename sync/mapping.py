@@ -275,7 +275,8 @@ def _localized_urgency(settings: Settings, key: str) -> str:
     return urgency.name.get(settings.locale) if urgency else key
 
 
-def _customer_name(settings: Settings, key: str) -> str:
+def customer_name(settings: Settings, key: str) -> str:
+    """The customer's name, or its key when the config has no such customer."""
     customer = settings.customer(key)
     return customer.name if customer else key
 
@@ -287,7 +288,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     category = settings.category(need.category)
     rows: list[tuple[str, tuple[Inline, ...]]] = [
         (label("need", locale), (Link(need.ref, need.url),) if need.url else (need.ref,)),
-        (label("customer", locale), (_customer_name(settings, need.customer),)),
+        (label("customer", locale), (customer_name(settings, need.customer),)),
         (label("reporter", locale), (need.reporter_name,)),
         (label("reported_at", locale), (need.reported_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),)),
         (label("urgency", locale), (_localized_urgency(settings, need.urgency),)),
@@ -309,7 +310,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     if len(asking) > 1:
         blocks.append(Block("heading", text=f"{label('asking', locale)} ({len({a.customer for a in asking})})"))
         blocks.append(Block("bullets", items=tuple(
-            (f"{_customer_name(settings, a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
+            (f"{customer_name(settings, a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
             for a in asking)))
     if minutes:
         blocks.append(Block("heading", text=label("minutes", locale)))
@@ -344,7 +345,7 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
         body = f"{GITHUB_SECTION_START}\n{body}\n{GITHUB_SECTION_END}"
     spec = IssueSpec(
         project=project_for(settings, need.category),
-        title=f"[{_customer_name(settings, need.customer)}] {need.title}"[:250],
+        title=f"[{customer_name(settings, need.customer)}] {need.title}"[:250],
         body=body,
         marker=marker_label(need.ref),
         labels=frozenset(labels),

@@ -466,12 +466,12 @@ def _apply(session: Session, minutes: MeetingMinutes, data: MinutesInput) -> Non
     minutes.need_links = [links.get(needs[ref].id) or NeedMinutes(need=needs[ref]) for ref in data.needs]
 
 
-def _queue_need_syncs(runtime, refs: set[str]) -> None:
-    """The issues of these needs list their minutes: bring them up to date."""
+def _record_need_syncs(runtime, session: Session, refs: set[str]) -> list:
+    """The issues of these needs list their minutes: record the jobs that bring them up to date in
+    ``session``'s transaction; ``runtime.queue.send`` them after the commit."""
     if runtime.settings.tracker is None:
-        return
-    for ref in sorted(refs):
-        runtime.queue.enqueue("sync_need", ref, ref=ref)
+        return []
+    return [runtime.queue.record(session, "sync_need", ref, ref=ref) for ref in sorted(refs)]
 
 
 def create_minutes(runtime, data: MinutesInput, created_by: str | None = None) -> MeetingMinutes:
@@ -482,7 +482,8 @@ def create_minutes(runtime, data: MinutesInput, created_by: str | None = None) -
         session.add(minutes)
         _apply(session, minutes, data)
         minutes.versions.append(MinutesVersion(version=1, content=snapshot(data), edited_by=created_by))
-    _queue_need_syncs(runtime, set(data.needs))
+        jobs = _record_need_syncs(runtime, session, set(data.needs))
+    runtime.queue.send(*jobs)
     return minutes
 
 
@@ -509,10 +510,11 @@ def update_minutes(runtime, minutes_id: int, data: MinutesInput, edited_by: str 
         minutes.version = expected_version + 1
         minutes.updated_by, minutes.updated_at = edited_by, utcnow()
         minutes.versions.append(MinutesVersion(version=minutes.version, content=after, edited_by=edited_by))
-    changed = set(before["needs"]) ^ set(after["needs"])
-    if (before["topic"], before["date"]) != (after["topic"], after["date"]):
-        changed |= set(after["needs"])  # the links' titles carry topic and date
-    _queue_need_syncs(runtime, changed)
+        changed = set(before["needs"]) ^ set(after["needs"])
+        if (before["topic"], before["date"]) != (after["topic"], after["date"]):
+            changed |= set(after["needs"])  # the links' titles carry topic and date
+        jobs = _record_need_syncs(runtime, session, changed)
+    runtime.queue.send(*jobs)
     return minutes
 
 
@@ -959,8 +961,9 @@ def request_issues(runtime, minutes_id: int, item_ids: list[int] | None = None) 
         for item in items:
             item.sync_state, item.sync_error = "pending", None
         queued = [item.id for item in items]
-    for item_id in queued:
-        runtime.queue.enqueue("create_action_item_issue", item_id, ref=f"A-{item_id}")
+        jobs = [runtime.queue.record(session, "create_action_item_issue", item_id, ref=f"A-{item_id}")
+                for item_id in queued]
+    runtime.queue.send(*jobs)
     return queued
 
 
@@ -988,7 +991,7 @@ def create_action_item_issue(runtime, item_id: int) -> None:
 
 
 def _create_issue(runtime, item_id: int) -> None:
-    from sync.outbound import SEARCH_LAG, RetryLater
+    from sync.outbound import create_issue_once
 
     settings = runtime.settings
     with runtime.Session() as session:
@@ -1001,28 +1004,17 @@ def _create_issue(runtime, item_id: int) -> None:
         minutes = load_minutes(session, item.minutes_id)
         if item.issue_key is None:
             project = item.issue_project or action_item_project(settings, minutes)
-            spec = action_item_spec(settings, item, minutes, project).spec
-            state = adapter.find_by_marker(project, spec.marker) if item.sync_intent_at else None
-            if state is None and item.sync_intent_at and utcnow() - item.sync_intent_at < SEARCH_LAG:
-                wait = (item.sync_intent_at + SEARCH_LAG - utcnow()).total_seconds()
-                raise RetryLater(f"{item.ref}: an earlier try may have created the issue; waiting for the "
-                                 f"tracker's search to show it", retry_after=max(wait, 1.0))
-            if state is None:
+
+            def prepare(spec: IssueSpec) -> IssueSpec:
                 if item.due_date is not None:  # GitHub: a milestone due that day, when one exists
                     spec = dataclasses.replace(spec, milestone=adapter.milestone_due(project, item.due_date))
-                item.issue_project, item.sync_intent_at = project, utcnow()
-                session.commit()  # the intent is durable before the create call
-                try:
-                    state = adapter.create_issue(spec)
-                except TrackerError as exc:
-                    if not exc.retryable:  # refused outright: nothing was created, no marker to look for
-                        item.sync_intent_at = None
-                        session.commit()
-                    raise
-            else:
+                item.issue_project = project  # committed with the intent
+                return spec
+
+            state, created = create_issue_once(session, adapter, item,
+                                               action_item_spec(settings, item, minutes, project).spec, prepare)
+            if not created:
                 log.info("action item %s: found issue %s by its marker; not creating another", item.ref, state.key)
-            item.issue_key, item.issue_url = state.key, state.url
-            session.commit()  # the key is durable before anything else can fail
         if adapter.kind == "jira":
             link = _minutes_link(settings, minutes)
             adapter.set_link(item.issue_key, link.global_id, link.link.url, link.title)

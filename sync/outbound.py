@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from plugin.base import IssueState
+from plugin.base import IssueSpec, IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync import mapping
 from sync import minutes as meeting_minutes
@@ -114,45 +115,64 @@ def _sync(runtime, ref: str) -> None:
         if need.linked_to:
             _link_to_existing(runtime, session, need)
             return
-        asking = []
+        on_issue = []  # the needs the issue serves, this one included
         if need.issue_key:
-            asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in session.scalars(
-                select(Need).where(Need.issue_key == need.issue_key).order_by(Need.id))]
-        minutes = _minutes_links(session, settings, need)
+            on_issue = list(session.scalars(select(Need).where(Need.issue_key == need.issue_key).order_by(Need.id)))
+        asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in on_issue]
+        minutes = _minutes_links(session, settings, need, on_issue)
         mapped = mapping.map_need(settings, _view(runtime, need), asking, [item.link for item in minutes])
         spec = mapped.spec
         created = False
         if need.issue_key is None:
-            state = adapter.find_by_marker(spec.project, spec.marker) if need.sync_intent_at else None
-            if state is None and need.sync_intent_at and utcnow() - need.sync_intent_at < SEARCH_LAG:
-                wait = (need.sync_intent_at + SEARCH_LAG - utcnow()).total_seconds()
-                raise RetryLater(f"{ref}: an earlier try may have created the issue; waiting for the tracker's "
-                                 f"search to show it", retry_after=max(wait, 1.0))
-            if state is None:
-                need.sync_intent_at = utcnow()
-                session.commit()  # the intent is durable before the create call
-                try:
-                    state = adapter.create_issue(spec)
-                except TrackerError as exc:
-                    if not exc.retryable:  # refused outright: nothing was created, no marker to look for
-                        need.sync_intent_at = None
-                        session.commit()
-                    raise
-                created = True
-            else:
+            state, created = create_issue_once(session, adapter, need, spec)
+            if not created:
                 log.info("sync %s: found issue %s by its marker; not creating another", ref, state.key)
-            need.issue_key, need.issue_url = state.key, state.url
-            session.commit()  # the id is durable before anything else can fail
         else:
             state = adapter.get_issue(need.issue_key)
         _complete(runtime, session, need, mapped, state, created, minutes)
 
 
-def _minutes_links(session, settings, need: Need) -> list[meeting_minutes.MinutesLink]:
-    """Links to the minutes of every need the issue serves: the body lists them, Jira also gets remote links."""
+def create_issue_once(session, adapter, row, spec: IssueSpec,
+                      prepare: Callable[[IssueSpec], IssueSpec] | None = None) -> tuple[IssueState, bool]:
+    """Find or create the issue of ``row`` (a need or an action item, which has no issue yet), never two.
+
+    An earlier try's issue is looked for by ``spec.marker``; within ``SEARCH_LAG`` of that try, RetryLater
+    waits for the tracker's search instead of creating another. Before the create call the intent is
+    committed, after it the key; a create refused outright clears the intent (nothing to look for).
+    ``prepare`` changes the spec (and may set more of ``row``, committed with the intent) only when an issue
+    is about to be created. Returns the issue and whether it was created here.
+    """
+    state = adapter.find_by_marker(spec.project, spec.marker) if row.sync_intent_at else None
+    if state is None and row.sync_intent_at and utcnow() - row.sync_intent_at < SEARCH_LAG:
+        wait = (row.sync_intent_at + SEARCH_LAG - utcnow()).total_seconds()
+        raise RetryLater(f"{row.ref}: an earlier try may have created the issue; waiting for the tracker's "
+                         f"search to show it", retry_after=max(wait, 1.0))
+    created = state is None
+    if created:
+        if prepare is not None:
+            spec = prepare(spec)
+        row.sync_intent_at = utcnow()
+        session.commit()  # the intent is durable before the create call
+        try:
+            state = adapter.create_issue(spec)
+        except TrackerError as exc:
+            if not exc.retryable:  # refused outright: nothing was created, no marker to look for
+                row.sync_intent_at = None
+                session.commit()
+            raise
+    row.issue_key, row.issue_url = state.key, state.url
+    session.commit()  # the key is durable before anything else can fail
+    return state, created
+
+
+def _minutes_links(session, settings, need: Need,
+                   on_issue: list[Need] | None = None) -> list[meeting_minutes.MinutesLink]:
+    """Links to the minutes of every need the issue serves: the body lists them, Jira also gets remote links.
+    ``on_issue``: those needs, when the caller has loaded them."""
     need_ids = [need.id]
     if need.issue_key:
-        need_ids = list(session.scalars(select(Need.id).where(Need.issue_key == need.issue_key)))
+        need_ids = ([other.id for other in on_issue] if on_issue is not None else
+                    list(session.scalars(select(Need.id).where(Need.issue_key == need.issue_key))))
     return meeting_minutes.links_for_needs(session, settings, need_ids)
 
 

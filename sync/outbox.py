@@ -52,13 +52,15 @@ def build_notice(runtime, row: OutboxMessage):
             event_key=row.dedupe_key,
         )
     if row.kind == "owner":
+        from sync.outbound import need_url  # not at the top: sync.outbound -> sync.minutes -> sync.jobs -> here
+
         locale = settings.locale
         return OwnerNotice(
             owner_name=payload["owner"], locale=locale, customer_name=payload.get("customer_name", ""),
             need_ref=", ".join(payload["refs"]), need_title=" / ".join(payload["titles"]),
             old_status_label=status_name(settings, payload.get("old"), locale) if payload.get("old") else None,
             new_status_label=status_name(settings, payload["new"], locale),
-            need_url=f"{settings.base_url.rstrip('/')}/needs/{payload['refs'][0]}",
+            need_url=need_url(settings, payload["refs"][0]),
             issue_url=payload.get("issue_url"), customers_notified=tuple(payload.get("told", ())),
             event_key=row.dedupe_key,
         )
@@ -89,12 +91,9 @@ def deliver_outbox(runtime, outbox_id: int) -> None:
         else:
             channel = channel_for(_channel_for_row(runtime, row), smtp_settings(runtime.settings))
             channel.send(render(build_notice(runtime, row)))
-    except ChannelError as exc:
-        _finish(runtime, outbox_id, "pending" if exc.retryable else "failed", str(exc))
-        raise
-    except Exception as exc:
-        _finish(runtime, outbox_id, "pending" if getattr(exc, "retryable", False) else "failed",
-                f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a ChannelError's text is kept as is, any other error's is prefixed with its type
+        error = str(exc) if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
+        _finish(runtime, outbox_id, "pending" if getattr(exc, "retryable", False) else "failed", error)
         raise
     _finish(runtime, outbox_id, "sent", None)
 

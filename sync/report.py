@@ -163,6 +163,7 @@ def build_report(settings: Settings, needs: list[Need], month: str, timezone: st
     total = delivered = all_delivered = 0
     for need in needs:
         history = history_until(need.history, cutoff)
+        stops = responded(settings, history), resolved(settings, history)
         status = history[-1].status if history else need.status
         in_month = start <= need.reported_at < end
         if status in delivered_keys:
@@ -173,11 +174,10 @@ def build_report(settings: Settings, needs: list[Need], month: str, timezone: st
             categories[need.category] += 1
             urgencies[need.urgency] += 1
             statuses[status] += 1
-            for moment, bucket in ((responded(settings, history), accepted), (resolved(settings, history), closed)):
-                stopped, at = moment
+            for (stopped, at), bucket in zip(stops, (accepted, closed), strict=True):
                 if stopped and at is not None:
                     bucket.setdefault(need.urgency, []).append(at - need.reported_at)
-        for timer in timers(settings, need, history):
+        for timer in timers(settings, need, stops=stops):
             if start <= timer.due_at < cutoff and timer.breached(cutoff):
                 breaches.append(Breach(need.ref, need.title, need.urgency, timer.sla, timer.due_at,
                                        timer.late_by(cutoff), timer.state(cutoff) == "overdue"))

@@ -88,7 +88,11 @@ def history_until(history: Iterable[StatusChange], moment: dt.datetime) -> list[
     return [entry for entry in entries if entry.at <= moment] or entries[:1]
 
 
-def responded(settings: Settings, history: Sequence[StatusChange]) -> tuple[bool, dt.datetime | None]:
+Stop = tuple[bool, dt.datetime | None]
+"""Whether a timer stopped, and when (None: unknown)."""
+
+
+def responded(settings: Settings, history: Sequence[StatusChange]) -> Stop:
     """Whether the need left its initial status, and when (None: unknown, the move came from an import)."""
     for entry in history:
         if entry.status != settings.initial_status:
@@ -96,7 +100,7 @@ def responded(settings: Settings, history: Sequence[StatusChange]) -> tuple[bool
     return False, None
 
 
-def resolved(settings: Settings, history: Sequence[StatusChange]) -> tuple[bool, dt.datetime | None]:
+def resolved(settings: Settings, history: Sequence[StatusChange]) -> Stop:
     """Whether the need is in a closed status at the end of ``history``, and since when (None: unknown)."""
     closed = closed_statuses(settings)
     if not history or history[-1].status not in closed:
@@ -109,16 +113,21 @@ def resolved(settings: Settings, history: Sequence[StatusChange]) -> tuple[bool,
     return True, None if since.source == "import" else since.at
 
 
-def timers(settings: Settings, need: Need, history: Sequence[StatusChange] | None = None) -> list[Timer]:
+def timers(settings: Settings, need: Need, history: Sequence[StatusChange] | None = None, *,
+           stops: tuple[Stop, Stop] | None = None) -> list[Timer]:
     """The need's SLA timers (none when its urgency has no targets).
 
     ``history`` (ordered, e.g. from :func:`history_until`) gives the times at which timers stopped; without it
     only the current status is used, which tells running timers from stopped ones (enough for "overdue now").
+    ``stops``, instead of ``history``: ``(responded(settings, history), resolved(settings, history))`` when the
+    caller has them already.
     """
     urgency = settings.urgency(need.urgency)
     if urgency is None:
         return []
-    if history is None:
+    if stops is not None:
+        first, done = stops
+    elif history is None:
         first = (need.status != settings.initial_status, None)
         done = (need.status in closed_statuses(settings), None)
     else:
@@ -248,6 +257,8 @@ def _escalation(settings: Settings, need: Need, timer: Timer, recipient: Recipie
                 now: dt.datetime) -> OutboxMessage:
     """The outbox row telling ``recipient`` of the breach; ``payload["notice"]`` holds the notice's fields
     as JSON (``notice_data``: ``due_at`` ISO 8601, ``overdue_by`` seconds), in the config's language."""
+    from sync.outbound import need_url  # not at the top: sync.outbound -> sync.minutes -> sync.jobs -> here
+
     locale = settings.locale
     customer = settings.customer(need.customer)
     urgency = settings.urgency(need.urgency)
@@ -257,7 +268,7 @@ def _escalation(settings: Settings, need: Need, timer: Timer, recipient: Recipie
         need_title=need.title, urgency_label=urgency.name.get(locale) if urgency else need.urgency,
         status_label=status_name(settings, need.status, locale), sla=timer.sla, due_at=timer.due_at,
         overdue_by=timer.late_by(now), owner_name=need.owner,
-        need_url=f"{settings.base_url.rstrip('/')}/needs/{need.ref}", issue_url=issue_url,
+        need_url=need_url(settings, need.ref), issue_url=issue_url,
         timezone=settings.timezone,
     )
     fields = {name: value for name, value in notice_data(notice).items() if name not in ("kind", "event_key")}

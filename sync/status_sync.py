@@ -10,11 +10,11 @@ the ledger for the heartbeat sweep.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
 from plugin.base import IssueState
+from sync.mapping import customer_name
 from sync.statuses import customer_status
 from sync.store import Need, OutboxMessage, StatusChange, utcnow
 
@@ -37,17 +37,6 @@ CHANNEL_NAMES = {
     "slack": {"zh_Hans": "Slack", "zh_Hant": "Slack", "en": "Slack"},
     "webhook": {"zh_Hans": "Webhook", "zh_Hant": "Webhook", "en": "webhook"},
 }
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What one application of an issue state changed."""
-
-    issue_key: str
-    old_status: str | None
-    new_status: str
-    needs: tuple[str, ...]
-    outbox_ids: tuple[int, ...]
 
 
 def status_name(settings, key: str | None, locale: str) -> str:
@@ -79,11 +68,6 @@ def _told(settings, needs: list[Need]) -> list[str]:
         if person and person.email:
             told.append(_OWNER[locale].format(name=owner))
     return told
-
-
-def _customer_name(settings, key: str) -> str:
-    customer = settings.customer(key)
-    return customer.name if customer else key
 
 
 def forward_customer_comments(runtime, state: IssueState) -> int:
@@ -127,10 +111,10 @@ def forward_customer_comments(runtime, state: IssueState) -> int:
     return len(jobs)
 
 
-def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> Applied | None:
+def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> bool:
     """Bring the needs linked to ``state.key`` to the customer-facing status the issue now means.
 
-    Returns None when nothing changed (the usual answer to repeated or out-of-date events).
+    Returns False when nothing changed (the usual answer to repeated or out-of-date events).
     """
     settings = runtime.settings
     new = customer_status(settings, state)
@@ -149,7 +133,7 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> A
             if won:
                 changed.append((need, old))
         if not changed:
-            return None
+            return False
         anchors = []
         for need, old in changed:
             entry = StatusChange(need_id=need.id, status=new, previous=old, source="tracker", actor=actor,
@@ -190,13 +174,12 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> A
                     payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
                              "titles": [need.title for need in mine], "issue_url": state.url, "owner": owner,
                              "customer_name": ", ".join(dict.fromkeys(
-                                 _customer_name(settings, need.customer) for need in mine)),
+                                 customer_name(settings, need.customer) for need in mine)),
                              "told": told},
                 ))
         session.add_all(rows)
         session.flush()
-        outbox_ids = tuple(row.id for row in rows)
-        jobs = [runtime.queue.record(session, "deliver_outbox", outbox_id, ref=refs[0]) for outbox_id in outbox_ids]
+        jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=refs[0]) for row in rows]
     runtime.queue.send(*jobs)
     log.info("issue %s: %s -> %s for %s", state.key, old_status, new, ", ".join(refs))
-    return Applied(state.key, old_status, new, tuple(refs), outbox_ids)
+    return True

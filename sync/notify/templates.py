@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from sync.notify.formats import Document, Link, Links, Message, Paragraph, Quote, Text, clip
 
-LOCALES = ("zh_Hans", "zh_Hant", "en")
 _LANG_TAGS = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SUBJECT_TITLE_LIMIT = 40
