@@ -60,6 +60,15 @@ def apply_issue_fields(runtime, state: IssueState) -> list[str]:
     return changed
 
 
+def apply_state(runtime, state: IssueState, actor: str) -> bool:
+    """Apply an issue's current state to its needs as configured: owner and urgency, the status when
+    ``sync.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
+    apply_issue_fields(runtime, state)
+    changed = runtime.settings.sync.inbound.status and apply_issue_state(runtime, state, actor=actor)
+    forward_customer_comments(runtime, state)
+    return bool(changed)
+
+
 @job
 def apply_issue_change(runtime, source: str, issue_key: str) -> None:
     """A change to ``issue_key`` arrived from ``source`` (``github`` or ``jira``): apply the issue's current state."""
@@ -79,7 +88,4 @@ def apply_issue_change(runtime, source: str, issue_key: str) -> None:
         log.warning("apply_issue_change: %s is gone or hidden from Cocreate; needs %s keep their status",
                     issue_key, ", ".join(refs))
         return
-    apply_issue_fields(runtime, state)
-    if runtime.settings.sync.inbound.status:
-        apply_issue_state(runtime, state, actor=source)
-    forward_customer_comments(runtime, state)
+    apply_state(runtime, state, actor=source)

@@ -11,7 +11,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sync.status_sync import apply_issue_state
+from sync.inbound import apply_state
 from sync.store import Need, Watermark, utcnow
 
 log = logging.getLogger("cocreate.reconcile")
@@ -38,7 +38,7 @@ def reconcile(runtime) -> dict:
         known = set(session.scalars(select(Need.issue_key).where(Need.issue_key.in_([s.key for s in states]))))
     changed = 0
     for state in states:
-        if state.key in known and apply_issue_state(runtime, state, actor="reconcile"):
+        if state.key in known and apply_state(runtime, state, actor="reconcile"):
             changed += 1
     newest = max((s.updated_at for s in states if s.updated_at), default=None)
     try:
