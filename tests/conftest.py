@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
 from plugin.need import validate_need
 from plugin.settings import Settings, parse_settings
-from sync import accounts
+from sync import accounts, store
 from sync.intake import create_need
 from sync.runtime import build_runtime
 from webhooks.app import create_app
@@ -38,11 +40,30 @@ def settings() -> Settings:
     return parse_settings(DEFAULT_YAML, "test.yaml")
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory) -> Path:
+    """One SQLite store migrated to the newest schema; each test starts from a copy (migrating costs ~0.1 s)."""
+    path = tmp_path_factory.mktemp("migrated") / "cocreate.db"
+    engine = store.make_engine(f"sqlite:///{path}")
+    store.migrate(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+def migrated_runtime(settings, home: Path, migrated_store: Path, *, immediate: bool = True):
+    """A runtime whose data folder ``home`` starts with a copy of ``migrated_store`` (no migration run)."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_store, home / "cocreate.db")
+    return build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate, migrate=False)
+
+
 @pytest.fixture
-def runtime(settings, tmp_path):
-    """A runtime whose data folder is a fresh temporary directory and whose jobs run inline."""
-    environ = {"COCREATE_HOME": str(tmp_path / "home")}
-    rt = build_runtime(settings, environ, immediate=True)
+def runtime(settings, tmp_path, migrated_store):
+    """A runtime whose data folder is a fresh temporary directory and whose jobs run inline.
+
+    Its store is a copy of one database migrated once per session: same schema, without an Alembic run per test.
+    """
+    rt = migrated_runtime(settings, tmp_path / "home", migrated_store)
     yield rt
     rt.close()
 
@@ -94,6 +115,9 @@ def api_token(runtime, make_user) -> str:
         return accounts.create_token(session, name)
 
 
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # "now" for every need the tests file
+
+
 def need_data(**overrides) -> dict:
     """A valid submitted need as a dict; a test names only what differs."""
     data = {
@@ -113,13 +137,17 @@ def need_data(**overrides) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def file_need(runtime, uploads=(), **overrides):
+    """A need checked at ``NOW`` and stored through intake on ``runtime`` (its sync job runs as the queue runs it)."""
+    return create_need(runtime, validate_need(need_data(**overrides), runtime.settings, now=NOW), uploads)
+
+
 @pytest.fixture
 def make_need(runtime):
     """``make_need(**overrides)`` stores a need through intake (its sync job runs inline) and returns it."""
 
     def make(uploads=(), **overrides):
-        now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-        return create_need(runtime, validate_need(need_data(**overrides), runtime.settings, now=now), uploads)
+        return file_need(runtime, uploads, **overrides)
 
     return make
 

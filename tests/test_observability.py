@@ -30,16 +30,13 @@ def test_healthz_reports_database_down(app, runtime):
 
 def test_metrics_and_health_with_a_tracker(tmp_path):
     from tests.e2e.loop import jira_issue_updated, post_jira
-    from plugin.need import validate_need
-    from sync.intake import create_need
-    from tests.conftest import need_data
-    from tests.sync.trackers import NOW
+    from tests.conftest import file_need
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei"})
         runtime = tracker_runtime("jira", tmp_path)
         client = create_app({"TESTING": True}, runtime=runtime).test_client()
-        create_need(runtime, validate_need(need_data(), runtime.settings, now=NOW))
+        file_need(runtime)
         fake.set_status("CS-1", "Done", "done")
         post_jira(client, jira_issue_updated(fake.issue_json("CS-1")), "jira-secret")
         post_jira(client, {"webhookEvent": "worklog_created"}, "jira-secret")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 from importlib import resources
-from pathlib import Path
 
 import pytest
 from openapi_core import OpenAPI
@@ -15,34 +13,10 @@ from openapi_core.testing import MockRequest
 from openapi_schema_validator import OAS31Validator
 from sqlalchemy import func, select
 
-from plugin.settings import Settings
 from sync import accounts
-from sync.runtime import build_runtime
 from sync.store import Need, User
 
 _TOKEN = object()
-
-
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory) -> Path:
-    """An SQLite file brought to the newest schema once per session."""
-    home = tmp_path_factory.mktemp("migrated")
-    build_runtime(Settings(), {"COCREATE_HOME": str(home)}, immediate=True).engine.dispose()
-    return home / "cocreate.db"
-
-
-@pytest.fixture
-def runtime(settings, tmp_path, migrated_database):
-    """The shared ``runtime``, started from a copy of a migrated database rather than migrating each time.
-
-    Same schema, same settings, jobs inline; it saves the Alembic run that is most of a test's setup here.
-    """
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copyfile(migrated_database, home / "cocreate.db")
-    rt = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=True, migrate=False)
-    yield rt
-    rt.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,35 +5,28 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from plugin.need import validate_need
-from sync.intake import create_need
 from sync.reconcile import reconcile
 from sync.store import Delivery, Need, OutboxMessage
-from tests.conftest import need_data
+from tests.conftest import file_need
 from tests.e2e.loop import (github_issues_event, jira_comment_created, jira_issue_updated, post_github,
                             post_jira)
 from tests.github.fake_github import FakeGitHub
 from tests.jira.fake_jira import COCREATE_ACCOUNT, FakeJira, check_cloud_calls
 from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures
 from tests.browser import OUTPUT, page, serve  # noqa: F401 - page: the Chromium fixture
-from tests.sync.trackers import GITHUB_YAML, JIRA_YAML, NOW, unpaced_github
-from plugin.settings import parse_settings
-from sync.runtime import build_runtime
+from tests.sync.trackers import tracker_runtime
 from webhooks.app import create_app
 
 
 def loop_runtime(kind, tmp_path, smtp_server, http_recorder):
     http_recorder.reply(200, {"errcode": 0, "errmsg": "ok"})
-    text = (JIRA_YAML if kind == "jira" else GITHUB_YAML).replace(
-        "channels: [{kind: email, to: [lin@acme.example]}]",
-        "channels: [{kind: email, to: [lin@acme.example]}, "
-        f"{{kind: wecom, url: '{http_recorder.url('/cgi-bin/webhook/send?key=k')}'}}]",
-    ) + (f"notifications:\n  smtp: {{host: 127.0.0.1, port: {smtp_server.port}, security: none, "
-         f"sender: 'Cocreate <cocreate@example.com>'}}\n")
-    runtime = build_runtime(parse_settings(text, "loop.yaml"), {"COCREATE_HOME": str(tmp_path)}, immediate=True)
-    if kind == "github":
-        runtime.adapter_factory = unpaced_github
-    return runtime
+    email_only = "channels: [{kind: email, to: [lin@acme.example]}]"
+    email_and_wecom = ("channels: [{kind: email, to: [lin@acme.example]}, "
+                       f"{{kind: wecom, url: '{http_recorder.url('/cgi-bin/webhook/send?key=k')}'}}]")
+    return tracker_runtime(
+        kind, tmp_path, replace={email_only: email_and_wecom},
+        extra_yaml=(f"notifications:\n  smtp: {{host: 127.0.0.1, port: {smtp_server.port}, security: none, "
+                    f"sender: 'Cocreate <cocreate@example.com>'}}\n"))
 
 
 def mails_to(smtp_server, address):
@@ -52,7 +45,7 @@ def jira_loop(tmp_path, smtp_server, http_recorder):
         fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei", "rd-engineer": "R&D"})
         runtime = loop_runtime("jira", tmp_path, smtp_server, http_recorder)
         client = create_app({"TESTING": True}, runtime=runtime).test_client()
-        create_need(runtime, validate_need(need_data(), runtime.settings, now=NOW))
+        file_need(runtime)
         yield fake, runtime, client
         check_cloud_calls(mock.calls)
         runtime.engine.dispose()
@@ -138,7 +131,7 @@ def test_github_closed_completed_reaches_need_issue_and_customer(tmp_path, smtp_
         fake = FakeGitHub(mock, repos=["acme/billing"])
         runtime = loop_runtime("github", tmp_path, smtp_server, http_recorder)
         client = create_app({"TESTING": True}, runtime=runtime).test_client()
-        create_need(runtime, validate_need(need_data(), runtime.settings, now=NOW))
+        file_need(runtime)
         issue = fake.close("acme/billing#1", "completed")
         payload = github_issues_event("closed", issue, "acme/billing")
         assert post_github(client, "issues", payload, "github-secret").status_code == 202

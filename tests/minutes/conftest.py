@@ -1,17 +1,13 @@
-"""Fixtures for the minutes tests: runtimes on the fake trackers whose people directory has two owners,
+"""Helpers for the minutes tests: runtimes on the fake trackers whose people directory has two owners,
 a factory for submitted minutes, and a count of every row the minutes write."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select
 
-from plugin.need import validate_need
-from plugin.settings import parse_settings
 from sync import accounts
-from sync.intake import create_need
 from sync.minutes import (
     ActionItem,
     MeetingMinutes,
@@ -20,10 +16,9 @@ from sync.minutes import (
     create_minutes,
     validate_minutes,
 )
-from sync.runtime import build_runtime
 from sync.store import Job
-from tests.conftest import need_data
-from tests.sync.trackers import GITHUB_YAML, JIRA_YAML, NOW, unpaced_github
+from tests.conftest import NOW
+from tests.sync.trackers import tracker_runtime
 from tests.web.pages import log_in
 from webhooks.app import create_app
 
@@ -35,13 +30,7 @@ JIRA_USERS = {"acc-wang": "Wang Wei", "acc-zhao": "Zhao Min"}
 
 def minutes_runtime(kind: str, home):
     """A runtime on the fake ``jira`` or ``github`` site whose people directory holds Wang Wei and Zhao Min."""
-    text = JIRA_YAML if kind == "jira" else GITHUB_YAML
-    assert WANG in text
-    settings = parse_settings(text.replace(WANG, WANG + ZHAO), f"{kind}.yaml")
-    runtime = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=True)
-    if kind == "github":
-        runtime.adapter_factory = unpaced_github
-    return runtime
+    return tracker_runtime(kind, home, replace={WANG: WANG + ZHAO})
 
 
 def minutes_data(**overrides) -> dict:
@@ -65,11 +54,6 @@ def minutes_data(**overrides) -> dict:
     return data
 
 
-def file_need(runtime, **overrides):
-    """A need stored through intake (its sync job runs inline on the runtime's tracker)."""
-    return create_need(runtime, validate_need(need_data(**overrides), runtime.settings, now=NOW))
-
-
 def file_minutes(runtime, today: dt.date = TODAY, created_by: str = "cs1", **overrides):
     """Minutes checked and stored as the form would; returns the stored row."""
     with runtime.Session() as session:
@@ -91,9 +75,3 @@ def logged_in_client(runtime, name: str = "cs1"):
     client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=runtime).test_client()
     log_in(client, name)
     return client
-
-
-@pytest.fixture
-def minutes_client(runtime):
-    """A logged-in client on the default (no tracker) runtime."""
-    return logged_in_client(runtime)

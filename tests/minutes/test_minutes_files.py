@@ -14,7 +14,8 @@ from sync.minutes import (
     snapshot,
     validate_minutes,
 )
-from tests.minutes.conftest import TODAY, file_minutes, file_need, row_counts
+from tests.conftest import file_need
+from tests.minutes.conftest import TODAY, file_minutes, row_counts
 
 YAML_FILE = """\
 customer: acme
@@ -62,9 +63,9 @@ def upload(client, name: str, text: str):
                        content_type="multipart/form-data")
 
 
-def test_a_yaml_file_becomes_minutes(runtime, minutes_client):
+def test_a_yaml_file_becomes_minutes(runtime, cs_client):
     file_need(runtime)
-    response = upload(minutes_client, "review.yaml", YAML_FILE)
+    response = upload(cs_client, "review.yaml", YAML_FILE)
     assert response.status_code == 302, response.text
     with runtime.Session() as session:
         minutes = load_minutes(session, 1)
@@ -77,9 +78,9 @@ def test_a_yaml_file_becomes_minutes(runtime, minutes_client):
     assert minutes.created_by == "cs1"
 
 
-def test_a_markdown_file_in_chinese_becomes_minutes(runtime, minutes_client):
+def test_a_markdown_file_in_chinese_becomes_minutes(runtime, cs_client):
     file_need(runtime)
-    response = upload(minutes_client, "季度回顾.md", MARKDOWN_FILE)
+    response = upload(cs_client, "季度回顾.md", MARKDOWN_FILE)
     assert response.status_code == 302, response.text
     with runtime.Session() as session:
         minutes = load_minutes(session, 1)
@@ -89,7 +90,7 @@ def test_a_markdown_file_in_chinese_becomes_minutes(runtime, minutes_client):
     assert [link.need.ref for link in minutes.need_links] == ["N-0001"]
 
 
-def test_a_file_with_a_wrong_field_is_refused_by_name(runtime, minutes_client):
+def test_a_file_with_a_wrong_field_is_refused_by_name(runtime, cs_client):
     file_need(runtime)
     before = row_counts(runtime)
     cases = [
@@ -108,20 +109,20 @@ def test_a_file_with_a_wrong_field_is_refused_by_name(runtime, minutes_client):
         ("review.txt", "topic: x", "File: Upload a .md, .yaml or .yml file."),
     ]
     for name, text, message in cases:
-        response = upload(minutes_client, name, text)
+        response = upload(cs_client, name, text)
         assert response.status_code == 400, name
         assert message in response.text.replace("&#39;", "'"), (message, response.text)
         assert "Nothing was saved." in response.text
     assert row_counts(runtime) == before
 
 
-def test_markdown_export_reads_back_as_the_same_minutes(runtime, minutes_client):
+def test_markdown_export_reads_back_as_the_same_minutes(runtime, cs_client):
     file_need(runtime)
     minutes = file_minutes(runtime, needs="N-0001", visibility="shared", external_url="https://wiki.example/m/1",
                            decisions="# not a heading\nShip it | soon", action_items=[
                                {"text": "Send a sample\nwith the tax number", "owner": "Wang Wei",
                                 "due_date": "2026-12-01"}])
-    response = minutes_client.get(f"/minutes/{minutes.id}/export.md")
+    response = cs_client.get(f"/minutes/{minutes.id}/export.md")
     assert response.headers["Content-Type"] == "text/markdown; charset=utf-8"
     assert response.headers["Content-Disposition"] == 'attachment; filename="minutes-1-2026-11-20.md"'
     text = response.text
@@ -146,11 +147,11 @@ def test_markdown_export_speaks_the_readers_language(runtime):
     assert "| 事項 | 負責人 | 截止日期 |" in text
 
 
-def test_the_printable_page_has_everything_and_no_navigation(runtime, minutes_client):
+def test_the_printable_page_has_everything_and_no_navigation(runtime, cs_client):
     file_need(runtime)
     minutes = file_minutes(runtime, needs="N-0001", action_items=[
         {"text": "Send a sample", "owner": "Wang Wei", "due_date": "2026-12-01"}])
-    html = minutes_client.get(f"/minutes/{minutes.id}/print").text
+    html = cs_client.get(f"/minutes/{minutes.id}/print").text
     assert "<h1>Invoice workshop</h1>" in html and "window.print()" in html and "@media print" in html
     assert "ACME Corp" in html and "Li Na, Wang Wei" in html and "Show the tax number on every PDF invoice." in html
     assert "<td>2026-12-01</td>" in html and "Invoices should show the tax number" in html and "Received" in html

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sync import mapping
 from sync import minutes as meeting_minutes
 from sync.minutes import ActionItem
+from tests.conftest import file_need
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub
-from tests.minutes.conftest import file_minutes, file_need, minutes_runtime
+from tests.minutes.conftest import file_minutes, minutes_runtime
 
 MINUTES_URL = "https://cocreate.example/minutes/1"
 

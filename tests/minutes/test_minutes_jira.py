@@ -14,11 +14,11 @@ from plugin.jira import JiraAdapter
 from sync import minutes as meeting_minutes
 from sync.minutes import ActionItem
 from sync.store import Job, Need
+from tests.conftest import file_need
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.minutes.conftest import (
     JIRA_USERS,
     file_minutes,
-    file_need,
     logged_in_client,
     minutes_runtime,
     row_counts,

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from sync.minutes import SharedMinutes, shared_minutes_for_customer
 from sync.store import Need
-from tests.minutes.conftest import file_minutes, file_need
+from tests.conftest import file_need
+from tests.minutes.conftest import file_minutes
 
 
 def test_only_shared_minutes_reach_the_customer(runtime):
@@ -36,40 +37,40 @@ def test_only_shared_minutes_reach_the_customer(runtime):
         assert shared_minutes_for_customer(session, "nobody") == []
 
 
-def test_the_customer_view_shows_shared_minutes_read_only(runtime, minutes_client):
+def test_the_customer_view_shows_shared_minutes_read_only(runtime, cs_client):
     file_need(runtime)
     file_minutes(runtime, topic="Shared review", visibility="shared", needs="N-0001")
     file_minutes(runtime, topic="Internal pricing talk", visibility="internal")
-    html = minutes_client.get("/minutes/customer/acme").text
+    html = cs_client.get("/minutes/customer/acme").text
     assert "Minutes as ACME Corp sees them" in html
     assert "Shared review" in html and "Internal pricing talk" not in html
     assert "/minutes/1/edit" not in html and "<form" not in html.split('class="customer-view"')[1]
     assert ">Received</span>" in html
 
 
-def test_the_page_lists_needs_with_live_status_and_items(runtime, minutes_client):
+def test_the_page_lists_needs_with_live_status_and_items(runtime, cs_client):
     file_need(runtime)
     minutes = file_minutes(runtime, needs="N-0001", visibility="shared", action_items=[
         {"text": "Send a sample", "owner": "Wang Wei", "due_date": "2026-12-01"}])
     with runtime.Session.begin() as session:
         session.scalars(select(Need)).one().status = "in_progress"
-    html = minutes_client.get(f"/minutes/{minutes.id}").text
+    html = cs_client.get(f"/minutes/{minutes.id}").text
     assert '<a href="/needs/N-0001">N-0001</a>' in html and ">In progress</span>" in html
     assert "Send a sample" in html and "2026-12-01" in html and "Shared with the customer" in html
     assert 'href="/minutes/customer/acme#minutes-1"' in html
-    assert minutes_client.get("/minutes/99").status_code == 404
+    assert cs_client.get("/minutes/99").status_code == 404
 
 
-def test_the_list_filters_by_customer_and_date(runtime, minutes_client):
+def test_the_list_filters_by_customer_and_date(runtime, cs_client):
     file_minutes(runtime, topic="Acme November", date="2026-11-20")
     file_minutes(runtime, topic="Acme October", date="2026-10-02")
     file_minutes(runtime, topic="Globex November", customer="globex", date="2026-11-21")
-    html = minutes_client.get("/minutes").text
+    html = cs_client.get("/minutes").text
     assert html.index("Globex November") < html.index("Acme November") < html.index("Acme October")
     assert "3 meetings" in html
-    html = minutes_client.get("/minutes?customer=acme&from=2026-11-01").text
+    html = cs_client.get("/minutes?customer=acme&from=2026-11-01").text
     assert "Acme November" in html and "Acme October" not in html and "Globex November" not in html
-    html = minutes_client.get("/minutes?to=2026-10-31").text
+    html = cs_client.get("/minutes?to=2026-10-31").text
     assert "Acme October" in html and "Acme November" not in html
 
 
@@ -82,9 +83,9 @@ def test_the_need_page_section_lists_the_minutes(runtime, app):
     assert 'href="/minutes/new?need=N-0001"' in html
 
 
-def test_new_minutes_from_a_need_start_with_its_customer_and_ref(runtime, minutes_client):
+def test_new_minutes_from_a_need_start_with_its_customer_and_ref(runtime, cs_client):
     file_need(runtime, customer="globex")
-    html = minutes_client.get("/minutes/new?need=N-0001").text
+    html = cs_client.get("/minutes/new?need=N-0001").text
     assert 'id="needs" name="needs" value="N-0001"' in html and 'id="customer" name="customer" value="globex"' in html
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from sync.minutes import InvalidMinutes, validate_minutes
+from tests.conftest import file_need
 from tests.minutes.conftest import (
     TODAY,
     file_minutes,
-    file_need,
     minutes_data,
     row_counts,
 )
@@ -69,11 +69,11 @@ def test_nothing_is_half_written(runtime):
     assert row_counts(runtime) == before
 
 
-def test_the_form_shows_each_message_by_its_field_and_keeps_the_input(runtime, minutes_client):
+def test_the_form_shows_each_message_by_its_field_and_keeps_the_input(runtime, cs_client):
     file_need(runtime)
     before = row_counts(runtime)
     past = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    response = minutes_client.post("/minutes/new", data={
+    response = cs_client.post("/minutes/new", data={
         "customer": "acme", "topic": "Kick-off", "date": "2026-11-20", "needs": "N-0001",
         "action_items.1.text": "Send a sample", "action_items.1.owner": "Wang Wei", "action_items.1.due_date": past,
         "action_items.2.text": "Call back", "action_items.2.owner": "Ghost", "action_items.2.due_date": "soon",
@@ -88,8 +88,8 @@ def test_the_form_shows_each_message_by_its_field_and_keeps_the_input(runtime, m
     assert row_counts(runtime) == before
 
 
-def test_the_form_translates_the_messages(runtime, minutes_client):
-    response = minutes_client.post("/minutes/new?lang=zh_Hant", data={
+def test_the_form_translates_the_messages(runtime, cs_client):
+    response = cs_client.post("/minutes/new?lang=zh_Hant", data={
         "customer": "acme", "topic": "", "date": "2026-11-20",
         "action_items.1.text": "寄樣本", "action_items.1.owner": "無名氏", "action_items.1.due_date": ""})
     assert field_errors(response.text, "topic") == ["此欄位為必填。"]

@@ -60,11 +60,11 @@ def test_a_stale_edit_is_refused_and_writes_nothing(runtime):
         assert load_minutes(session, minutes.id).topic == "Second topic"
 
 
-def test_the_page_shows_the_history_and_the_edit_form_saves_a_version(runtime, minutes_client):
+def test_the_page_shows_the_history_and_the_edit_form_saves_a_version(runtime, cs_client):
     minutes = file_minutes(runtime, action_items=[{"text": "Send a sample", "owner": "Wang Wei"}])
-    form = minutes_client.get(f"/minutes/{minutes.id}/edit").text
+    form = cs_client.get(f"/minutes/{minutes.id}/edit").text
     assert 'name="version" value="1"' in form and 'name="action_items.1.id" value="1"' in form
-    response = minutes_client.post(f"/minutes/{minutes.id}/edit", data={
+    response = cs_client.post(f"/minutes/{minutes.id}/edit", data={
         "version": "1", "customer": "acme", "topic": "Invoice workshop", "date": "2026-11-20", "time": "14:00",
         "place": "ACME HQ, room 3", "attendees": "Li Na\nWang Wei", "visibility": "internal",
         "key_points": "Finance files every invoice by tax number.", "decisions": "Tax number and address.",
@@ -72,13 +72,13 @@ def test_the_page_shows_the_history_and_the_edit_form_saves_a_version(runtime, m
         "action_items.1.id": "1", "action_items.1.text": "Send a sample invoice", "action_items.1.owner": "Wang Wei",
     })
     assert response.status_code == 302
-    html = minutes_client.get(f"/minutes/{minutes.id}").text
+    html = cs_client.get(f"/minutes/{minutes.id}").text
     assert "Version 2" in html and "Version 1" in html
     assert '<div class="text before" aria-label="Before">Show the tax number on every PDF invoice.</div>' in html
     assert '<div class="text after" aria-label="After">Tax number and address.</div>' in html
     assert "Send a sample · Wang Wei" in html and "Send a sample invoice · Wang Wei" in html
 
-    stale = minutes_client.post(f"/minutes/{minutes.id}/edit", data={
+    stale = cs_client.post(f"/minutes/{minutes.id}/edit", data={
         "version": "1", "customer": "acme", "topic": "Overwritten?", "date": "2026-11-20"})
     assert stale.status_code == 409
     assert "Someone else saved these minutes (version 2)" in stale.text

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import hmac
 import itertools
 import json
 import os
@@ -88,10 +86,6 @@ def need_json(title: str, **overrides: Any) -> dict[str, Any]:
     return {"category": "billing", "title": title, "description": "Scale test need.", "urgency": "high",
             "reporter_name": "Li Na", "reporter_email": "li.na@acme.example", "reported_at": reported.isoformat(),
             "owner": "Wang Wei", "stage": "rollout", "customer": "acme", **overrides}
-
-
-def github_signature(body: bytes, secret: str = GITHUB_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -317,13 +311,13 @@ class Cluster:
                 self._token = accounts.create_token(session, "scale-api")
         return self._token
 
-    def post_need(self, web: Process, title: str, *, attempts: int = 1, **overrides: Any) -> requests.Response:
-        """POST /api/v1/needs; with ``attempts`` > 1 a 5xx or refused connection is tried again, as a client would."""
+    def _post(self, web: Process, path: str, *, attempts: int, **request: Any) -> requests.Response:
+        """POST ``path`` on ``web`` (``request`` goes to ``requests``); with ``attempts`` > 1 a 5xx or refused
+        connection is tried again after a short pause, and counted in ``client_retries``."""
         answer = None
         for attempt in range(attempts):
             try:
-                answer = self.http.post(web.url + "/api/v1/needs", json=need_json(title, **overrides), timeout=10,
-                                        headers={"Authorization": f"Bearer {self.token}"})
+                answer = self.http.post(web.url + path, timeout=10, **request)
             except requests.ConnectionError:
                 answer = None
             if answer is not None and answer.status_code < 500:
@@ -331,29 +325,22 @@ class Cluster:
             self.client_retries[answer.status_code if answer is not None else "refused"] += 1
             time.sleep(min(0.1 * (attempt + 1), 0.5))
         if answer is None:
-            raise AssertionError(f"POST /api/v1/needs never answered on {web.name}")
+            raise AssertionError(f"POST {path} never answered on {web.name}")
         return answer
+
+    def post_need(self, web: Process, title: str, *, attempts: int = 1, **overrides: Any) -> requests.Response:
+        """POST /api/v1/needs; with ``attempts`` > 1 a 5xx or refused connection is tried again, as a client would."""
+        return self._post(web, "/api/v1/needs", attempts=attempts, json=need_json(title, **overrides),
+                          headers={"Authorization": f"Bearer {self.token}"})
 
     def deliver(self, web: Process, action: str, issue: dict, *, delivery_id: str | None = None,
                 attempts: int = 1) -> requests.Response:
         """A signed GitHub ``issues`` delivery about ``issue``; GitHub-like redelivery of 5xx with ``attempts``."""
         body = json.dumps(github_issues_event(action, issue, REPO)).encode()
         headers = {"Content-Type": "application/json", "X-GitHub-Event": "issues",
-                   "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()), "X-Hub-Signature-256": github_signature(body),
-                   "User-Agent": "GitHub-Hookshot/scale"}
-        answer = None
-        for attempt in range(attempts):
-            try:
-                answer = self.http.post(web.url + "/webhooks/github", data=body, headers=headers, timeout=10)
-            except requests.ConnectionError:
-                answer = None
-            if answer is not None and answer.status_code < 500:
-                return answer
-            self.client_retries[answer.status_code if answer is not None else "refused"] += 1
-            time.sleep(min(0.1 * (attempt + 1), 0.5))
-        if answer is None:
-            raise AssertionError(f"POST /webhooks/github never answered on {web.name}")
-        return answer
+                   "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
+                   "X-Hub-Signature-256": webhook_signature(GITHUB_SECRET, body), "User-Agent": "GitHub-Hookshot/scale"}
+        return self._post(web, "/webhooks/github", attempts=attempts, data=body, headers=headers)
 
     # Reading the store -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.notify.servers import HttpRecorder, SmtpRecorder
+from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures
 from tests.scale.cluster import ROOT, Cluster
 from tests.scale.fake_tracker_server import FakeTrackerServer
 from tests.scale.servers import PostgresServer, RedisServer
@@ -54,22 +54,7 @@ def tracker():
 
 
 @pytest.fixture
-def notice_recorder():
-    with HttpRecorder() as recorder:
-        yield recorder
-
-
-@pytest.fixture
-def smtp():
-    recorder = SmtpRecorder().start()
-    try:
-        yield recorder
-    finally:
-        recorder.stop()
-
-
-@pytest.fixture
-def make_cluster(request, tmp_path, database, redis_server, tracker, notice_recorder, smtp):
+def make_cluster(request, tmp_path, database, redis_server, tracker, http_recorder, smtp_server):  # noqa: F811
     """``make_cluster(**options)``: a scaled-out Cocreate on a fresh database and an empty Redis (options go to
     :class:`Cluster`); start processes with ``start_web``, ``start_gunicorn`` and ``start_worker``. Every process
     is stopped afterwards, and their logs are printed if the test failed."""
@@ -79,7 +64,7 @@ def make_cluster(request, tmp_path, database, redis_server, tracker, notice_reco
         redis_server.flush()
         options.setdefault("database_url", database)
         options.setdefault("queue_url", redis_server.url())
-        made.append(Cluster(tmp_path, tracker=tracker, recorder=notice_recorder, smtp=smtp, **options))
+        made.append(Cluster(tmp_path, tracker=tracker, recorder=http_recorder, smtp=smtp_server, **options))
         return made[-1]
 
     try:

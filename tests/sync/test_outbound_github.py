@@ -8,13 +8,13 @@ from sqlalchemy import select
 
 from plugin.need import validate_need
 from sync import mapping, outbound
-from sync.intake import Upload, create_need, update_need
+from sync.intake import Upload, update_need
 from sync.store import Need
-from tests.conftest import need_data
+from tests.conftest import NOW, file_need, need_data
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub
 from tests.images import png_bytes
-from tests.sync.trackers import NOW, tracker_runtime
+from tests.sync.trackers import stored, tracker_runtime
 from webhooks.app import create_app
 
 
@@ -31,15 +31,6 @@ def rt(tmp_path):
     runtime = tracker_runtime("github", tmp_path)
     yield runtime
     runtime.engine.dispose()
-
-
-def file_need(rt, uploads=(), **overrides):
-    return create_need(rt, validate_need(need_data(**overrides), rt.settings, now=NOW), uploads)
-
-
-def stored(rt, ref):
-    with rt.Session() as session:
-        return session.scalars(select(Need).where(Need.ref == ref)).one()
 
 
 def test_create_with_labels_assignee_and_section(site, rt):

@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from plugin.need import validate_need
 from sync import outbound
-from sync.intake import Upload, create_need, update_need
+from sync.intake import Upload, update_need
 from sync.store import Job, Need
-from tests.conftest import need_data
+from tests.conftest import NOW, file_need, need_data
 from tests.images import png_bytes
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
-from tests.sync.trackers import NOW, tracker_runtime
+from tests.sync.trackers import stored, tracker_runtime
 
 
 @pytest.fixture
@@ -30,15 +30,6 @@ def rt(tmp_path):
     runtime = tracker_runtime("jira", tmp_path)
     yield runtime
     runtime.engine.dispose()
-
-
-def file_need(rt, uploads=(), **overrides):
-    return create_need(rt, validate_need(need_data(**overrides), rt.settings, now=NOW), uploads)
-
-
-def stored(rt, ref):
-    with rt.Session() as session:
-        return session.scalars(select(Need).where(Need.ref == ref)).one()
 
 
 def test_create_maps_fields_links_and_attaches(site, rt):
@@ -210,8 +201,7 @@ def test_linked_reference_that_is_not_an_issue_is_refused(site, rt):
 def test_bulk_sync_creates_fifty_per_call_and_records_every_issue(site, tmp_path):
     fake, _mock = site
     runtime = tracker_runtime("jira", tmp_path / "bulk", immediate=False)  # jobs wait in the queue file
-    refs = [create_need(runtime, validate_need(need_data(title=f"Need {n}"), runtime.settings, now=NOW)).ref
-            for n in range(60)]
+    refs = [file_need(runtime, title=f"Need {n}").ref for n in range(60)]
     outcomes = outbound.sync_needs_bulk(runtime, refs)
     assert set(outcomes.values()) == {"synced"}
     bulk_calls = [path for method, path in fake.write_log if path.endswith("/issue/bulk")]

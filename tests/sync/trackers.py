@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from sqlalchemy import select
 
 from plugin.github import GitHubAdapter, Pacer
 from plugin.settings import parse_settings
 from sync.runtime import build_runtime
+from sync.store import Need
 
 JIRA_YAML = """
 locale: en
@@ -35,19 +36,32 @@ GITHUB_YAML = JIRA_YAML.replace(
     """  kind: github
   github: {token: fake-token, login: cocreate-bot}""")
 
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-
 
 def unpaced_github(settings):
     """The real GitHub adapter with its write pacing counted but not slept, so tests run at full speed."""
     return GitHubAdapter(settings.tracker.github, pacer=Pacer(sleep=lambda _seconds: None))
 
 
-def tracker_runtime(kind: str, home, *, immediate: bool = True, extra_yaml: str = ""):
-    """A runtime on a fresh SQLite home whose tracker is the fake ``jira`` or ``github`` site."""
-    text = (JIRA_YAML if kind == "jira" else GITHUB_YAML) + extra_yaml
+def tracker_runtime(kind: str, home, *, immediate: bool = True, replace: dict[str, str] | None = None,
+                    extra_yaml: str = ""):
+    """A runtime on a fresh SQLite home whose tracker is the fake ``jira`` or ``github`` site.
+
+    ``replace`` maps text of the site's YAML (which must be there) to what stands in its place; ``extra_yaml`` is
+    appended after that.
+    """
+    text = JIRA_YAML if kind == "jira" else GITHUB_YAML
+    for old, new in (replace or {}).items():
+        assert old in text
+        text = text.replace(old, new)
+    text += extra_yaml
     settings = parse_settings(text, f"{kind}.yaml")
     runtime = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate)
     if kind == "github":
         runtime.adapter_factory = unpaced_github
     return runtime
+
+
+def stored(rt, ref):
+    """The need ``ref`` as the store holds it now."""
+    with rt.Session() as session:
+        return session.scalars(select(Need).where(Need.ref == ref)).one()

@@ -1,15 +1,11 @@
-"""Fixtures for the table, SLA and report tests: SLA targets in the config, a store copied from one migrated
-database, and a queue that records what it is asked to run instead of running it."""
+"""Fixtures for the table, SLA and report tests: SLA targets in the config, the shared store copied from one
+migrated database, and a queue that records what it is asked to run instead of running it."""
 
 from __future__ import annotations
-
-import shutil
-from pathlib import Path
 
 import pytest
 
 from plugin.settings import Settings, parse_settings
-from sync.runtime import build_runtime
 
 TABLE_YAML = """
 locale: en
@@ -41,14 +37,6 @@ def settings() -> Settings:
     return parse_settings(TABLE_YAML, "table.yaml")
 
 
-@pytest.fixture(scope="session")
-def migrated_table_database(tmp_path_factory) -> Path:
-    """An SQLite file brought to the newest schema once per session."""
-    home = tmp_path_factory.mktemp("table-migrated")
-    build_runtime(Settings(), {"COCREATE_HOME": str(home)}, immediate=True).engine.dispose()
-    return home / "cocreate.db"
-
-
 class RecordingQueue:
     """Stands in for the job queue: records ``(name, args)`` of every job asked for, runs none."""
 
@@ -70,12 +58,8 @@ class RecordingQueue:
 
 
 @pytest.fixture
-def runtime(settings, tmp_path, migrated_table_database):
-    """A runtime on a copy of the migrated database whose queue only records jobs (no tracker, no sending)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copyfile(migrated_table_database, home / "cocreate.db")
-    rt = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=True, migrate=False)
-    rt.queue = RecordingQueue()
-    yield rt
-    rt.engine.dispose()
+def runtime(runtime):
+    """The shared ``runtime`` (on a copy of the migrated database) whose queue only records jobs: no tracker, no
+    sending."""
+    runtime.queue = RecordingQueue()
+    return runtime

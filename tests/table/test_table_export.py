@@ -3,29 +3,17 @@ language, and export -> import round-trips without change (xlsx and csv)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
-
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from plugin.need import validate_need
-from sync.intake import Upload, create_need
-from sync.runtime import build_runtime
+from sync.intake import Upload
 from sync.store import Need
 from sync.table import COLUMNS, export_table, import_table
-from tests.conftest import need_data
+from tests.conftest import NOW, file_need, migrated_runtime
 from tests.images import png_bytes
 from tests.table.conftest import RecordingQueue
 from tests.table.sheets import SEED_HEADERS, needs_by_ref, read_cells
-
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-
-
-def file_need(runtime, uploads=(), **overrides):
-    return create_need(runtime, validate_need(need_data(**overrides), runtime.settings, now=NOW), uploads)
-
 
 @pytest.fixture
 def filed(runtime):
@@ -97,14 +85,10 @@ def test_export_then_import_changes_nothing(runtime, filed, tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-def test_export_imported_elsewhere_exports_the_same(runtime, filed, tmp_path, settings, migrated_table_database,
-                                                    fmt):
+def test_export_imported_elsewhere_exports_the_same(runtime, filed, tmp_path, settings, migrated_store, fmt):
     first = tmp_path / f"first.{fmt}"
     export_table(runtime, first, fmt, locale="en")
-    home = tmp_path / "elsewhere"
-    home.mkdir()
-    shutil.copyfile(migrated_table_database, home / "cocreate.db")
-    elsewhere = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=True, migrate=False)
+    elsewhere = migrated_runtime(settings, tmp_path / "elsewhere", migrated_store)
     elsewhere.queue = RecordingQueue()
     try:
         report = import_table(elsewhere, first, dry_run=False, now=NOW)

@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from plugin.need import TITLE_MAX, validate_need
-from sync.intake import create_need
+from plugin.need import TITLE_MAX
 from sync.store import Need, StatusChange
 from sync.table import (
     SYNC_CHUNK,
@@ -21,10 +20,9 @@ from sync.table import (
     parse_sheet_time,
     split_description,
 )
-from tests.conftest import need_data
+from tests.conftest import NOW, file_need
 from tests.table.sheets import SEED_HEADERS, need_count, needs_by_ref, write_csv, write_xlsx
 
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 HEADER = SEED_HEADERS["zh_Hant"] + ["客戶"]
 
 
@@ -207,7 +205,7 @@ def test_sequence_numbers_in_cocreate_form_keep_their_number(runtime, tmp_path, 
     assert [problem.render() for problem in report.warnings] == [
         "row 4, 序號 (A): No sequence number: importing this sheet again will add this row again."]
     # The form numbers the next need after the imported ones.
-    later = create_need(runtime, validate_need(need_data(), runtime.settings, now=NOW))
+    later = file_need(runtime)
     assert later.ref == "N-0052"
 
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from plugin.need import validate_need
 from sync.intake import create_need
 from sync.runtime import build_runtime
 from sync.table import import_table
-from tests.conftest import need_data
+from tests.conftest import NOW, need_data
 from tests.scale.servers import PostgresServer
 from tests.table.conftest import RecordingQueue
 from tests.table.sheets import SEED_HEADERS, needs_by_ref, write_xlsx
-
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Fixtures for the webhook receivers: a pre-migrated store, signing, the receivers' settings, inbox and ledger.
+"""Fixtures for the webhook receivers: signing, the receivers' settings, inbox and ledger.
 
 Each test module overrides ``settings`` with the secrets of its tracker.
 """
@@ -7,36 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from sync import store
-from sync.runtime import build_runtime
 from sync.store import Delivery, Job
-
-
-@pytest.fixture(scope="session")
-def migrated_store(tmp_path_factory) -> Path:
-    """One SQLite store migrated to the newest schema; each test starts from a copy (migrating costs ~0.1 s)."""
-    path = tmp_path_factory.mktemp("migrated") / "cocreate.db"
-    engine = store.make_engine(f"sqlite:///{path}")
-    store.migrate(engine)
-    engine.dispose()  # the last connection to close checkpoints the WAL into the file
-    return path
-
-
-@pytest.fixture
-def runtime(settings, tmp_path, migrated_store):
-    """The shared ``runtime`` fixture (fresh store under a temporary home, jobs inline), minus the migration."""
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copyfile(migrated_store, home / "cocreate.db")
-    rt = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=True, migrate=False)
-    yield rt
-    rt.engine.dispose()
 
 
 @pytest.fixture
