@@ -78,6 +78,7 @@ def bench_app():
 
 def serve(port: int, threads: int) -> None:
     """``bench_app`` under waitress, as ``cocreate serve --no-worker`` runs the app."""
+    sys.setswitchinterval(float(os.environ.get("SWI", "0.005")))
     from waitress import serve as waitress_serve
 
     waitress_serve(bench_app(), host="127.0.0.1", port=port, threads=threads, ident="cocreate")
@@ -131,6 +132,8 @@ class Run:
     seconds: float = 0.0
     server_cpu: tuple[float, float] | None = None
     """User and system CPU seconds the server's processes used during the phase."""
+    other_cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds the databases and the load generator used during the phase."""
 
     def record(self, status: int, latency: float) -> None:
         self.latencies.append(latency)
@@ -220,6 +223,32 @@ def server_cpu_seconds(pid: int) -> tuple[float, float]:
     return user, system
 
 
+def other_cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) so far of PostgreSQL's and Redis's processes, and of this load generator."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = {"postgres": 0.0, "redis": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        kind = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis") else None
+        if kind:
+            fields = text.rsplit(")", 1)[1].split()
+            totals[kind] += (int(fields[11]) + int(fields[12])) / ticks
+    for task in Path(f"/proc/{_SERVER_PID[0]}/task").glob("*/stat") if _SERVER_PID else ():
+        fields = task.read_text().rsplit(")", 1)[1].split()
+        if task.parent.name == str(_SERVER_PID[0]):
+            totals["main thread"] = (int(fields[11]) + int(fields[12])) / ticks
+    times = os.times()
+    totals["load generator"] = times.user + times.system
+    return totals
+
+
+_SERVER_PID: list[int] = []
+
+
 def durability(database_url: str) -> dict[str, str]:
     import psycopg
 
@@ -237,17 +266,21 @@ def stored_deliveries(database_url: str) -> int:
 
 def row(name: str, run: Run) -> str:
     statuses = ", ".join(f"{status}x{count}" for status, count in sorted(run.statuses.items()))
-    cpu = f"{1000 * sum(run.server_cpu) / len(run.latencies):7.2f}" if run.server_cpu and run.latencies else " " * 7
+    cpu = others = ""
+    if run.server_cpu and run.latencies:
+        cpu = f"{1000 * sum(run.server_cpu) / len(run.latencies):.2f}"
+        others = " ".join(f"{1000 * seconds / len(run.latencies):.2f}" for seconds in run.other_cpu.values())
     return (f"{name:<40} {len(run.latencies):>7} {run.throughput:>7.0f} {run.percentile(0.50):>7.2f} "
-            f"{run.percentile(0.99):>7.2f} {cpu}   {statuses}")
+            f"{run.percentile(0.99):>7.2f} {cpu:>7} {others:>16}   {statuses}")
 
 
 def measured(pid: int, phase) -> Run:
     """Run the ``phase`` coroutine, recording the server's CPU time it took."""
-    before = server_cpu_seconds(pid)
+    before, others = server_cpu_seconds(pid), other_cpu_seconds()
     run = asyncio.run(phase)
-    after = server_cpu_seconds(pid)
+    after, others_after = server_cpu_seconds(pid), other_cpu_seconds()
     run.server_cpu = (after[0] - before[0], after[1] - before[1])
+    run.other_cpu = {name: others_after[name] - others[name] for name in others}
     return run
 
 
@@ -296,6 +329,7 @@ def main() -> int:
         server = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         log.close()
         wait_healthy(port, server)
+        _SERVER_PID.append(server.pid)
         settings = durability(database_url)
 
         paths = {"receiver": WEBHOOK, "bare 204": BARE}
@@ -328,7 +362,7 @@ def main() -> int:
              if args.server == "gunicorn" else f"waitress (cocreate serve), {args.threads} threads")
     print(f"Cocreate webhook load benchmark: {shape}; PostgreSQL {settings} + Redis; "
           f"{os.cpu_count()} CPUs shared by server, databases and load generator")
-    print(f"{'phase':<40} {'answers':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7}   statuses")
+    print(f"{'phase':<40} {'answers':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'pg/redis/gen ms':>16}   statuses")
     ratios = []
     for number, measured_round in enumerate(rounds, 1):
         for name, run in measured_round.items():
@@ -338,7 +372,8 @@ def main() -> int:
         print(row(f"{name:<9} fixed {args.rate:.0f}/s for {args.duration:.0f} s", run))
     ratio = statistics.median(ratios)
     p99 = rates["receiver"].percentile(0.99)
-    print("(CPU ms: the server's CPU time, user + system, per answer)")
+    print("(CPU ms: the server's CPU time, user + system, per answer; pg/redis/gen ms: the same for PostgreSQL, "
+          "Redis and the load generator)")
     print(f"throughput ratio receiver/bare at saturation: median {ratio:.2f} of rounds "
           f"{', '.join(f'{value:.2f}' for value in ratios)}  (target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
     print(f"p50 ratio receiver/bare at {args.rate:.0f}/s: "

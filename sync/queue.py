@@ -141,18 +141,18 @@ class Queue:
         return PendingJob(uuid.uuid4().hex, name, args, ref)
 
     def send(self, *jobs: PendingJob) -> None:
-        """Push recorded jobs to the queue's storage (several to Redis in one pipeline). A push that fails is
+        """Push recorded jobs to the queue's storage (several to Redis in one command). A push that fails is
         logged, not raised: the job is in the ledger, and the heartbeat sweep sends it again once the storage
         answers."""
         storage = self.huey.storage
         if len(jobs) > 1 and isinstance(storage, RedisStorage) and not self.huey.immediate:
             try:
-                # What RedisStorage.enqueue does for each task, in one round trip.
-                with storage.conn.pipeline(transaction=False) as pipeline:
-                    for job in jobs:
-                        task = self._tasks[job.name].s(job.id, *job.args, id=job.id)
-                        pipeline.lpush(storage.queue_key, self.huey.serialize_task(task))
-                    pipeline.execute()
+                # What RedisStorage.enqueue does for each task (LPUSH onto the queue's list), for all of them in
+                # one LPUSH: Redis pushes the values in the order given, so the consumers (BRPOP) take them in
+                # that order, as after one LPUSH each.
+                messages = [self.huey.serialize_task(self._tasks[job.name].s(job.id, *job.args, id=job.id))
+                            for job in jobs]
+                storage.conn.lpush(storage.queue_key, *messages)
             except Exception:
                 log.exception("%d jobs are recorded but could not be queued; the heartbeat sweep will queue them",
                               len(jobs))
