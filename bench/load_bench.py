@@ -10,6 +10,8 @@ delivers (waitress closes the connection after any 204 anyway). For each endpoin
 - saturation: ``--connections`` clients send back to back for ``--saturate`` seconds -> throughput, p50, p99 and
   the server's CPU time per answer; ``--rounds`` rounds alternating receiver and bare, so that a slow moment of
   the machine falls on both, and the median of the per-round ratios is reported;
+- beside the server's CPU per answer, that of PostgreSQL, Redis, the waitress server's I/O thread and the load
+  generator, since they all share the machine's cores;
 - fixed rate: ``--rate`` requests a second for ``--duration`` seconds (open loop: latency counts from the moment
   a request was due, so a stall is not hidden) -> achieved rate, p50, p99.
 
@@ -223,30 +225,31 @@ def server_cpu_seconds(pid: int) -> tuple[float, float]:
     return user, system
 
 
-def other_cpu_seconds() -> dict[str, float]:
-    """CPU seconds (user + system) so far of PostgreSQL's and Redis's processes, and of this load generator."""
+def other_cpu_seconds(waitress_pid: int | None) -> dict[str, float]:
+    """CPU seconds (user + system) so far of PostgreSQL's processes, Redis, the waitress server's main thread
+    (its I/O loop: accepting, reading, writing; ``waitress_pid`` else none) and this load generator."""
     ticks = os.sysconf("SC_CLK_TCK")
-    totals = {"postgres": 0.0, "redis": 0.0}
+
+    def seconds(stat_line: str) -> float:
+        fields = stat_line.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    totals = {"pg": 0.0, "redis": 0.0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
         name = text[text.index("(") + 1:text.rindex(")")]
-        kind = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis") else None
-        if kind:
-            fields = text.rsplit(")", 1)[1].split()
-            totals[kind] += (int(fields[11]) + int(fields[12])) / ticks
-    for task in Path(f"/proc/{_SERVER_PID[0]}/task").glob("*/stat") if _SERVER_PID else ():
-        fields = task.read_text().rsplit(")", 1)[1].split()
-        if task.parent.name == str(_SERVER_PID[0]):
-            totals["main thread"] = (int(fields[11]) + int(fields[12])) / ticks
+        if name.startswith("postgres"):
+            totals["pg"] += seconds(text)
+        elif name.startswith("redis"):
+            totals["redis"] += seconds(text)
+    if waitress_pid is not None:
+        totals["io"] = seconds(Path(f"/proc/{waitress_pid}/task/{waitress_pid}/stat").read_text())
     times = os.times()
-    totals["load generator"] = times.user + times.system
+    totals["gen"] = times.user + times.system
     return totals
-
-
-_SERVER_PID: list[int] = []
 
 
 def durability(database_url: str) -> dict[str, str]:
@@ -269,16 +272,17 @@ def row(name: str, run: Run) -> str:
     cpu = others = ""
     if run.server_cpu and run.latencies:
         cpu = f"{1000 * sum(run.server_cpu) / len(run.latencies):.2f}"
-        others = " ".join(f"{1000 * seconds / len(run.latencies):.2f}" for seconds in run.other_cpu.values())
+        others = " ".join(f"{name} {1000 * seconds / len(run.latencies):.2f}"
+                          for name, seconds in run.other_cpu.items())
     return (f"{name:<40} {len(run.latencies):>7} {run.throughput:>7.0f} {run.percentile(0.50):>7.2f} "
-            f"{run.percentile(0.99):>7.2f} {cpu:>7} {others:>16}   {statuses}")
+            f"{run.percentile(0.99):>7.2f} {cpu:>7} {others:>34}   {statuses}")
 
 
-def measured(pid: int, phase) -> Run:
-    """Run the ``phase`` coroutine, recording the server's CPU time it took."""
-    before, others = server_cpu_seconds(pid), other_cpu_seconds()
+def measured(pid: int, phase, waitress: bool) -> Run:
+    """Run the ``phase`` coroutine, recording the CPU time it took the server and the others."""
+    before, others = server_cpu_seconds(pid), other_cpu_seconds(pid if waitress else None)
     run = asyncio.run(phase)
-    after, others_after = server_cpu_seconds(pid), other_cpu_seconds()
+    after, others_after = server_cpu_seconds(pid), other_cpu_seconds(pid if waitress else None)
     run.server_cpu = (after[0] - before[0], after[1] - before[1])
     run.other_cpu = {name: others_after[name] - others[name] for name in others}
     return run
@@ -329,7 +333,6 @@ def main() -> int:
         server = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         log.close()
         wait_healthy(port, server)
-        _SERVER_PID.append(server.pid)
         settings = durability(database_url)
 
         paths = {"receiver": WEBHOOK, "bare 204": BARE}
@@ -341,7 +344,7 @@ def main() -> int:
         for number in range(1, args.rounds + 1):
             print(f"saturation round {number} of {args.rounds}", file=sys.stderr, flush=True)
             rounds.append({name: measured(server.pid, saturate(port, path, args.connections, args.saturate,
-                                                               args.max_requests))
+                                                               args.max_requests), args.server == "waitress")
                            for name, path in paths.items()})
         print("fixed rate", file=sys.stderr, flush=True)
         rates = {name: asyncio.run(fixed_rate(port, path, args.rate, args.duration)) for name, path in paths.items()}
@@ -362,7 +365,7 @@ def main() -> int:
              if args.server == "gunicorn" else f"waitress (cocreate serve), {args.threads} threads")
     print(f"Cocreate webhook load benchmark: {shape}; PostgreSQL {settings} + Redis; "
           f"{os.cpu_count()} CPUs shared by server, databases and load generator")
-    print(f"{'phase':<40} {'answers':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'pg/redis/gen ms':>16}   statuses")
+    print(f"{'phase':<40} {'answers':>7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'other CPU ms':>34}   statuses")
     ratios = []
     for number, measured_round in enumerate(rounds, 1):
         for name, run in measured_round.items():
@@ -372,8 +375,8 @@ def main() -> int:
         print(row(f"{name:<9} fixed {args.rate:.0f}/s for {args.duration:.0f} s", run))
     ratio = statistics.median(ratios)
     p99 = rates["receiver"].percentile(0.99)
-    print("(CPU ms: the server's CPU time, user + system, per answer; pg/redis/gen ms: the same for PostgreSQL, "
-          "Redis and the load generator)")
+    print("(CPU ms: the server's CPU time, user + system, per answer; other CPU ms: the same for PostgreSQL (pg), "
+          "Redis, the waitress server's I/O thread (io, part of CPU ms) and the load generator (gen))")
     print(f"throughput ratio receiver/bare at saturation: median {ratio:.2f} of rounds "
           f"{', '.join(f'{value:.2f}' for value in ratios)}  (target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
     print(f"p50 ratio receiver/bare at {args.rate:.0f}/s: "
