@@ -10,6 +10,13 @@ from plugin.settings import Settings
 
 STAGES = ("pre_project", "acceptance", "rollout")
 """The three moments of a project at which the seed collects needs."""
+STAGE_NAMES = {
+    "pre_project": {"zh_Hans": "项目前期", "zh_Hant": "項目前期", "en": "Pre-project"},
+    "acceptance": {"zh_Hans": "验收", "zh_Hant": "驗收", "en": "Acceptance"},
+    "rollout": {"zh_Hans": "推广上线", "zh_Hant": "推廣上線", "en": "Rollout"},
+}
+"""Each stage's name by locale, wherever it is shown without a request: issue bodies and sheets. The web pages
+translate the English name through their catalogs, which hold the same words (a test compares them)."""
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000

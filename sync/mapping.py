@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugin.base import IssueSpec
+from plugin.need import STAGE_NAMES
 from plugin.settings import Settings
 from plugin.wiki import wiki_escape
 
@@ -39,11 +40,6 @@ LABELS = {
     "minutes": {"zh_Hans": "会议纪要", "zh_Hant": "會議紀要", "en": "Meeting minutes"},
     "unassigned": {"zh_Hans": "未在人员目录中找到，未指派", "zh_Hant": "未在人員目錄中找到，未指派",
                    "en": "not in the people directory, left unassigned"},
-}
-STAGE_NAMES = {
-    "pre_project": {"zh_Hans": "项目前期", "zh_Hant": "專案前期", "en": "Pre-project"},
-    "acceptance": {"zh_Hans": "验收", "zh_Hant": "驗收", "en": "Acceptance"},
-    "rollout": {"zh_Hans": "推广", "zh_Hant": "推廣", "en": "Rollout"},
 }
 
 

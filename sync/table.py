@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
-from plugin.need import STAGES, TITLE_MAX, FieldError, InvalidNeed, N_, NeedInput, validate_need
+from plugin.need import STAGE_NAMES, STAGES, TITLE_MAX, FieldError, InvalidNeed, N_, NeedInput, validate_need
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
 from sync.status_sync import status_name
@@ -106,12 +106,6 @@ COLUMN = {column.key: column for column in COLUMNS}
 FIELD_KEYS = tuple(COLUMN)
 """The column keys ``table.aliases`` in the config may name."""
 
-STAGE_LABELS = {
-    "pre_project": {"zh_Hant": "項目前期", "zh_Hans": "项目前期", "en": "Pre-project"},
-    "acceptance": {"zh_Hant": "驗收", "zh_Hans": "验收", "en": "Acceptance"},
-    "rollout": {"zh_Hant": "推廣上線", "zh_Hans": "推广上线", "en": "Rollout"},
-}
-"""The stage names the web pages show (webhooks.forms.STAGE_NAMES), for sheets read without a request."""
 
 SHEET_TITLE = {"zh_Hant": "需求收集表", "zh_Hans": "需求收集表", "en": "Requirements"}
 
@@ -633,7 +627,7 @@ def import_table(runtime, path: str | Path, *, dry_run: bool, default_customer: 
             categories=_Lookup.of_items(settings.categories), urgencies=_Lookup.of_items(settings.urgencies),
             statuses=_Lookup.of_items(settings.statuses),
             customers=_Lookup((item.key, (item.key, item.name)) for item in settings.customers),
-            stages=_Lookup((key, (key, *STAGE_LABELS[key].values())) for key in STAGES),
+            stages=_Lookup((key, (key, *STAGE_NAMES[key].values())) for key in STAGES),
             actor=actor, dry_run=dry_run,
         )
         total = opened.total - header.row if opened.total else None
@@ -828,7 +822,7 @@ def export_values(need: Need, settings: Settings, locale: str, zone: dt.tzinfo) 
         "status": name(settings.status(need.status), need.status),
         "remarks": need.remarks or "",
         "customer": customer.name if customer else need.customer,
-        "stage": STAGE_LABELS[need.stage][locale] if need.stage in STAGE_LABELS else (need.stage or ""),
+        "stage": STAGE_NAMES[need.stage][locale] if need.stage in STAGE_NAMES else (need.stage or ""),
         "reporter_email": need.reporter_email or "",
         "reporter_channel": need.reporter_channel or "",
         "linked_to": need.linked_to or "",

@@ -11,9 +11,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from plugin.need import STAGES
+from plugin.need import STAGE_NAMES, STAGES
 from plugin.settings import LOCALES
-from webhooks.forms import STAGE_NAMES
+from webhooks.forms import STAGE_NAMES as FORM_STAGE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "webhooks" / "translations"
@@ -76,4 +76,15 @@ def test_compiled_catalogs_are_current(locale):
 
 
 def test_every_stage_has_a_display_name():
-    assert set(STAGE_NAMES) == set(STAGES)
+    assert set(FORM_STAGE_NAMES) == set(STAGES) == set(STAGE_NAMES)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_pages_issues_and_sheets_name_the_stages_alike(app, locale):
+    """The web pages translate the stage names through the catalogs; issue bodies and sheets take them from
+    plugin.need.STAGE_NAMES: the same words in every language."""
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(locale):
+        shown = {stage: str(FORM_STAGE_NAMES[stage]) for stage in STAGES}
+    assert shown == {stage: STAGE_NAMES[stage][locale] for stage in STAGES}
