@@ -28,6 +28,30 @@ def test_healthz_reports_database_down(app, runtime):
     assert answer.status_code == 503 and answer.get_json()["database"]["status"] == "error"
 
 
+def test_every_job_that_calls_the_tracker_dates_the_last_tracker_call():
+    from sync.jobs import JOBS
+    from webhooks.health import TRACKER_JOBS
+
+    assert set(JOBS) == {*TRACKER_JOBS, "check_sla"}, "a new job: say whether it calls the tracker"
+
+
+def test_an_action_item_issue_counts_as_a_tracker_call(tmp_path):
+    import datetime as dt
+
+    from sync.store import Job
+
+    runtime = tracker_runtime("github", tmp_path)
+    created = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+    with runtime.Session.begin() as session:
+        session.add(Job(id="a1", name="create_action_item_issue", args=[7], state="done", created_at=created,
+                        updated_at=created))
+        session.add(Job(id="s1", name="check_sla", args=[], state="done", created_at=created,
+                        updated_at=created + dt.timedelta(hours=1)))
+    tracker = create_app({"TESTING": True}, runtime=runtime).test_client().get("/healthz").get_json()["tracker"]
+    runtime.close()
+    assert tracker["last_success"] == created.isoformat() and tracker["last_failure"] is None
+
+
 def test_metrics_and_health_with_a_tracker(tmp_path):
     from tests.e2e.loop import jira_issue_updated, post_jira
     from tests.conftest import file_need
