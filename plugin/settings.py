@@ -305,17 +305,19 @@ class Settings(_Model):
             object.__setattr__(self, "statuses", DEFAULT_STATUSES)
         if not self.categories:
             object.__setattr__(self, "categories", DEFAULT_CATEGORIES)
+        problems = []  # every one of them, one per line, each "dotted.key: message" (see parse_settings)
         for name, items in (("categories", self.categories), ("urgencies", self.urgencies),
                             ("statuses", self.statuses), ("customers", self.customers)):
             keys = [item.key for item in items]
             duplicates = sorted({key for key in keys if keys.count(key) > 1})
             if duplicates:
-                raise ValueError(f"{name}: duplicate key {', '.join(duplicates)}")
+                problems.append(f"{name}: duplicate key {', '.join(duplicates)}")
         if self.tracker is not None:
             field = "jira_project" if self.tracker.kind == "jira" else "github_repo"
-            for index, category in enumerate(self.categories):
-                if not getattr(category, field):
-                    raise ValueError(f"categories.{index}: tracker is {self.tracker.kind}, so {field} is required")
+            problems += [f"categories.{index}: tracker is {self.tracker.kind}, so {field} is required"
+                         for index, category in enumerate(self.categories) if not getattr(category, field)]
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     # Lookups used across the code -------------------------------------------------------------
@@ -438,13 +440,15 @@ def parse_settings(text: str, source: str = "<config>", environ: dict | None = N
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
-            # Whole-file checks name the key they are about as "dotted.key: message".
-            named, _sep, rest = message.partition(": ")
-            if not loc and rest and tuple(named.split(".")) in lines:
-                loc, message = tuple(named.split(".")), rest
-            if any(path[: len(loc)] == loc for path in missing_paths):
-                continue  # follows from a missing variable, which is reported as the real cause
-            problems.append(ConfigProblem(source, _line_for(lines, loc), ".".join(loc) or "(root)", message))
+            # Whole-file checks report each problem on its own line, naming its key as "dotted.key: message".
+            for line in message.split("\n"):
+                where, said = loc, line
+                named, _sep, rest = line.partition(": ")
+                if not where and rest and tuple(named.split(".")) in lines:
+                    where, said = tuple(named.split(".")), rest
+                if where and any(path[: len(where)] == where for path in missing_paths):
+                    continue  # follows from a missing variable, which is reported as the real cause
+                problems.append(ConfigProblem(source, _line_for(lines, where), ".".join(where) or "(root)", said))
         settings = None
     if problems:
         raise ConfigError(sorted(problems, key=lambda problem: problem.line))

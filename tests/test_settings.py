@@ -82,6 +82,36 @@ def test_wrong_enum_and_duplicate_keys():
     assert found == ["c.yaml:1: customers: duplicate key a"]
 
 
+def test_every_whole_file_problem_is_reported_at_once():
+    found = problems(
+        "tracker:\n  kind: github\n  github: {token: t}\n"
+        "categories:\n  - {key: billing, name: Billing}\n  - {key: billing, name: Invoices}\n"
+        "urgencies:\n  - {key: p1, name: P1}\n  - {key: p1, name: Urgent}\n"
+    )
+    assert found == [
+        "c.yaml:4: categories: duplicate key billing",
+        "c.yaml:5: categories.0: tracker is github, so github_repo is required",
+        "c.yaml:6: categories.1: tracker is github, so github_repo is required",
+        "c.yaml:7: urgencies: duplicate key p1",
+    ]
+
+
+def test_a_missing_variable_hides_only_what_follows_from_it():
+    # The token is missing (reported once, as the cause); the category without its repository and the
+    # duplicate urgency are problems of their own and reported beside it.
+    found = problems(
+        "tracker:\n  kind: github\n  github: {token: t}\n"
+        "webhooks:\n  github_secret: ${GH_SECRET}\n"
+        "categories:\n  - {key: billing, name: Billing}\n"
+        "urgencies:\n  - {key: p1, name: P1}\n  - {key: p1, name: Urgent}\n"
+    )
+    assert found == [
+        "c.yaml:5: webhooks.github_secret: environment variable GH_SECRET is not set",
+        "c.yaml:7: categories.0: tracker is github, so github_repo is required",
+        "c.yaml:8: urgencies: duplicate key p1",
+    ]
+
+
 def test_channel_needs_its_target():
     found = problems("customers:\n  - key: a\n    name: A\n    channels:\n      - kind: dingtalk\n")
     assert found == ["c.yaml:5: customers.0.channels.0: a dingtalk channel needs a url"]
