@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import re
+import time
 from dataclasses import dataclass
 
 import requests
 
 TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 """What ``requests`` raises when a tracker did not answer (refused, timed out, cut off mid-answer)."""
+
+_SECONDS = re.compile(r"\d+(\.\d+)?")
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """A ``Retry-After`` value as seconds to wait: a number of seconds, or an HTTP date (one already past is 0);
+    None when absent or unreadable. ``now``: the wall clock in epoch seconds (default: the current time). The
+    trackers' and chat services' own reset headers are read by their callers, after this."""
+    if not value:
+        return None
+    value = value.strip()
+    if _SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses without a zone
+        moment = moment.replace(tzinfo=dt.UTC)
+    return max(moment.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 @dataclass(frozen=True, order=True)

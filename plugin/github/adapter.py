@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
-import email.utils
 import logging
 import re
 import threading
@@ -28,6 +27,7 @@ from plugin.errors import (
     TrackerNotFound,
     TrackerRateLimited,
     TrackerUnavailable,
+    parse_retry_after,
 )
 from plugin.github.client import build_github
 from plugin.settings import GitHubSettings
@@ -227,9 +227,9 @@ class GitHubAdapter(TrackerAdapter):
 
     def updated_since(self, projects: list[str], since: dt.datetime) -> list[IssueState]:
         if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)  # Cocreate stores naive UTC times
+            since = since.replace(tzinfo=dt.UTC)  # Cocreate stores naive UTC times
         parameters = {"state": "all", "sort": "updated", "direction": "asc",
-                      "since": since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                      "since": since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         states = []
         with self._translated():
             for project in projects:
@@ -424,16 +424,9 @@ def _error_detail(item: Any) -> str:
 
 def retry_after(headers: dict[str, str], now: float, secondary: bool) -> float | None:
     """Seconds to wait before trying again, from ``Retry-After`` or ``x-ratelimit-reset`` (epoch seconds)."""
-    value = headers.get("retry-after")
-    if value:
-        if value.strip().isdigit():
-            return float(value)
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None  # neither seconds nor an HTTP date: fall back to the rate-limit headers
-        if when is not None:
-            return max(when.timestamp() - now, 0.0)
+    seconds = parse_retry_after(headers.get("retry-after"), now)
+    if seconds is not None:
+        return seconds  # else neither seconds nor an HTTP date: fall back to the rate-limit headers
     reset = headers.get("x-ratelimit-reset")
     if headers.get("x-ratelimit-remaining") == "0" and reset:
         return max(float(reset) - now, 0.0)

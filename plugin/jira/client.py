@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +19,7 @@ from plugin.errors import (
     TrackerNotFound,
     TrackerRateLimited,
     TrackerUnavailable,
+    parse_retry_after,
 )
 from plugin.settings import JiraSettings
 
@@ -150,18 +150,9 @@ def retry_after_seconds(headers: Any) -> float | None:
     Jira Cloud sends ``X-RateLimit-Reset`` as an ISO time to the minute (``2024-03-30T12:01Z``).
     """
     now = dt.datetime.now(dt.UTC)
-    value = headers.get("Retry-After")
-    if value:
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return max((_aware(when) - now).total_seconds(), 0.0)
+    seconds = parse_retry_after(headers.get("Retry-After"), now.timestamp())
+    if seconds is not None:
+        return seconds
     reset = headers.get("X-RateLimit-Reset")
     if reset:
         try:

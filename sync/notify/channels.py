@@ -11,11 +11,9 @@ job queue does the retrying. Bot URLs carry their credentials, so no error messa
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import hmac
 import json
-import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from plugin.errors import parse_retry_after
 from sync.notify.formats import CHAT_QUOTE_LIMIT, Flavour, Message, clip, escape
 
 if TYPE_CHECKING:
@@ -107,20 +106,6 @@ class NotificationChannel(ABC):
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _ANSWER_LIMIT else text[: _ANSWER_LIMIT - 1] + "…"
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: a number of seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(moment.timestamp() - time.time(), 0.0)
 
 
 def truncate_utf8(text: str, limit: int) -> str:

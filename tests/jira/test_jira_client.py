@@ -84,6 +84,10 @@ def test_a_refused_connection_is_unavailable():
     ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
     ({}, None),
     ({"Retry-After": "soon"}, None),
+    ({"Retry-After": "nan"}, None),  # float() reads these; a wait of NaN or forever is no answer
+    ({"Retry-After": "inf"}, None),
+    ({"Retry-After": "-3"}, None),
+    ({"Retry-After": " 12 "}, 12.0),
 ])
 def test_retry_after_seconds(headers, expected):
     assert retry_after_seconds(headers) == expected

@@ -31,7 +31,7 @@ from sync.notify import (
     send_notice,
     verify_webhook_signature,
 )
-from sync.notify.channels import parse_retry_after
+from plugin.errors import parse_retry_after
 from tests.notify.servers import Reply, free_port
 
 SECRET = "SECtest0123456789abcdef"
