@@ -171,8 +171,8 @@ class Queue:
             if job is None or job.state != "failed":
                 return False
             job.state, job.attempts = "queued", 0
-            name, args = job.name, list(job.args)
-        self._tasks[name](job_id, *args, id=job_id)
+            again = PendingJob(job_id, job.name, tuple(job.args), job.ref)
+        self.send(again)
         return True
 
     def _run(self, job_id: str, name: str, function, args) -> None:
@@ -335,33 +335,31 @@ class Queue:
 
     def _rescue_orphans(self, now: dt.datetime) -> list[str]:
         """Running jobs whose heartbeat stopped: their worker died mid-job. Queue them again."""
-        cutoff = now - self.lease
-        with self.runtime.Session() as session:
-            orphans = session.execute(select(Job.id, Job.name, Job.args).where(
-                Job.state == "running", Job.updated_at < cutoff).limit(100)).all()
-        rescued = []
-        for job_id, name, args in orphans:
-            if name in self._tasks and self._requeue(job_id, "running", cutoff, now):
-                log.warning("job %s%s: its worker stopped (no heartbeat for %ds); queued again", name, tuple(args),
-                            self.lease.total_seconds())
-                self.send(PendingJob(job_id, name, tuple(args)))
-                rescued.append(job_id)
-        return rescued
+        return self._queue_again("running", now, 100, set(),
+                                 f"job %s%s: its worker stopped (no heartbeat for {self.lease.total_seconds():.0f}s); "
+                                 "queued again")
 
     def _sweep_unqueued(self, now: dt.datetime) -> list[str]:
         """Queued jobs found in neither the queue nor the schedule a lease after they were last touched: the
         process that recorded them, or the worker that took their message, died before they ran. Send them again."""
+        return self._queue_again("queued", now, 500, None, "job %s%s was in no queue; queued again")
+
+    def _queue_again(self, state: str, now: dt.datetime, limit: int, present: set[str] | None,
+                     warning: str) -> list[str]:
+        """Send again (at most ``limit``) jobs in ``state`` untouched for a lease, except those whose message is
+        ``present`` (None: look in the queue's storage and schedule); log ``warning`` % (name, args) for each."""
         cutoff = now - self.lease
         with self.runtime.Session() as session:
             stale = session.execute(select(Job.id, Job.name, Job.args).where(
-                Job.state == "queued", Job.updated_at < cutoff).limit(500)).all()
+                Job.state == state, Job.updated_at < cutoff).limit(limit)).all()
         if not stale:
             return []
-        present = {task.args[0] for task in [*self.huey.pending(), *self.huey.scheduled()] if task.args}
+        if present is None:
+            present = {task.args[0] for task in [*self.huey.pending(), *self.huey.scheduled()] if task.args}
         rescued = []
         for job_id, name, args in stale:
-            if job_id not in present and name in self._tasks and self._requeue(job_id, "queued", cutoff, now):
-                log.warning("job %s%s was in no queue; queued again", name, tuple(args))
+            if job_id not in present and name in self._tasks and self._requeue(job_id, state, cutoff, now):
+                log.warning(warning, name, tuple(args))
                 self.send(PendingJob(job_id, name, tuple(args)))
                 rescued.append(job_id)
         return rescued

@@ -119,6 +119,26 @@ def test_client_error_is_kept_as_failed_with_message_and_retried(settings, tmp_p
     assert calls == ["N-0001", "N-0001"]
 
 
+def test_a_retry_the_queue_cannot_take_stays_queued_for_the_sweep(settings, tmp_path, flaky_job, monkeypatch,
+                                                                   caplog):
+    from sync.runtime import build_runtime
+
+    errors, _calls = flaky_job
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path)}, immediate=True)
+    errors.append(TrackerInvalidField("Field 'priority' cannot be set", 400))
+    job_id = runtime.queue.enqueue("flaky", "N-0001", ref="N-0001")
+
+    def storage_down(*args, **kwargs):
+        raise ConnectionError("the queue's storage is down")
+
+    monkeypatch.setitem(runtime.queue._tasks, "flaky", storage_down)
+    with caplog.at_level("ERROR", logger="cocreate.jobs"):
+        assert runtime.queue.retry(job_id) is True  # no traceback for `cocreate jobs retry`
+    with runtime.Session() as session:
+        assert session.get(Job, job_id).state == "queued"  # the heartbeat sweep sends it once the storage answers
+    assert "could not be queued" in caplog.text
+
+
 def test_unexpected_crash_is_recorded_not_lost(settings, tmp_path, flaky_job):
     from sync.runtime import build_runtime
 
