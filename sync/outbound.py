@@ -31,7 +31,7 @@ log = logging.getLogger("cocreate.sync")
 # after the create may miss it, so the retry waits instead of creating a second issue.
 SEARCH_LAG = dt.timedelta(seconds=30)
 _REF = re.compile(r"^N-\d+$", re.I)
-_JIRA_KEY = re.compile(r"(?:^|/browse/)([A-Z][A-Z0-9_]+-\d+)(?:$|[?#/])")
+_JIRA_KEY = re.compile(r"(?:^|/browse/)([A-Z][A-Z0-9_]+-\d+)(?:$|[?#/])", re.IGNORECASE)
 _GITHUB_KEY = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/issues/)(\d+)/?$")
 
 
@@ -71,7 +71,7 @@ def parse_issue_reference(kind: str, text: str) -> str | None:
     text = text.strip()
     if kind == "jira":
         match = _JIRA_KEY.search(text)
-        return match.group(1) if match else None
+        return match.group(1).upper() if match else None  # Jira takes keys in any case; its own are upper
     match = _GITHUB_KEY.match(text)
     return f"{match.group(1)}#{match.group(2)}" if match else None
 
@@ -298,9 +298,13 @@ def _link_to_existing(runtime, session, need: Need) -> None:
         key = parse_issue_reference(settings.tracker.kind, target)
         if key is None:
             raise TrackerInvalidField(f"{target!r} is not an issue key or URL of this {settings.tracker.kind}")
+    state = adapter.get_issue(key)
+    # From here on the issue goes by the tracker's own name for it, as every webhook and sync will: the text
+    # typed may differ in case, or name a repository the issue has since been moved out of.
+    key = state.key
+    if primary is None:
         primary = session.scalars(
             select(Need).where(Need.issue_key == key, Need.linked_to.is_(None))).first()
-    state = adapter.get_issue(key)
     need.issue_key, need.issue_url = state.key, state.url
     need.synced_fields = {**(need.synced_fields or {}), "linked_to": need.linked_to}
     need.sync_state, need.sync_error, need.synced_at = "synced", None, utcnow()

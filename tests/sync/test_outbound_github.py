@@ -94,3 +94,14 @@ def test_crash_after_create_finds_the_issue_by_marker(site, rt, monkeypatch):
     assert stored(rt, need.ref).issue_key == "acme/billing#1"
     everything = rt.adapter().updated_since(["acme/billing"], dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     assert [state.key for state in everything] == ["acme/billing#1"]
+
+
+def test_a_link_typed_in_another_case_joins_the_issue_under_its_own_name(site, rt):
+    # GitHub answers "ACME/Billing#1" with the issue of acme/billing: the second need joins the first need's
+    # issue, stored under GitHub's own spelling, and the issue lists both customers.
+    first = file_need(rt)
+    second = file_need(rt, customer="globex", urgency="critical", linked_to="ACME/Billing#1")
+    assert stored(rt, second.ref).issue_key == "acme/billing#1" == stored(rt, first.ref).issue_key
+    body = site.issue("acme/billing#1")["body"]
+    assert "Customers asking \\(2\\)" in body  # Markdown-escaped
+    assert "ACME Corp · High · N\\-0001" in body and "Globex · Critical · N\\-0002" in body

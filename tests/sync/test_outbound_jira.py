@@ -214,3 +214,10 @@ def test_bulk_sync_creates_fifty_per_call_and_records_every_issue(site, tmp_path
     assert set(outbound.sync_needs_bulk(runtime, refs).values()) == {"synced"}
     assert fake.writes == writes  # nothing changed: nothing written
     runtime.engine.dispose()
+
+
+def test_link_to_an_existing_issue_typed_in_lower_case(site, rt):
+    fake, _mock = site
+    key = fake.add_issue("CS", "Existing R&D issue")
+    need = file_need(rt, linked_to=f" {key.lower()} ")
+    assert stored(rt, need.ref).issue_key == key and stored(rt, need.ref).sync_state == "synced"
