@@ -107,8 +107,19 @@ class GitHubSettings(_Model):
 
     @model_validator(mode="after")
     def _credentials(self) -> GitHubSettings:
-        if not self.token and not (self.app_id and self.private_key_path):
+        if self.token:
+            return self
+        if not (self.app_id and self.private_key_path):
             raise ValueError("GitHub needs a token, or app_id and private_key_path for a GitHub App")
+        problems = []
+        if self.installation_id is None:
+            problems.append("a GitHub App needs installation_id (the number in the URL of the app's installation "
+                            "page, …/settings/installations/NUMBER)")
+        if not self.login:
+            problems.append("a GitHub App needs login, its bot login (for example my-app[bot]): an app cannot "
+                            "read GET /user, and Cocreate must know its own events")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 

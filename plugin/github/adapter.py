@@ -98,7 +98,7 @@ class GitHubAdapter(TrackerAdapter):
     Keys are ``owner/repo#123``; projects are ``owner/repo``. Built from :class:`GitHubSettings`, or from a
     ready ``github.Github`` (tests). Writes go through ``pacer``; reads are not paced. One call each:
 
-    - ``whoami``: ``GET /user`` once, unless ``settings.login`` is set (required for a GitHub App);
+    - ``whoami``: ``GET /user`` once, unless ``settings.login`` is set (a GitHub App's settings must set it);
     - ``find_by_marker``: ``GET /repos/{o}/{r}/issues?labels=<marker>&state=all`` (not the search API, which lags);
     - ``create_issue``: ``POST /repos/{o}/{r}/issues``; ``get_issue``: ``GET /repos/{o}/{r}/issues/{n}``;
     - ``update_issue``: one ``PATCH /repos/{o}/{r}/issues/{n}`` with the changed fields, none if nothing to write;
@@ -121,10 +121,7 @@ class GitHubAdapter(TrackerAdapter):
     # The contract ----------------------------------------------------------------------------------
 
     def whoami(self) -> str:
-        if self._login is None:
-            if not self.settings.token:
-                raise TrackerAuthError("a GitHub App cannot read GET /user: set tracker.github.login to the "
-                                       "app's bot login (for example my-app[bot])")
+        if self._login is None:  # a token's own user; an app has its login in the settings (GitHubSettings)
             with self._translated():
                 self._login = self.client.get_user().login
         return self._login

@@ -17,9 +17,9 @@ def build_auth(settings: GitHubSettings) -> github.Auth.Auth:
     """A personal/fine-grained token when ``token`` is set, else the GitHub App's installation auth."""
     if settings.token:
         return github.Auth.Token(settings.token)
-    if settings.installation_id is None:
-        raise TrackerAuthError("tracker.github.installation_id is required to act as a GitHub App")
-    assert settings.app_id is not None and settings.private_key_path is not None  # GitHubSettings checks this
+    # GitHubSettings checks that an app has all three.
+    assert settings.app_id is not None and settings.private_key_path is not None
+    assert settings.installation_id is not None
     key_file = Path(settings.private_key_path)
     try:
         private_key = key_file.read_text(encoding="utf-8")

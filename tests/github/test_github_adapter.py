@@ -12,7 +12,7 @@ import pytest
 import responses
 
 from plugin.base import IssueSpec
-from plugin.errors import TrackerAuthError, TrackerInvalidField, TrackerNotFound, TrackerUnavailable
+from plugin.errors import TrackerInvalidField, TrackerNotFound, TrackerUnavailable
 from plugin.github import GitHubAdapter, Pacer
 from plugin.github.adapter import markdown_text, plain_text
 from plugin.settings import GitHubSettings
@@ -89,11 +89,11 @@ def test_whoami_prefers_the_configured_login(mock, fake):
     assert len(mock.calls) == 0
 
 
-def test_whoami_for_an_app_without_login_names_the_setting(mock, fake):
-    settings = GitHubSettings(app_id=1, private_key_path="unused.pem", installation_id=2)
+def test_whoami_for_an_app_is_its_configured_login(mock, fake):
+    settings = GitHubSettings(app_id=1, private_key_path="unused.pem", installation_id=2, login="cocreate-app[bot]")
     adapter = GitHubAdapter(settings, client=GitHubAdapter(GitHubSettings(token="unused")).client)
-    with pytest.raises(TrackerAuthError, match="tracker.github.login"):
-        adapter.whoami()
+    assert adapter.whoami() == "cocreate-app[bot]"
+    assert len(mock.calls) == 0  # an app cannot read GET /user
 
 
 def test_create_issue_sends_title_body_labels_with_marker_and_assignee(mock, fake, adapter):

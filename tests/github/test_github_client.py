@@ -11,9 +11,9 @@ import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from plugin.errors import TrackerAuthError, TrackerUnavailable
+from plugin.errors import ConfigError, TrackerAuthError, TrackerUnavailable
 from plugin.github import GitHubAdapter, Pacer, build_github
-from plugin.settings import GitHubSettings
+from plugin.settings import GitHubSettings, parse_settings
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub
 
@@ -118,7 +118,7 @@ def test_github_app_fetches_one_installation_token_and_uses_it(app_key):
 
 def test_github_app_with_a_wrong_installation_is_an_auth_error_not_a_missing_issue(app_key):
     path, _ = app_key
-    settings = GitHubSettings(app_id=123456, private_key_path=str(path), installation_id=1)
+    settings = GitHubSettings(app_id=123456, private_key_path=str(path), installation_id=1, login="cocreate-app[bot]")
     adapter = GitHubAdapter(settings)
     with responses.RequestsMock() as mock:
         mock.add("POST", "https://api.github.com:443/app/installations/1/access_tokens", status=404, json={
@@ -129,13 +129,20 @@ def test_github_app_with_a_wrong_installation_is_an_auth_error_not_a_missing_iss
         assert GITHUB.check_calls(mock.calls) == 1
 
 
-def test_github_app_needs_an_installation_id(app_key):
+def test_a_github_app_without_installation_id_or_login_is_a_config_problem(app_key):
     path, _ = app_key
-    with pytest.raises(TrackerAuthError, match="installation_id"):
-        build_github(GitHubSettings(app_id=123456, private_key_path=str(path)))
+    text = (f"tracker:\n  kind: github\n  github:\n    app_id: 123456\n    private_key_path: {path}\n"
+            "categories:\n  - {key: app, name: App, github_repo: acme/app}\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "c.yaml", {})
+    found = [str(problem) for problem in caught.value.problems]
+    assert len(found) == 2 and all(line.startswith("c.yaml:3: tracker.github: a GitHub App needs ")
+                                   for line in found)
+    assert "installation_id" in found[0] and "login" in found[1]
 
 
 def test_github_app_key_that_cannot_be_read_is_an_auth_error(tmp_path):
-    settings = GitHubSettings(app_id=123456, private_key_path=str(tmp_path / "missing.pem"), installation_id=1)
+    settings = GitHubSettings(app_id=123456, private_key_path=str(tmp_path / "missing.pem"), installation_id=1,
+                              login="cocreate-app[bot]")
     with pytest.raises(TrackerAuthError, match="missing.pem"):
         build_github(settings)

@@ -52,7 +52,8 @@ def test_a_github_app_is_told_to_use_its_own_webhook(cocreate, write_config, tmp
     key = tmp_path / "app.pem"
     key.write_text("not read when only printing")
     app = GITHUB_YAML.replace("token: ${GITHUB_TOKEN}",
-                              f"app_id: 1\n        private_key_path: {key}\n        installation_id: 2")
+                              f"app_id: 1\n        private_key_path: {key}\n        installation_id: 2\n"
+                              "        login: cocreate-app[bot]")
     config = github_config(write_config, app)
     result = cocreate("install", "github", "--config", config)
     assert result.exit_code == 0, result.output
