@@ -8,6 +8,7 @@ secrets never live in the file. Every problem found is reported at once, each as
 
 from __future__ import annotations
 
+import email.utils
 import os
 import re
 from pathlib import Path
@@ -233,18 +234,46 @@ class TableSettings(_Model):
     aliases: dict[str, list[str]] = Field(default_factory=dict)
 
 
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+"""The port each kind of SMTP security uses unless ``port`` says otherwise."""
+
+
 class SmtpConfig(_Model):
-    """The mail server for e-mail notices (``notifications.smtp``)."""
+    """The mail server for e-mail notices (``notifications.smtp``).
+
+    ``security``: ``starttls`` (port 587 by default), ``ssl`` (implicit TLS, 465) or ``none`` (25, for a relay on a
+    trusted network). ``sender`` is the From address, e.g. ``Cocreate <noreply@example.com>``. ``ca_file`` trusts
+    a private CA instead of the system store.
+    """
 
     host: str
     sender: str = Field(description="From address, e.g. 'Cocreate <noreply@example.com>'")
     port: int | None = Field(default=None, gt=0, lt=65536)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, repr=False)
     reply_to: str | None = None
     timeout: float = Field(default=10.0, gt=0)
     ca_file: str | None = None
+
+    @field_validator("sender")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        if "@" not in email.utils.parseaddr(value)[1]:
+            raise ValueError(f"{value!r} is not an e-mail address (for example 'Cocreate <noreply@example.com>')")
+        return value
+
+    @model_validator(mode="after")
+    def _login_and_port(self) -> SmtpConfig:
+        if bool(self.username) != bool(self.password):
+            raise ValueError("give both username and password, or neither")
+        if self.port is None:
+            object.__setattr__(self, "port", SMTP_PORTS[self.security])
+        return self
+
+    @property
+    def sender_domain(self) -> str:
+        return email.utils.parseaddr(self.sender)[1].rpartition("@")[2]
 
 
 class NotificationSettings(_Model):

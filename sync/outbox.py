@@ -11,7 +11,7 @@ import logging
 
 from sync.customers import status_page_url
 from sync.jobs import job
-from sync.notify import ChannelError, EscalationNotice, OwnerNotice, SmtpSettings, StatusNotice, channel_for, render
+from sync.notify import ChannelError, EscalationNotice, OwnerNotice, StatusNotice, channel_for, render
 from sync.status_sync import status_name
 from sync.store import OutboxMessage, utcnow
 
@@ -21,11 +21,6 @@ log = logging.getLogger("cocreate.notify")
 def comment_tag(outbox_id: int) -> str:
     """The tag that makes a status-sync comment findable after a crash (and says where it came from)."""
     return f"(Cocreate #{outbox_id})"
-
-
-def smtp_settings(settings) -> SmtpSettings | None:
-    smtp = settings.notifications.smtp
-    return SmtpSettings(**smtp.model_dump()) if smtp else None
 
 
 def _email_channel(address: str):
@@ -89,7 +84,7 @@ def deliver_outbox(runtime, outbox_id: int) -> None:
         if row.kind == "comment":
             _post_comment(runtime, row)
         else:
-            channel = channel_for(_channel_for_row(runtime, row), smtp_settings(runtime.settings))
+            channel = channel_for(_channel_for_row(runtime, row), runtime.settings.notifications.smtp)
             channel.send(render(build_notice(runtime, row)))
     except Exception as exc:  # a ChannelError's text is kept as is, any other error's is prefixed with its type
         error = str(exc) if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"

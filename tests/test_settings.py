@@ -112,6 +112,18 @@ def test_a_missing_variable_hides_only_what_follows_from_it():
     ]
 
 
+def test_smtp_problems_are_config_problems():
+    found = problems("notifications:\n  smtp:\n    host: mail.example.com\n    sender: Cocreate\n")
+    assert found == ["c.yaml:4: notifications.smtp.sender: 'Cocreate' is not an e-mail address (for example "
+                     "'Cocreate <noreply@example.com>')"]
+    found = problems("notifications:\n  smtp:\n    host: mail.example.com\n    sender: noreply@example.com\n"
+                     "    username: cocreate\n")
+    assert found == ["c.yaml:2: notifications.smtp: give both username and password, or neither"]
+    settings = parse_settings("notifications:\n  smtp: {host: mail.example.com, sender: noreply@example.com, "
+                              "security: ssl}\n", "c.yaml", {})
+    assert settings.notifications.smtp.port == 465 and settings.notifications.smtp.sender_domain == "example.com"
+
+
 def test_channel_needs_its_target():
     found = problems("customers:\n  - key: a\n    name: A\n    channels:\n      - kind: dingtalk\n")
     assert found == ["c.yaml:5: customers.0.channels.0: a dingtalk channel needs a url"]

@@ -12,52 +12,14 @@ import email.utils
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Literal
 
+from plugin.settings import SmtpConfig as SmtpSettings  # the config's own model: checked once, by check-config
 from sync.notify.channels import NOTICE_ID_HEADER, ChannelError, DeliveryResult, NotificationChannel
 from sync.notify.formats import Message
 
-Security = Literal["starttls", "ssl", "none"]
-DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-
 # SMTP line endings, and base64/quoted-printable bodies rather than raw 8-bit, which not every relay takes.
 _POLICY = email.policy.SMTP.clone(cte_type="7bit")
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """How Cocreate reaches its mail server (YAML ``notifications.smtp``).
-
-    ``security``: ``starttls`` (port 587 by default), ``ssl`` (implicit TLS, 465) or ``none`` (25, for a
-    relay on a trusted network). ``sender`` is the From address, e.g. ``Cocreate <noreply@example.com>``.
-    ``ca_file`` trusts a private CA instead of the system store.
-    """
-
-    host: str
-    sender: str
-    port: int | None = None
-    security: Security = "starttls"
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    reply_to: str | None = None
-    timeout: float = 10.0
-    ca_file: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.security not in DEFAULT_PORTS:
-            raise ValueError(f"notifications.smtp.security must be starttls, ssl or none, not {self.security!r}")
-        if "@" not in email.utils.parseaddr(self.sender)[1]:
-            raise ValueError(f"notifications.smtp.sender {self.sender!r} is not an e-mail address")
-        if bool(self.username) != bool(self.password):
-            raise ValueError("notifications.smtp needs both username and password, or neither")
-        if self.port is None:
-            object.__setattr__(self, "port", DEFAULT_PORTS[self.security])
-
-    @property
-    def sender_domain(self) -> str:
-        return email.utils.parseaddr(self.sender)[1].rpartition("@")[2]
 
 
 class EmailChannel(NotificationChannel):
