@@ -70,6 +70,30 @@ def _told(settings, needs: list[Need]) -> list[str]:
     return told
 
 
+def _customer_rows(settings, state: IssueState, needs: list[Need], kind: str, event: str, *, old: str | None,
+                   new: str | None, **extra) -> list[OutboxMessage]:
+    """One outbox row per channel of each customer whose need is among ``needs`` (a status change or a forwarded
+    comment, ``kind``), naming that customer's needs; ``event`` makes the dedupe key unique to the occasion.
+    ``new`` None: each customer's need's current status."""
+    rows = []
+    for key in dict.fromkeys(need.customer for need in needs):
+        customer = settings.customer(key)
+        if customer is None:
+            continue
+        mine = [need for need in needs if need.customer == key]
+        for index, channel in enumerate(customer.channels):
+            # The dedupe keys are those rows have always had: changing them would send a notice twice.
+            dedupe_key = (f"forward:{event}:{key}:{index}" if kind == "forward"
+                          else f"{kind}:{key}:{index}:{event}")
+            rows.append(OutboxMessage(
+                dedupe_key=dedupe_key, kind=kind, issue_key=state.key, need_ref=mine[0].ref, customer=key,
+                channel=channel.kind, target=str(index),
+                payload={"old": old, "new": mine[0].status if new is None else new,
+                         "refs": [need.ref for need in mine], "titles": [need.title for need in mine], **extra},
+            ))
+    return rows
+
+
 def forward_customer_comments(runtime, state: IssueState) -> int:
     """Queue tracker comments marked for the customer (``sync.customer_comment_prefix``) to every customer
     whose need is on the issue, once per comment and channel. Unmarked comments are internal and stay."""
@@ -88,16 +112,8 @@ def forward_customer_comments(runtime, state: IssueState) -> int:
     rows = []
     for comment in marked:
         text = comment.text.lstrip()[len(prefix):].strip()
-        for key in customers:
-            mine = [need for need in needs if need.customer == key]
-            for index, _channel in enumerate(settings.customer(key).channels):
-                rows.append(OutboxMessage(
-                    dedupe_key=f"forward:{state.key}:{comment.id}:{key}:{index}", kind="forward",
-                    issue_key=state.key, need_ref=mine[0].ref, customer=key,
-                    channel=settings.customer(key).channels[index].kind, target=str(index),
-                    payload={"old": None, "new": mine[0].status, "refs": [need.ref for need in mine],
-                             "titles": [need.title for need in mine], "comment": text},
-                ))
+        rows += _customer_rows(settings, state, needs, "forward", f"{state.key}:{comment.id}", old=None,
+                               new=None, comment=text)
     if not rows:
         return 0
     with runtime.Session.begin() as session:
@@ -151,19 +167,8 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> b
             channel="tracker", target=state.key,
             payload={"text": comment_text(settings, old_status, new, refs, told)},
         )]
-        for key in dict.fromkeys(need.customer for need in needs):
-            customer = settings.customer(key)
-            if customer is None:
-                continue
-            mine = [need for need in needs if need.customer == key]
-            for index, channel in enumerate(customer.channels):
-                rows.append(OutboxMessage(
-                    dedupe_key=f"customer:{key}:{index}:{state.key}:{anchor}", kind="customer",
-                    issue_key=state.key, need_ref=mine[0].ref, customer=key, channel=channel.kind,
-                    target=str(index),
-                    payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
-                             "titles": [need.title for need in mine], "issue_url": state.url},
-                ))
+        rows += _customer_rows(settings, state, needs, "customer", f"{state.key}:{anchor}", old=old_status,
+                               new=new, issue_url=state.url)
         for owner in dict.fromkeys(need.owner for need in needs if need.owner):
             person = next((p for p in settings.people if p.name == owner), None)
             if person and person.email:
