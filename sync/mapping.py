@@ -256,9 +256,7 @@ def assignee_for(settings: Settings, owner: str | None) -> Assignment:
     """Owner -> assignee through the people directory (by name, then by e-mail); never guessed."""
     if not owner:
         return Assignment(None)
-    wanted = owner.strip().casefold()
-    person = next((p for p in settings.people if p.name.casefold() == wanted), None) or next(
-        (p for p in settings.people if p.email and p.email.casefold() == wanted), None)
+    person = settings.person(owner)
     attribute = "github_login" if settings.tracker.kind == "github" else "jira_account_id"
     identity = getattr(person, attribute, None) if person else None
     if identity:

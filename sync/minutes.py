@@ -244,13 +244,6 @@ def parse_time(value: Any) -> dt.time | None:
     return dt.time(int(match.group(1)), int(match.group(2))) if match else None
 
 
-def find_person(settings: Settings, owner: str):
-    """The people-directory entry for ``owner`` (by name, then e-mail, ignoring case), or None."""
-    wanted = owner.strip().casefold()
-    return next((p for p in settings.people if p.name.casefold() == wanted), None) or next(
-        (p for p in settings.people if p.email and p.email.casefold() == wanted), None)
-
-
 def _split_list(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [_text(item) for item in value if _text(item)]
@@ -384,7 +377,7 @@ def _check_action_items(value: Any, settings: Settings, today: dt.date, existing
             errors.append(FieldError(f"{prefix}.text", N_("At most %(limit)d characters."), {"limit": ACTION_MAX}))
         if not owner:
             errors.append(FieldError(f"{prefix}.owner", N_("This field is required.")))
-        elif find_person(settings, owner) is None:
+        elif settings.person(owner) is None:
             errors.append(FieldError(f"{prefix}.owner", N_("%(value)s is not in the people directory."),
                                      {"value": owner}))
         due_date = None

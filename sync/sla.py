@@ -202,7 +202,7 @@ class Recipient:
 def recipients(settings: Settings, need: Need) -> list[Recipient]:
     """Who hears of a breach: the owner, if the people directory has their e-mail, and the escalation contacts."""
     found = []
-    person = next((p for p in settings.people if need.owner and p.name == need.owner), None)
+    person = settings.person(need.owner)
     if person is not None and person.email:
         found.append(Recipient("owner", person.name, person.email))
     for address in settings.notifications.escalation_contacts:

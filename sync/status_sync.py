@@ -14,6 +14,7 @@ import logging
 from sqlalchemy import select, update
 
 from plugin.base import IssueState
+from plugin.settings import Person
 from sync.mapping import customer_name
 from sync.statuses import customer_status
 from sync.store import Need, OutboxMessage, StatusChange, utcnow
@@ -63,10 +64,7 @@ def _told(settings, needs: list[Need]) -> list[str]:
         if customer and customer.channels:
             kinds = dict.fromkeys(CHANNEL_NAMES[channel.kind][locale] for channel in customer.channels)
             told.append(f"{customer.name} ({', '.join(kinds)})")
-    for owner in dict.fromkeys(need.owner for need in needs if need.owner):
-        person = next((p for p in settings.people if p.name == owner), None)
-        if person and person.email:
-            told.append(_OWNER[locale].format(name=owner))
+    told += [_OWNER[locale].format(name=person.name) for person, _mine in _owners(settings, needs)]
     return told
 
 
@@ -92,6 +90,17 @@ def _customer_rows(settings, state: IssueState, needs: list[Need], kind: str, ev
                          "refs": [need.ref for need in mine], "titles": [need.title for need in mine], **extra},
             ))
     return rows
+
+
+def _owners(settings, needs: list[Need]) -> list[tuple[Person, list[Need]]]:
+    """The owners of ``needs`` the people directory has an e-mail for, each once (however CS spelled them),
+    with their needs."""
+    found: dict[str, tuple[Person, list[Need]]] = {}
+    for need in needs:
+        person = settings.person(need.owner)
+        if person is not None and person.email:
+            found.setdefault(person.name, (person, []))[1].append(need)
+    return list(found.values())
 
 
 def forward_customer_comments(runtime, state: IssueState) -> int:
@@ -169,19 +178,16 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> b
         )]
         rows += _customer_rows(settings, state, needs, "customer", f"{state.key}:{anchor}", old=old_status,
                                new=new, issue_url=state.url)
-        for owner in dict.fromkeys(need.owner for need in needs if need.owner):
-            person = next((p for p in settings.people if p.name == owner), None)
-            if person and person.email:
-                mine = [need for need in needs if need.owner == owner]
-                rows.append(OutboxMessage(
-                    dedupe_key=f"owner:{owner}:{state.key}:{anchor}", kind="owner", issue_key=state.key,
-                    need_ref=mine[0].ref, channel="email", target=person.email,
-                    payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
-                             "titles": [need.title for need in mine], "issue_url": state.url, "owner": owner,
-                             "customer_name": ", ".join(dict.fromkeys(
-                                 customer_name(settings, need.customer) for need in mine)),
-                             "told": told},
-                ))
+        for person, mine in _owners(settings, needs):
+            rows.append(OutboxMessage(
+                dedupe_key=f"owner:{person.name}:{state.key}:{anchor}", kind="owner", issue_key=state.key,
+                need_ref=mine[0].ref, channel="email", target=person.email,
+                payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
+                         "titles": [need.title for need in mine], "issue_url": state.url, "owner": person.name,
+                         "customer_name": ", ".join(dict.fromkeys(
+                             customer_name(settings, need.customer) for need in mine)),
+                         "told": told},
+            ))
         session.add_all(rows)
         session.flush()
         jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=refs[0]) for row in rows]

@@ -137,3 +137,12 @@ def test_durations(text, seconds):
 def test_bad_duration_is_reported():
     found = problems("urgencies:\n  - key: a\n    name: A\n    sla: {first_response: soon}\n")
     assert found == ["c.yaml:4: urgencies.0.sla.first_response: 'soon' is not a duration such as 30m, 4h, 3d or 1w"]
+
+
+def test_a_person_is_found_by_name_or_email_in_any_case():
+    settings = parse_settings("people:\n  - {name: Wang Wei, email: wang.wei@example.com}\n  - {name: Li Na}\n",
+                              "c.yaml", {})
+    assert settings.person(" wang WEI ").name == "Wang Wei"
+    assert settings.person("Wang.Wei@Example.com").name == "Wang Wei"
+    assert settings.person("li na").email is None
+    assert settings.person("Chen Jie") is None and settings.person("") is None and settings.person(None) is None

@@ -131,3 +131,16 @@ def test_an_escalation_row_is_what_the_outbox_sends(runtime):
 
     assert message.subject == "[SLA breach] N-0001 “Invoices lack the tax number” missed its first response target"
     assert "is 1 hour past its first response target (due 2026-10-01 04:00 UTC)" in message.text
+
+
+def test_an_owner_typed_as_an_email_or_in_other_case_is_escalated_to(runtime):
+    # The same person the issue is assigned to (by name or e-mail, ignoring case) hears of the breach.
+    add_need(runtime, "N-0001", "10-01 00:00", [("new", "10-01 00:00", "cs")], urgency="critical",
+             owner="WANG.WEI@example.com")
+    add_need(runtime, "N-0002", "10-01 00:00", [("new", "10-01 00:00", "cs")], urgency="critical", owner=" wang wei ")
+    escalate_breaches(runtime, at("10-01 05:00"))
+    with runtime.Session() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.payload["recipient"].as_string() == "owner")
+                               .order_by(OutboxMessage.id)).all()
+    assert [(row.need_ref, row.target) for row in rows] == [
+        ("N-0001", "wang.wei@example.com"), ("N-0002", "wang.wei@example.com")]
