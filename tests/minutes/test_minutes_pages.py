@@ -94,3 +94,19 @@ def test_the_pages_need_a_login(client):
                  "/minutes/customer/acme", "/minutes/import"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
+
+
+def test_a_long_list_pages_with_the_filters_kept(runtime, cs_client, monkeypatch):
+    import webhooks.minutes
+
+    monkeypatch.setattr(webhooks.minutes, "PAGE_SIZE", 2)
+    for number in range(5):
+        file_minutes(runtime, topic=f"Review {number}")
+    first = cs_client.get("/minutes?customer=acme").get_data(as_text=True)
+    assert "Page 1 of 3" in first and 'rel="prev"' not in first
+    assert '<a class="button" href="/minutes?page=2&amp;customer=acme" rel="next">Next</a>' in first
+    last = cs_client.get("/minutes?customer=acme&page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in last and 'rel="next"' not in last
+    assert '<a class="button" href="/minutes?page=2&amp;customer=acme" rel="prev">Previous</a>' in last
+    monkeypatch.setattr(webhooks.minutes, "PAGE_SIZE", 50)
+    assert 'class="pager"' not in cs_client.get("/minutes").get_data(as_text=True)  # one page: no pager
