@@ -80,10 +80,13 @@ def bench_app():
 
 def serve(port: int, threads: int) -> None:
     """``bench_app`` under waitress, as ``cocreate serve --no-worker`` runs the app."""
-    sys.setswitchinterval(float(os.environ.get("SWI", "0.005")))
     from waitress import serve as waitress_serve
 
-    waitress_serve(bench_app(), host="127.0.0.1", port=port, threads=threads, ident="cocreate")
+    from webhooks.app import freeze_startup_heap
+
+    app = bench_app()
+    freeze_startup_heap()
+    waitress_serve(app, host="127.0.0.1", port=port, threads=threads, ident="cocreate")
 
 
 # The load generator ---------------------------------------------------------------------------------

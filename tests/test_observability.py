@@ -103,3 +103,27 @@ def test_serve_style_logging_writes_json_lines(capsys, _restore_logging):
         logging.getLogger("cocreate.sync").info("synced")
     entry = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert entry["logger"] == "cocreate.sync" and entry["need_ref"] == "N-0001" and entry["job"] == "sync_need"
+
+
+def test_the_startup_heap_is_frozen_out_of_full_collections():
+    import gc
+
+    from webhooks.app import freeze_startup_heap
+
+    before = gc.get_freeze_count()
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > max(before, 10_000)  # the app's modules, classes, mappers, templates ...
+    finally:
+        gc.unfreeze()
+
+
+def test_gunicorn_freezes_each_worker_once_the_app_is_built():
+    import runpy
+    from pathlib import Path
+    from unittest import mock
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"))
+    with mock.patch("webhooks.app.freeze_startup_heap") as freeze:
+        conf["post_worker_init"](worker=None)
+    freeze.assert_called_once_with()

@@ -59,7 +59,7 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
 
     from sync.directory import load_directory
     from sync.intake import requeue_pending
-    from webhooks.app import create_app
+    from webhooks.app import create_app, freeze_startup_heap
 
     runtime = _runtime(config)
     load_directory(runtime)
@@ -67,6 +67,7 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     if not no_worker:
         runtime.queue.start_consumer(runtime.settings.queue.workers)
     requeued = requeue_pending(runtime)
+    freeze_startup_heap()
     click.echo(f"Cocreate serving on http://{host}:{port}/ (data in {runtime.home}; "
                f"{'jobs in-process' if not no_worker else 'jobs in cocreate worker'}; {requeued} needs re-queued)")
     # SIGTERM (systemctl stop) ends waitress's loop like Ctrl-C: requests in flight finish, then jobs in flight.
