@@ -35,7 +35,6 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("COCREATE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-
 def post_worker_init(worker):
     """The process has built the app: keep what it built out of the garbage collector's full collections (a
     pause of about 90 ms under webhook load otherwise; see ``webhooks.app.freeze_startup_heap``)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import requests
 TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 """What ``requests`` raises when a tracker did not answer (refused, timed out, cut off mid-answer)."""
 
-_SECONDS = re.compile(r"\d+(\.\d+)?")
+_SECONDS = re.compile(r"\d+(\.\d+)?", re.ASCII)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -24,7 +25,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     if _SECONDS.fullmatch(value):
-        return float(value)
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -299,13 +299,13 @@ def _link_to_existing(runtime, session, need: Need) -> None:
         if key is None:
             raise TrackerInvalidField(f"{target!r} is not an issue key or URL of this {settings.tracker.kind}")
     state = adapter.get_issue(key)
-    # From here on the issue goes by the tracker's own name for it, as every webhook and sync will: the text
-    # typed may differ in case, or name a repository the issue has since been moved out of.
-    key = state.key
-    if primary is None:
-        primary = session.scalars(
-            select(Need).where(Need.issue_key == key, Need.linked_to.is_(None))).first()
-    need.issue_key, need.issue_url = state.key, state.url
+    if primary is None:  # the need that created the issue, found by the key typed or the tracker's own for it
+        primary = session.scalars(select(Need).where(
+            Need.issue_key.in_({key, state.key}), Need.linked_to.is_(None))).first()
+    # From here on the issue goes by the name the needs already on it use, else by the tracker's own (the text
+    # typed may differ from it in case), so that every need of the issue is found under one key.
+    key = primary.issue_key if primary is not None else state.key
+    need.issue_key, need.issue_url = key, primary.issue_url if primary is not None else state.url
     need.synced_fields = {**(need.synced_fields or {}), "linked_to": need.linked_to}
     need.sync_state, need.sync_error, need.synced_at = "synced", None, utcnow()
     session.commit()

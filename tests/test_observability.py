@@ -113,9 +113,27 @@ def test_the_startup_heap_is_frozen_out_of_full_collections():
     before = gc.get_freeze_count()
     try:
         freeze_startup_heap()
-        assert gc.get_freeze_count() > max(before, 10_000)  # the app's modules, classes, mappers, templates ...
+        assert gc.get_freeze_count() > max(before, 10_000)  # the app's modules, classes, mappers, routes ...
     finally:
-        gc.unfreeze()
+        if before == 0:  # give back only what this test froze
+            gc.unfreeze()
+
+
+def test_cocreate_serve_freezes_the_heap_once_the_app_is_built(tmp_path, monkeypatch):
+    from unittest import mock
+
+    from click.testing import CliRunner
+
+    from webhooks.cli import main
+
+    monkeypatch.setenv("COCREATE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("signal.signal", lambda *args: None)  # keep pytest's own SIGTERM handling
+    calls = []
+    with mock.patch("webhooks.app.freeze_startup_heap", side_effect=lambda: calls.append("freeze")), \
+            mock.patch("waitress.serve", side_effect=lambda app, **kwargs: calls.append(type(app).__name__)):
+        result = CliRunner().invoke(main, ["serve", "--no-worker", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert calls == ["freeze", "Flask"]  # frozen after the app is built, before it serves
 
 
 def test_gunicorn_freezes_each_worker_once_the_app_is_built():

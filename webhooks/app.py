@@ -48,7 +48,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
 
 
 def freeze_startup_heap() -> None:
-    """Put everything built at start-up (the app, its templates, the ORM's mappers, the libraries) out of the
+    """Put everything built at start-up (the app, its routes, the ORM's mappers, the libraries) out of the
     garbage collector's reach, once the web process is ready to serve.
 
     Those objects live as long as the process, yet the collector's oldest generation walks them all on every

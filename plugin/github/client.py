@@ -17,9 +17,9 @@ def build_auth(settings: GitHubSettings) -> github.Auth.Auth:
     """A personal/fine-grained token when ``token`` is set, else the GitHub App's installation auth."""
     if settings.token:
         return github.Auth.Token(settings.token)
-    # GitHubSettings checks that an app has all three.
-    assert settings.app_id is not None and settings.private_key_path is not None
-    assert settings.installation_id is not None
+    if settings.app_id is None or not settings.private_key_path or settings.installation_id is None:
+        # GitHubSettings refuses such a config; settings built in code may still lack one.
+        raise TrackerAuthError("a GitHub App needs app_id, private_key_path and installation_id")
     key_file = Path(settings.private_key_path)
     try:
         private_key = key_file.read_text(encoding="utf-8")

@@ -87,6 +87,8 @@ def test_a_refused_connection_is_unavailable():
     ({"Retry-After": "nan"}, None),  # float() reads these; a wait of NaN or forever is no answer
     ({"Retry-After": "inf"}, None),
     ({"Retry-After": "-3"}, None),
+    ({"Retry-After": "9" * 400}, None),  # digits only, yet float() makes it infinite
+    ({"Retry-After": "\u0663"}, None),  # a digit, but not an ASCII one
     ({"Retry-After": " 12 "}, 12.0),
 ])
 def test_retry_after_seconds(headers, expected):

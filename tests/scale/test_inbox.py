@@ -166,3 +166,11 @@ def test_close_stops_the_writer_and_a_later_delivery_starts_it_again(rt):
     assert not writer.is_alive()
     assert keep(rt, arrival("two"))
     assert stored(rt)[:2] == (2, 2)
+
+
+def test_jobs_sent_together_are_taken_in_the_order_sent(rt):
+    jobs = [rt.queue.pending("apply_issue_change", "github", f"acme/billing#{number}") for number in range(3)]
+    rt.queue.send(*jobs)  # one LPUSH with the three messages
+    storage = rt.queue.huey.storage
+    taken = [rt.queue.huey.deserialize_task(storage.dequeue()).id for _ in jobs]  # as a consumer takes them
+    assert taken == [job.id for job in jobs]

@@ -1,7 +1,7 @@
 """Webhook payloads compressed with LZ4 on PostgreSQL.
 
-A tracker's delivery (7 KB for a typical GitHub ``issues`` event) is stored out of line and compressed; with
-PostgreSQL's default (pglz) the compression is most of the server's work per delivery. LZ4 compresses about as
+A tracker's delivery (7 KB for a typical GitHub ``issues`` event) is over PostgreSQL's 2 KB threshold, so it
+is compressed as it is stored; with PostgreSQL's default (pglz) that is most of the server's work per delivery. LZ4 compresses about as
 well at a fraction of the CPU (``bench/load_bench.py``). Only rows written afterwards are compressed with it;
 rows already stored stay readable as they are. Nothing changes on SQLite, nor on a PostgreSQL server built
 without LZ4 (or older than 14), which keep their default.
