@@ -43,6 +43,11 @@ LABELS = {
 }
 
 
+def need_url(settings: Settings, ref: str) -> str:
+    """The address of a need's page in Cocreate (issue bodies, notices, the JSON API)."""
+    return f"{settings.base_url.rstrip('/')}/needs/{ref}"
+
+
 def label(key: str, locale: str) -> str:
     return LABELS[key].get(locale) or LABELS[key]["en"]
 

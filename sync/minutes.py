@@ -914,11 +914,9 @@ def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinut
         rows.append((label("due_date", locale), (item.due_date.isoformat(),)))
     needs = [link.need for link in minutes.need_links]
     if needs:
-        from sync.outbound import need_url
-
         inlines: list[mapping.Inline] = []
         for index, need in enumerate(needs):
-            inlines += ([", "] if index else []) + [mapping.Link(need.ref, need_url(settings, need.ref))]
+            inlines += ([", "] if index else []) + [mapping.Link(need.ref, mapping.need_url(settings, need.ref))]
         rows.append((label("needs", locale), tuple(inlines)))
     blocks = [mapping.Block("paragraph", inlines=(item.text,)),
               mapping.Block("heading", text=label("action_item", locale) + " · Cocreate"),

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from plugin.base import IssueSpec, IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync import mapping
+from sync.mapping import need_url
 from sync import minutes as meeting_minutes
 from sync.leases import leased
 from sync.store import Need, utcnow
@@ -45,10 +46,6 @@ class RetryLater(Exception):
 
     def __str__(self) -> str:
         return self.reason
-
-
-def need_url(settings, ref: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/needs/{ref}"
 
 
 def link_global_id(settings, ref: str) -> str:

@@ -11,6 +11,7 @@ import logging
 
 from sync.customers import status_page_url
 from sync.jobs import job
+from sync.mapping import need_url
 from sync.notify import ChannelError, EscalationNotice, OwnerNotice, StatusNotice, channel_for, render
 from sync.status_sync import status_name
 from sync.store import OutboxMessage, utcnow
@@ -47,8 +48,6 @@ def build_notice(runtime, row: OutboxMessage):
             event_key=row.dedupe_key,
         )
     if row.kind == "owner":
-        from sync.outbound import need_url  # not at the top: sync.outbound -> sync.minutes -> sync.jobs -> here
-
         locale = settings.locale
         return OwnerNotice(
             owner_name=payload["owner"], locale=locale, customer_name=payload.get("customer_name", ""),

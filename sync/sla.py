@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from plugin.settings import Settings
 from sync.jobs import job
+from sync.mapping import need_url
 from sync.notify.templates import EscalationNotice, notice_data
 from sync.status_sync import status_name
 from sync.store import Need, OutboxMessage, StatusChange, utcnow
@@ -257,8 +258,6 @@ def _escalation(settings: Settings, need: Need, timer: Timer, recipient: Recipie
                 now: dt.datetime) -> OutboxMessage:
     """The outbox row telling ``recipient`` of the breach; ``payload["notice"]`` holds the notice's fields
     as JSON (``notice_data``: ``due_at`` ISO 8601, ``overdue_by`` seconds), in the config's language."""
-    from sync.outbound import need_url  # not at the top: sync.outbound -> sync.minutes -> sync.jobs -> here
-
     locale = settings.locale
     customer = settings.customer(need.customer)
     urgency = settings.urgency(need.urgency)
