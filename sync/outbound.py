@@ -21,9 +21,9 @@ from sqlalchemy import select
 from plugin.base import IssueSpec, IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync import mapping
-from sync.mapping import need_url
 from sync import minutes as meeting_minutes
 from sync.leases import leased
+from sync.mapping import need_url
 from sync.store import Need, utcnow
 
 log = logging.getLogger("cocreate.sync")
