@@ -335,27 +335,26 @@ class Queue:
 
     def _rescue_orphans(self, now: dt.datetime) -> list[str]:
         """Running jobs whose heartbeat stopped: their worker died mid-job. Queue them again."""
-        return self._queue_again("running", now, 100, set(),
+        return self._queue_again("running", now, 100,
                                  f"job %s%s: its worker stopped (no heartbeat for {self.lease.total_seconds():.0f}s); "
                                  "queued again")
 
     def _sweep_unqueued(self, now: dt.datetime) -> list[str]:
         """Queued jobs found in neither the queue nor the schedule a lease after they were last touched: the
         process that recorded them, or the worker that took their message, died before they ran. Send them again."""
-        return self._queue_again("queued", now, 500, None, "job %s%s was in no queue; queued again")
+        return self._queue_again("queued", now, 500, "job %s%s was in no queue; queued again")
 
-    def _queue_again(self, state: str, now: dt.datetime, limit: int, present: set[str] | None,
-                     warning: str) -> list[str]:
-        """Send again (at most ``limit``) jobs in ``state`` untouched for a lease, except those whose message is
-        ``present`` (None: look in the queue's storage and schedule); log ``warning`` % (name, args) for each."""
+    def _queue_again(self, state: str, now: dt.datetime, limit: int, warning: str) -> list[str]:
+        """Send again (at most ``limit``) jobs in ``state`` untouched for a lease; a queued one only when its
+        message is in neither the queue's storage nor its schedule. Log ``warning`` % (name, args) for each."""
         cutoff = now - self.lease
         with self.runtime.Session() as session:
             stale = session.execute(select(Job.id, Job.name, Job.args).where(
                 Job.state == state, Job.updated_at < cutoff).limit(limit)).all()
         if not stale:
             return []
-        if present is None:
-            present = {task.args[0] for task in [*self.huey.pending(), *self.huey.scheduled()] if task.args}
+        present = ({task.args[0] for task in [*self.huey.pending(), *self.huey.scheduled()] if task.args}
+                   if state == "queued" else set())
         rescued = []
         for job_id, name, args in stale:
             if job_id not in present and name in self._tasks and self._requeue(job_id, state, cutoff, now):
