@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def write_response(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes) -> None:
+    """Send ``status``, ``headers`` and ``payload`` (with its Content-Length); a caller that hung up (killed, or
+    gave up waiting in a timeout test) only ends the connection."""
+    try:
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
 
 
 class ThreadedServer:

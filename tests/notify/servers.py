@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.serving import ThreadedServer
+from tests.serving import ThreadedServer, write_response
 
 
 def free_port() -> int:
@@ -298,15 +298,7 @@ class HttpRecorder(ThreadedServer):
                 if answer.delay:
                     time.sleep(answer.delay)
                 payload, headers = answer.encoded()
-                try:
-                    self.send_response(answer.status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout tests)
+                write_response(self, answer.status, headers, payload)
 
             do_POST = do_GET = do_PUT = _handle  # noqa: N815
 

@@ -31,7 +31,7 @@ from typing import Any
 import responses
 
 from tests.github.fake_github import FakeGitHub
-from tests.serving import ThreadedServer
+from tests.serving import ThreadedServer, write_response
 
 _PREFIX = re.compile(r"^/w/(?P<caller>[\w.-]+)(?P<rest>/.*)$")
 _ISSUE_PATH = re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues(?:/(?P<number>\d+))?(?P<comments>/comments)?$")
@@ -267,17 +267,8 @@ class FakeTrackerServer(ThreadedServer):
 
     @staticmethod
     def _reply(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], text: str) -> None:
-        payload = text.encode()
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", "application/json; charset=utf-8")
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(payload)))
-            handler.end_headers()
-            handler.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            handler.close_connection = True  # the caller was killed or gave up
+        write_response(handler, status, {"Content-Type": "application/json; charset=utf-8", **headers},
+                       text.encode())
 
 
 def operation_of(method: str, path: str, query: str, body: bytes) -> tuple[str, str | None]:
