@@ -21,11 +21,10 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import func, select
 
-from plugin.settings import parse_settings
 from sync import accounts
-from sync.runtime import build_runtime
 from sync.store import Attachment, Job, Need, StatusChange
 from tests.scale.cluster import need_json
+from tests.scale.conftest import runtime_on
 from webhooks.app import create_app
 
 API_YAML = """
@@ -44,12 +43,9 @@ TOTALS: dict[str, int] = {}
 
 @pytest.fixture(scope="module")
 def api_runtime(postgres, redis_server, tmp_path_factory):
-    database = postgres.create_database("fuzz_api")
-    environ = {"COCREATE_HOME": str(tmp_path_factory.mktemp("fuzz-api-home")), "COCREATE_DATABASE_URL": database,
-               "COCREATE_QUEUE_URL": redis_server.url(2)}
-    runtime = build_runtime(parse_settings(API_YAML, "api.yaml"), environ)
-    yield runtime
-    runtime.close()
+    with runtime_on(API_YAML, postgres.create_database("fuzz_api"), redis_server.url(2),
+                    tmp_path_factory.mktemp("fuzz-api-home")) as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="module")

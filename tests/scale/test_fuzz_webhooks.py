@@ -18,9 +18,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from plugin.settings import parse_settings
-from sync.runtime import build_runtime
 from sync.store import Delivery, Job
+from tests.scale.conftest import runtime_on
 from webhooks.app import create_app
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
@@ -120,11 +119,8 @@ def fuzz_runtime(postgres, redis_server, tmp_path_factory):
     """The app's runtime on its own PostgreSQL database and Redis; no worker runs, so jobs stay queued."""
     database = postgres.create_database("fuzz_webhooks")
     redis_server.flush()
-    environ = {"COCREATE_HOME": str(tmp_path_factory.mktemp("fuzz-home")), "COCREATE_DATABASE_URL": database,
-               "COCREATE_QUEUE_URL": redis_server.url(1)}
-    runtime = build_runtime(parse_settings(FUZZ_YAML, "fuzz.yaml"), environ)
-    yield runtime
-    runtime.close()
+    with runtime_on(FUZZ_YAML, database, redis_server.url(1), tmp_path_factory.mktemp("fuzz-home")) as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="module")

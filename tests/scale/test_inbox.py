@@ -14,10 +14,9 @@ import psycopg
 import pytest
 from sqlalchemy import func, select, text
 
-from plugin.settings import parse_settings
 from sync.inbox import Arrival, payload_text
-from sync.runtime import build_runtime
 from sync.store import Delivery, Job
+from tests.scale.conftest import runtime_on
 
 YAML = """
 locale: en
@@ -36,11 +35,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "gith
 @pytest.fixture
 def rt(database, redis_server, tmp_path):
     redis_server.flush()
-    runtime = build_runtime(parse_settings(YAML, "inbox.yaml"), {
-        "COCREATE_HOME": str(tmp_path / "home"), "COCREATE_DATABASE_URL": database,
-        "COCREATE_QUEUE_URL": redis_server.url(3)})
-    yield runtime
-    runtime.close()
+    with runtime_on(YAML, database, redis_server.url(3), tmp_path / "home") as runtime:
+        yield runtime
 
 
 def arrival(delivery_id: str, outcome: str = "queued", body: bytes = BODY, payload=None, source="github"):
