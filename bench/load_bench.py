@@ -213,46 +213,37 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> N
     raise SystemExit("the server did not answer /healthz")
 
 
-def server_cpu_seconds(pid: int) -> tuple[float, float]:
-    """User and system CPU seconds of process ``pid`` and its children (gunicorn's workers), from ``/proc``."""
+def cpu_seconds(stat: str) -> tuple[str, str, float, float]:
+    """A ``/proc/.../stat`` text -> (command name, parent pid, user CPU seconds, system CPU seconds)."""
     ticks = os.sysconf("SC_CLK_TCK")
+    fields = stat.rsplit(")", 1)[1].split()
+    return stat[stat.index("(") + 1:stat.rindex(")")], fields[1], int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def cpu_snapshot(server_pid: int, waitress: bool) -> tuple[tuple[float, float], dict[str, float]]:
+    """CPU seconds so far, from one pass over ``/proc``: user and system of the server's processes (``server_pid``
+    and its children, gunicorn's workers), and beside them, user + system of PostgreSQL's processes, Redis, the
+    waitress server's main thread (its I/O loop: accepting, reading, writing; ``waitress`` only) and this load
+    generator."""
     user = system = 0.0
+    others = {"pg": 0.0, "redis": 0.0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            name, parent, used, kernel = cpu_seconds(stat.read_text())
         except OSError:
             continue
-        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
-            user += int(fields[11]) / ticks
-            system += int(fields[12]) / ticks
-    return user, system
-
-
-def other_cpu_seconds(waitress_pid: int | None) -> dict[str, float]:
-    """CPU seconds (user + system) so far of PostgreSQL's processes, Redis, the waitress server's main thread
-    (its I/O loop: accepting, reading, writing; ``waitress_pid`` else none) and this load generator."""
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def seconds(stat_line: str) -> float:
-        fields = stat_line.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / ticks
-
-    totals = {"pg": 0.0, "redis": 0.0}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name = text[text.index("(") + 1:text.rindex(")")]
-        if name.startswith("postgres"):
-            totals["pg"] += seconds(text)
+        if str(server_pid) in (stat.parent.name, parent):
+            user, system = user + used, system + kernel
+        elif name.startswith("postgres"):
+            others["pg"] += used + kernel
         elif name.startswith("redis"):
-            totals["redis"] += seconds(text)
-    if waitress_pid is not None:
-        totals["io"] = seconds(Path(f"/proc/{waitress_pid}/task/{waitress_pid}/stat").read_text())
+            others["redis"] += used + kernel
+    if waitress:
+        _name, _parent, used, kernel = cpu_seconds(Path(f"/proc/{server_pid}/task/{server_pid}/stat").read_text())
+        others["io"] = used + kernel
     times = os.times()
-    totals["gen"] = times.user + times.system
-    return totals
+    others["gen"] = times.user + times.system
+    return (user, system), others
 
 
 def durability(database_url: str) -> dict[str, str]:
@@ -283,9 +274,9 @@ def row(name: str, run: Run) -> str:
 
 def measured(pid: int, phase, waitress: bool) -> Run:
     """Run the ``phase`` coroutine, recording the CPU time it took the server and the others."""
-    before, others = server_cpu_seconds(pid), other_cpu_seconds(pid if waitress else None)
+    before, others = cpu_snapshot(pid, waitress)
     run = asyncio.run(phase)
-    after, others_after = server_cpu_seconds(pid), other_cpu_seconds(pid if waitress else None)
+    after, others_after = cpu_snapshot(pid, waitress)
     run.server_cpu = (after[0] - before[0], after[1] - before[1])
     run.other_cpu = {name: others_after[name] - others[name] for name in others}
     return run
