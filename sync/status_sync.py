@@ -56,7 +56,7 @@ def comment_text(settings, old: str | None, new: str, refs: list[str], told: lis
     return f"{COMMENT_PREFIX[locale]} {body}"
 
 
-def _told(settings, needs: list[Need]) -> list[str]:
+def _told(settings, needs: list[Need], owners: list[tuple[Person, list[Need]]]) -> list[str]:
     locale = settings.locale
     told: list[str] = []
     for key in dict.fromkeys(need.customer for need in needs):
@@ -64,7 +64,7 @@ def _told(settings, needs: list[Need]) -> list[str]:
         if customer and customer.channels:
             kinds = dict.fromkeys(CHANNEL_NAMES[channel.kind][locale] for channel in customer.channels)
             told.append(f"{customer.name} ({', '.join(kinds)})")
-    told += [_OWNER[locale].format(name=person.name) for person, _mine in _owners(settings, needs)]
+    told += [_OWNER[locale].format(name=person.name) for person, _mine in owners]
     return told
 
 
@@ -170,7 +170,8 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> b
         needs = [need for need, _old in changed]
         old_status = changed[0][1]
         refs = [need.ref for need in needs]
-        told = _told(settings, needs)
+        owners = _owners(settings, needs)
+        told = _told(settings, needs, owners)
         rows = [OutboxMessage(
             dedupe_key=f"comment:{state.key}:{anchor}", kind="comment", issue_key=state.key, need_ref=refs[0],
             channel="tracker", target=state.key,
@@ -178,7 +179,7 @@ def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> b
         )]
         rows += _customer_rows(settings, state, needs, "customer", f"{state.key}:{anchor}", old=old_status,
                                new=new, issue_url=state.url)
-        for person, mine in _owners(settings, needs):
+        for person, mine in owners:
             rows.append(OutboxMessage(
                 dedupe_key=f"owner:{person.name}:{state.key}:{anchor}", kind="owner", issue_key=state.key,
                 need_ref=mine[0].ref, channel="email", target=person.email,
