@@ -20,8 +20,12 @@ The inbox write is durable: each 202 comes after the delivery and its job are co
 No worker runs, so the numbers are the web tier's. Targets: the receiver's saturation throughput at least half
 the bare endpoint's, and its p99 under 20 ms at 200 deliveries a second.
 
-Usage: ``.venv/bin/python bench/load_bench.py [--rate 200 --duration 5 --saturate 4 --rounds 3 --threads 8]``,
-or ``--server gunicorn --processes 2`` for the scaled-out web tier (``deploy/gunicorn.conf.py``).
+The inbox commits the deliveries waiting together in one statement (``sync.inbox``); since each group's rows
+share one ``received_at``, the stored rows tell how many deliveries each commit took, printed per round.
+
+Usage: ``.venv/bin/python bench/load_bench.py [--rate 200 --duration 5 --saturate 4 --rounds 3 --threads N]``,
+or ``--server gunicorn --processes 2`` for the scaled-out web tier (``deploy/gunicorn.conf.py``). Without
+``--threads`` each server runs with the product's own default (``cocreate serve``: 16, the gunicorn settings: 8).
 """
 
 from __future__ import annotations
@@ -261,6 +265,35 @@ def stored_deliveries(database_url: str) -> int:
         return connection.execute("SELECT count(*) FROM deliveries").fetchone()[0]
 
 
+def last_delivery(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        return connection.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
+
+
+def per_commit(database_url: str, after: int, up_to: int) -> float:
+    """Deliveries per inbox commit among the rows ``after < id <= up_to`` (a group's rows share ``received_at``)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        rows, commits = connection.execute("SELECT count(*), count(DISTINCT received_at) FROM deliveries "
+                                           "WHERE id > %s AND id <= %s", (after, up_to)).fetchone()
+    return rows / commits if commits else float("nan")
+
+
+def default_threads(server: str) -> int:
+    """The thread count ``server`` runs with here: ``cocreate serve``'s default, or what the gunicorn settings
+    read (their default unless ``COCREATE_WEB_THREADS`` is set)."""
+    if server == "gunicorn":
+        import runpy
+
+        return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["threads"]
+    from webhooks.cli import SERVE_THREADS
+
+    return SERVE_THREADS
+
+
 def row(name: str, run: Run) -> str:
     statuses = ", ".join(f"{status}x{count}" for status, count in sorted(run.statuses.items()))
     cpu = others = ""
@@ -293,9 +326,12 @@ def main() -> int:
     parser.add_argument("--server", choices=["waitress", "gunicorn"], default="waitress",
                         help="waitress (cocreate serve) or gunicorn with deploy/gunicorn.conf.py")
     parser.add_argument("--processes", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per server process (both endpoints)")
+    parser.add_argument("--threads", type=int, help="threads per server process (both endpoints); default: the "
+                        "product's (cocreate serve 16, deploy/gunicorn.conf.py 8)")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.threads is None:
+        args.threads = default_threads(args.server)
     if args.serve:
         serve(args.serve, args.threads)
         return 0
@@ -335,11 +371,14 @@ def main() -> int:
         # Saturation in alternating rounds (receiver, bare, receiver, bare, ...), so that a slow moment of the
         # machine falls on both; the ratio is taken per round and the median reported.
         rounds: list[dict[str, Run]] = []
+        grouping: list[float] = []
         for number in range(1, args.rounds + 1):
             print(f"saturation round {number} of {args.rounds}", file=sys.stderr, flush=True)
+            before = last_delivery(database_url)
             rounds.append({name: measured(server.pid, saturate(port, path, args.connections, args.saturate,
                                                                args.max_requests), args.server == "waitress")
                            for name, path in paths.items()})
+            grouping.append(per_commit(database_url, before, last_delivery(database_url)))
         print("fixed rate", file=sys.stderr, flush=True)
         rates = {name: asyncio.run(fixed_rate(port, path, args.rate, args.duration)) for name, path in paths.items()}
         webhook_202 = sum(run.statuses.get(202, 0)
@@ -376,11 +415,14 @@ def main() -> int:
     print(f"p50 ratio receiver/bare at {args.rate:.0f}/s: "
           f"{rates['receiver'].percentile(0.5) / rates['bare 204'].percentile(0.5):.2f}; "
           f"receiver p99 at {args.rate:.0f}/s: {p99:.2f} ms  (target < 20 ms: {'met' if p99 < 20 else 'NOT met'})")
+    print(f"inbox group commit at saturation: {', '.join(f'{value:.1f}' for value in grouping)} deliveries per "
+          f"commit (rounds 1-{len(grouping)})")
     print(f"durable inbox: {stored} deliveries stored for {webhook_202} answers 202 "
           f"({'all kept' if stored == webhook_202 else 'MISMATCH'})")
     print(json.dumps({"receiver_saturation_rps": [round(r["receiver"].throughput) for r in rounds],
                       "bare_saturation_rps": [round(r["bare 204"].throughput) for r in rounds],
                       "ratio_median": round(ratio, 2),
+                      "deliveries_per_commit": [round(value, 1) for value in grouping],
                       "receiver_p50_ms_at_rate": round(rates["receiver"].percentile(0.5), 2),
                       "receiver_p99_ms_at_rate": round(p99, 2),
                       "bare_p50_ms_at_rate": round(rates["bare 204"].percentile(0.5), 2),

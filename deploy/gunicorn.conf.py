@@ -14,11 +14,12 @@ import os
 wsgi_app = "webhooks.app:create_app()"
 
 bind = os.environ.get("COCREATE_BIND", "127.0.0.1:8080")
-# Requests wait on the database and on nothing else (webhooks answer before any tracker call), so a few
-# threads per process cover the waits; processes use the cores.
+# Requests wait on the database and on nothing else (webhooks answer before any tracker call: a delivery waits
+# for its group's commit), so threads cover the waits and processes use the cores; 8 threads a process took
+# webhook load better than 4 (bench/load_bench.py).
 worker_class = "gthread"
 workers = int(os.environ.get("COCREATE_WEB_WORKERS", multiprocessing.cpu_count() * 2))
-threads = int(os.environ.get("COCREATE_WEB_THREADS", "4"))
+threads = int(os.environ.get("COCREATE_WEB_THREADS", "8"))
 
 # No preloading: each process opens its own database pool after the fork (a pool shared across a fork
 # corrupts connections). Processes starting together migrate in turn under a PostgreSQL advisory lock.

@@ -28,6 +28,7 @@ import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from time import sleep
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,11 @@ log = logging.getLogger("cocreate.inbox")
 
 GROUP_MAX = 500
 """Deliveries committed together at most."""
+GATHER_SECONDS = 0.002
+"""Under load (the writer's last group held more than one delivery), how long it lets deliveries gather before
+taking the next group. As with PostgreSQL's ``commit_delay``, a little latency buys bigger groups, hence fewer
+commits, round trips and thread hand-overs per delivery (``bench/load_bench.py``). A delivery arriving alone
+(the last group held one) is written at once."""
 WAIT_SECONDS = 30.0
 """How long a request waits for its group's commit before answering 500 (the writer is stuck)."""
 
@@ -163,9 +169,12 @@ class Inbox:
 
     def _write_forever(self) -> None:
         stopping = False
+        busy = False
         while not stopping:
             group: list[_Waiting] = []
             item = self._waiting.get()
+            if busy and item is not _STOP:
+                sleep(GATHER_SECONDS)  # let the deliveries already on their way join this group
             while True:
                 if item is _STOP:
                     stopping = True
@@ -177,6 +186,7 @@ class Inbox:
                     item = self._waiting.get_nowait()
                 except queue.Empty:
                     break
+            busy = len(group) > 1
             if not group:
                 continue
             try:

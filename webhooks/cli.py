@@ -47,11 +47,17 @@ def main(log_level: str, log_format: str | None) -> None:
     configure(log_level, log_format)
 
 
+SERVE_THREADS = 16
+"""``cocreate serve``'s default thread count. A webhook request keeps its thread while its delivery is committed
+(a group commit every few milliseconds under load), so there are more threads than cores: with 8, sixteen
+concurrent deliveries left the receiver waiting for threads with CPU to spare (``bench/load_bench.py``)."""
+
+
 @main.command()
 @config_option
 @click.option("--host", default=os.environ.get("COCREATE_HOST", "127.0.0.1"), show_default=True)
 @click.option("--port", default=int(os.environ.get("COCREATE_PORT", "8080")), show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="WSGI server threads.")
+@click.option("--threads", default=SERVE_THREADS, show_default=True, type=int, help="WSGI server threads.")
 @click.option("--no-worker", is_flag=True, help="Do not run jobs here (they run in 'cocreate worker').")
 def serve(config: str | None, host: str, port: int, threads: int, no_worker: bool) -> None:
     """Migrate the store, run the job consumer in-process and serve the web app (waitress)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import json
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select, text
 
+from sync import inbox
 from sync.inbox import Arrival, payload_text
 from sync.store import Delivery, Job
 from tests.scale.conftest import runtime_on
@@ -170,3 +172,49 @@ def test_jobs_sent_together_are_taken_in_the_order_sent(rt):
     storage = rt.queue.huey.storage
     taken = [rt.queue.huey.deserialize_task(storage.dequeue()).id for _ in jobs]  # as a consumer takes them
     assert taken == [job.id for job in jobs]
+
+
+def until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_under_load_the_writer_lets_deliveries_gather_and_alone_one_is_written_at_once(rt, monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(inbox, "sleep", lambda seconds: slept.append(seconds) or time.sleep(seconds))
+    groups: list[list[str]] = []
+    held = threading.Event()
+    real_insert = rt.inbox._insert
+
+    def insert(group):
+        groups.append([waiting.arrival.delivery_id for waiting in group])
+        if len(groups) == 2:
+            held.wait(10)  # hold the writer on this group while more deliveries arrive
+        return real_insert(group)
+
+    monkeypatch.setattr(rt.inbox, "_insert", insert)
+
+    assert keep(rt, arrival("alone"))
+    assert slept == [], "a delivery that arrives alone is written at once"
+
+    first = threading.Thread(target=keep, args=(rt, arrival("first")))
+    first.start()
+    until(lambda: len(groups) == 2)
+    burst = [threading.Thread(target=keep, args=(rt, arrival(f"burst-{number}"))) for number in range(10)]
+    for thread in burst:
+        thread.start()
+    until(lambda: rt.inbox._waiting.qsize() == 10)
+    held.set()
+    for thread in (first, *burst):
+        thread.join(10)
+    assert sorted(groups[2]) == sorted(f"burst-{number}" for number in range(10)), \
+        "the deliveries that arrived meanwhile make one group"
+    assert slept == []
+
+    assert keep(rt, arrival("after-the-burst"))
+    assert slept == [inbox.GATHER_SECONDS], "after a group of several, the writer waited once for more"
+    assert keep(rt, arrival("quiet-again"))
+    assert slept == [inbox.GATHER_SECONDS], "after a group of one, it no longer waits"
+    assert stored(rt) == (14, 14, 14)
