@@ -112,7 +112,8 @@ class FakeJira:
     ``attachments`` (key -> list); ``add_issue(...)`` seeds an issue without counting a write;
     ``set_status(key, name, category)`` moves an issue as a workflow transition would; ``fail(...)`` makes
     the next matching calls answer an error (429, 503 ...); ``issue_json(key)`` gives the issue as a webhook
-    carries it; ``now`` is the site clock, advanced one second by every change (``advance`` moves it).
+    carries it; ``now`` is the site clock (the real time at start unless given), advanced one second by
+    every change (``advance`` moves it).
     ``writes`` counts the POST/PUT/DELETE calls received (searches excluded, refused ones included) and
     ``write_log`` lists them as ``(method, "/rest/api/3/...")``. ``fake_settings()`` gives matching Cloud
     settings; ``check_cloud_calls`` validates what was exchanged.
@@ -127,7 +128,7 @@ class FakeJira:
         account_id: str = COCREATE_ACCOUNT,
         time_zone: str = "UTC",
         users: dict[str, str] | None = None,
-        now: dt.datetime = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC),
+        now: dt.datetime | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.api = self.base_url + API
@@ -136,7 +137,9 @@ class FakeJira:
         self.time_zone = time_zone
         self.users = {account_id: "Cocreate", **(users or {})}
         self.any_user = users is None
-        self.now = now
+        # The site clock starts at the real time unless given: Cocreate compares the site's timestamps with its
+        # own clock (reconcile looks back a week from now), as it does against a real site.
+        self.now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.issues: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, list[dict[str, Any]]] = {}
         self.remote_links: dict[str, list[dict[str, Any]]] = {}

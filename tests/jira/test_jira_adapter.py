@@ -51,11 +51,15 @@ def writes_in(calls) -> list[tuple[str, str]]:
             if c.request.method in ("POST", "PUT", "DELETE") and not c.request.url.endswith("/search/jql")]
 
 
+SITE_NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+"""The fake site's clock in the ``cloud`` fixture, so that timestamps read back are known."""
+
+
 @pytest.fixture
 def cloud():
     """(adapter, fake, mock) on a fake Jira Cloud; every exchange is checked against the description."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeJira(mock, users={OWNER: "Wang Wei"})
+        fake = FakeJira(mock, users={OWNER: "Wang Wei"}, now=SITE_NOW)
         yield JiraAdapter(fake_settings()), fake, mock
         check_cloud_calls(mock.calls)
 
@@ -97,7 +101,7 @@ def test_create_issue_sends_every_field_once_and_returns_the_stored_issue(cloud)
     assert state.assignee == OWNER
     assert state.due_date == dt.date(2026, 12, 15)
     assert state.body == adf_document("Customer needs the tax number on every PDF invoice.")
-    assert state.updated_at == dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    assert state.updated_at == SITE_NOW
     assert state.raw_id == "10001"
     assert fake.writes == 1
 

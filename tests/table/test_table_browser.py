@@ -47,10 +47,11 @@ def fill_last_month(runtime) -> str:
 def test_import_then_the_monthly_report_in_the_browser(server, page, runtime, tmp_path):
     month = fill_last_month(runtime)
     header = SEED_HEADERS["zh_Hant"] + ["客戶"]
+    today = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}"  # this month: the imported need is not in last month's report
     sheet = write_xlsx(tmp_path / "需求收集表.xlsx", [
         header,
-        ["1", "計費", "發票要顯示稅號", "", "高", "Li Na", "2026-11-20 09:30", "Wang Wei", "", "", "acme"],
-        ["2", "報表", "", "", "中", "Li Na", "2026-11-20 10:00", "", "", "", "acme"],
+        ["1", "計費", "發票要顯示稅號", "", "高", "Li Na", today, "Wang Wei", "", "", "acme"],
+        ["2", "報表", "", "", "中", "Li Na", today, "", "", "", "acme"],
         ["3", "報表", "報表匯出 PDF", "", "超急", "Li Na", "下週二", "", "", "", "acme"],
     ])
 
