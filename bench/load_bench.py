@@ -250,35 +250,31 @@ def cpu_snapshot(server_pid: int, waitress: bool) -> tuple[tuple[float, float], 
     return (user, system), others
 
 
-def durability(database_url: str) -> dict[str, str]:
+def query_one(database_url: str, sql: str, params: tuple = ()) -> tuple:
+    """The first row of ``sql`` on the bench's database, on a connection of its own."""
     import psycopg
 
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        return {name: connection.execute(f"SHOW {name}").fetchone()[0]
-                for name in ("fsync", "synchronous_commit", "wal_sync_method")}
+        return connection.execute(sql, params).fetchone()
+
+
+def durability(database_url: str) -> dict[str, str]:
+    return {name: query_one(database_url, f"SHOW {name}")[0]
+            for name in ("fsync", "synchronous_commit", "wal_sync_method")}
 
 
 def stored_deliveries(database_url: str) -> int:
-    import psycopg
-
-    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        return connection.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    return query_one(database_url, "SELECT count(*) FROM deliveries")[0]
 
 
 def last_delivery(database_url: str) -> int:
-    import psycopg
-
-    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        return connection.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
+    return query_one(database_url, "SELECT coalesce(max(id), 0) FROM deliveries")[0]
 
 
 def per_commit(database_url: str, after: int, up_to: int) -> float:
     """Deliveries per inbox commit among the rows ``after < id <= up_to`` (a group's rows share ``received_at``)."""
-    import psycopg
-
-    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        rows, commits = connection.execute("SELECT count(*), count(DISTINCT received_at) FROM deliveries "
-                                           "WHERE id > %s AND id <= %s", (after, up_to)).fetchone()
+    rows, commits = query_one(database_url, "SELECT count(*), count(DISTINCT received_at) FROM deliveries "
+                                            "WHERE id > %s AND id <= %s", (after, up_to))
     return rows / commits if commits else float("nan")
 
 
