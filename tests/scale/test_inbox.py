@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from sync import inbox
 from sync.inbox import Arrival, payload_text
 from sync.store import Delivery, Job
+from tests.scale.cluster import wait_until
 from tests.scale.conftest import runtime_on
 
 YAML = """
@@ -174,13 +175,6 @@ def test_jobs_sent_together_are_taken_in_the_order_sent(rt):
     assert taken == [job.id for job in jobs]
 
 
-def until(condition, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
-
-
 def test_under_load_the_writer_lets_deliveries_gather_and_alone_one_is_written_at_once(rt, monkeypatch):
     slept: list[float] = []
     monkeypatch.setattr(inbox, "sleep", lambda seconds: slept.append(seconds) or time.sleep(seconds))
@@ -201,11 +195,11 @@ def test_under_load_the_writer_lets_deliveries_gather_and_alone_one_is_written_a
 
     first = threading.Thread(target=keep, args=(rt, arrival("first")))
     first.start()
-    until(lambda: len(groups) == 2)
+    wait_until(lambda: len(groups) == 2, 10, "the writer to take the held group", every=0.001)
     burst = [threading.Thread(target=keep, args=(rt, arrival(f"burst-{number}"))) for number in range(10)]
     for thread in burst:
         thread.start()
-    until(lambda: rt.inbox._waiting.qsize() == 10)
+    wait_until(lambda: rt.inbox._waiting.qsize() == 10, 10, "the burst to queue up", every=0.001)
     held.set()
     for thread in (first, *burst):
         thread.join(10)
