@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from plugin.base import IssueState
 from plugin.errors import TrackerNotFound
 from sync.jobs import job
+from sync.ledger.store import Need
 from sync.status_sync import apply_issue_state, forward_customer_comments
-from sync.store import Need
 
 log = logging.getLogger("cocreate.jobs")
 

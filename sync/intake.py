@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select
 
 from plugin.need import NeedInput
-from sync.store import Attachment, Need, StatusChange, utcnow
+from sync.ledger.store import Attachment, Need, StatusChange, utcnow
 
 IMAGE_TYPES = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import select
 
-from sync.store import Need, utcnow
+from sync.ledger.store import Need, utcnow
 
 log = logging.getLogger("cocreate.jobs")
 
@@ -63,6 +63,9 @@ def reconcile(runtime) -> None:
     run(runtime)
 
 
-from sync import inbound, outbox  # noqa: E402,F401  register apply_issue_change and deliver_outbox
-from sync import minutes  # noqa: E402,F401  registers create_action_item_issue
-from sync import sla  # noqa: E402,F401  registers check_sla
+from sync import (  # noqa: E402,F401  register apply_issue_change and deliver_outbox
+    inbound,
+    minutes,  # noqa: E402,F401  registers create_action_item_issue
+    outbox,
+    sla,  # noqa: E402,F401  registers check_sla
+)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import or_, update
 
-from sync.store import utcnow
+from sync.ledger.store import utcnow
 
 
 @contextlib.contextmanager

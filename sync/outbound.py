@@ -23,8 +23,8 @@ from plugin.errors import TrackerError, TrackerInvalidField
 from sync import mapping
 from sync import minutes as meeting_minutes
 from sync.leases import leased
+from sync.ledger.store import Need, utcnow
 from sync.mapping import need_url
-from sync.store import Need, utcnow
 
 log = logging.getLogger("cocreate.sync")
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from sync.customers import status_page_url
 from sync.jobs import job
+from sync.ledger.customers import status_page_url
+from sync.ledger.store import OutboxMessage, utcnow
 from sync.mapping import need_url
 from sync.notify import ChannelError, EscalationNotice, OwnerNotice, StatusNotice, channel_for, render
 from sync.status_sync import status_name
-from sync.store import OutboxMessage, utcnow
 
 log = logging.getLogger("cocreate.notify")
 

@@ -30,8 +30,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from plugin.errors import TrackerError
 from plugin.settings import queue_url
+from sync.ledger.store import Job, utcnow
 from sync.logs import log_context
-from sync.store import Job, utcnow
 
 log = logging.getLogger("cocreate.jobs")
 

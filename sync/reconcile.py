@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from sync.inbound import apply_state
-from sync.store import Need, Watermark, utcnow
+from sync.ledger.store import Need, Watermark, utcnow
 
 log = logging.getLogger("cocreate.reconcile")
 

@@ -35,9 +35,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from plugin.settings import Settings
+from sync.ledger.store import Need, utcnow
 from sync.notify.templates import format_duration
 from sync.sla import delivered_statuses, history_until, resolved, responded, timers
-from sync.store import Need, utcnow
 
 TOP_ISSUES = 10
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from plugin.base import TrackerAdapter
 from plugin.settings import Settings, data_home, database_url
-from sync import store
+from sync.ledger import store
 
 
 @dataclass

@@ -26,10 +26,10 @@ from sqlalchemy.exc import IntegrityError
 
 from plugin.settings import Settings
 from sync.jobs import job
+from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.mapping import need_url
 from sync.notify.templates import EscalationNotice, notice_data
 from sync.status_sync import status_name
-from sync.store import Need, OutboxMessage, StatusChange, utcnow
 
 log = logging.getLogger("cocreate.sla")
 

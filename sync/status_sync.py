@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 
 from plugin.base import IssueState
 from plugin.settings import Person
+from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.mapping import customer_name
 from sync.statuses import customer_status
-from sync.store import Need, OutboxMessage, StatusChange, utcnow
 
 log = logging.getLogger("cocreate.sync")
 

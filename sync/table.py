@@ -38,11 +38,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
-from plugin.need import STAGE_NAMES, STAGES, TITLE_MAX, FieldError, InvalidNeed, N_, NeedInput, validate_need
+from plugin.need import N_, STAGE_NAMES, STAGES, TITLE_MAX, FieldError, InvalidNeed, NeedInput, validate_need
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
+from sync.ledger.store import Need, StatusChange, utcnow
 from sync.status_sync import status_name
-from sync.store import Need, StatusChange, utcnow
 
 BATCH_ROWS = 400
 """Rows validated and written per transaction (with their ``sync_needs`` jobs)."""

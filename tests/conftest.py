@@ -11,8 +11,8 @@ import pytest
 
 from plugin.need import validate_need
 from plugin.settings import Settings, parse_settings
-from sync import accounts, store
 from sync.intake import create_need
+from sync.ledger import accounts, store
 from sync.runtime import build_runtime
 from webhooks.app import create_app
 

@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from sync.store import ApiToken, Job, User
+from sync.ledger.store import ApiToken, Job, User
 from webhooks.cli import main
 
 

@@ -38,7 +38,7 @@ def test_every_job_that_calls_the_tracker_dates_the_last_tracker_call():
 def test_an_action_item_issue_counts_as_a_tracker_call(tmp_path):
     import datetime as dt
 
-    from sync.store import Job
+    from sync.ledger.store import Job
 
     runtime = tracker_runtime("github", tmp_path)
     created = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
@@ -53,8 +53,8 @@ def test_an_action_item_issue_counts_as_a_tracker_call(tmp_path):
 
 
 def test_metrics_and_health_with_a_tracker(tmp_path):
-    from tests.e2e.loop import jira_issue_updated, post_jira
     from tests.conftest import file_need
+    from tests.e2e.loop import jira_issue_updated, post_jira
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei"})

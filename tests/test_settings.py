@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from plugin.errors import ConfigError
-from plugin.settings import load_settings, parse_settings, parse_duration
+from plugin.settings import load_settings, parse_duration, parse_settings
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 EXAMPLE_ENV = {

@@ -11,14 +11,14 @@ from plugin.errors import TrackerInvalidField, TrackerUnavailable
 from plugin.need import InvalidNeed, validate_need
 from sync import jobs as jobs_module
 from sync.intake import InvalidUpload, Upload, create_need, requeue_pending
+from sync.ledger.store import Job, Need, StatusChange
 from sync.queue import backoff_delay
-from sync.store import Job, Need, StatusChange
 from tests.conftest import need_data
 from tests.images import png_bytes
 
 
 def test_migrations_match_models(runtime):
-    from sync.store import Base
+    from sync.ledger.store import Base
 
     with runtime.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)

@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from sync import accounts
-from sync.store import User
+from sync.ledger import accounts
+from sync.ledger.store import User
 from webhooks.context import runtime
 
 bp = Blueprint("auth", __name__)

@@ -63,8 +63,8 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     """Migrate the store, run the job consumer in-process and serve the web app (waitress)."""
     from waitress import serve as waitress_serve
 
-    from sync.directory import load_directory
     from sync.intake import requeue_pending
+    from sync.ledger.directory import load_directory
     from webhooks.app import create_app, freeze_startup_heap
 
     runtime = _runtime(config)
@@ -93,7 +93,7 @@ def _exit_on_signal(signum, _frame) -> None:
 @click.option("--workers", default=None, type=int, help="Worker threads (default: queue.workers).")
 def worker(config: str | None, workers: int | None) -> None:
     """Run jobs from the shared queue (Redis or the SQLite queue file) until stopped."""
-    from sync.directory import load_directory
+    from sync.ledger.directory import load_directory
 
     runtime = _runtime(config)
     load_directory(runtime)
@@ -121,7 +121,7 @@ def user() -> None:
 @click.option("--role", type=click.Choice(["admin", "cs"]), default="cs", show_default=True)
 def user_add(config: str | None, name: str, role: str) -> None:
     """Add a user; the password is read from standard input (asked twice on a terminal)."""
-    from sync.accounts import AccountError, add_user
+    from sync.ledger.accounts import AccountError, add_user
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -148,7 +148,7 @@ def token() -> None:
 @click.argument("name")
 def token_create(config: str | None, name: str) -> None:
     """Print a new API token for user NAME (shown once; only its hash is kept)."""
-    from sync.accounts import AccountError, create_token
+    from sync.ledger.accounts import AccountError, create_token
 
     runtime = _runtime(config)
     try:
@@ -169,7 +169,7 @@ def jobs(ctx: click.Context, config: str | None, state: str) -> None:
     ctx.obj = config
     if ctx.invoked_subcommand is not None:
         return
-    from sync.store import Job
+    from sync.ledger.store import Job
 
     runtime = _runtime(config)
     with runtime.Session() as session:
@@ -191,7 +191,7 @@ def jobs(ctx: click.Context, config: str | None, state: str) -> None:
 @click.pass_obj
 def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
     """Queue a failed job (or all of them) again."""
-    from sync.store import Job
+    from sync.ledger.store import Job
 
     if not job_id and not retry_all:
         raise click.UsageError("give a job ID or --all")
@@ -236,7 +236,7 @@ def customer() -> None:
 @click.option("--revoke", is_flag=True, help="Revoke the customer's link without issuing a new one.")
 def customer_token(config: str | None, key: str, revoke: bool) -> None:
     """Print a new status-page link for customer KEY (earlier links stop working), or revoke it."""
-    from sync.customers import issue_status_token, revoke_status_token, status_link
+    from sync.ledger.customers import issue_status_token, revoke_status_token, status_link
 
     runtime = _runtime(config)
     if runtime.settings.customer(key) is None:
@@ -248,9 +248,10 @@ def customer_token(config: str | None, key: str, revoke: bool) -> None:
     click.echo(status_link(runtime.settings, token))
 
 
-from webhooks import cli_install  # noqa: E402,F401  adds 'cocreate install'
-
-from webhooks import cli_table  # noqa: E402,F401  registers import, export, report and sla
+from webhooks import (
+    cli_install,  # noqa: E402,F401  adds 'cocreate install'
+    cli_table,  # noqa: E402,F401  registers import, export, report and sla
+)
 
 if __name__ == "__main__":
     main()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, send_file
 from itsdangerous import BadSignature
 
+from sync.ledger.store import Attachment
 from sync.outbound import attachment_serializer
-from sync.store import Attachment
 from webhooks.context import runtime
 
 bp = Blueprint("files", __name__)

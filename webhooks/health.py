@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import func, select, text
 
-from sync.store import Job
+from sync.ledger.store import Job
 from webhooks.context import runtime
 
 bp = Blueprint("health", __name__)

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from sync.store import Delivery, Job, Need, OutboxMessage, utcnow
+from sync.ledger.store import Delivery, Job, Need, OutboxMessage, utcnow
 from webhooks.context import runtime
 
 bp = Blueprint("metrics", __name__)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from sync import minutes as meeting_minutes
+from sync.ledger.store import Need
 from sync.minutes import (
     ActionItem,
     InvalidMinutes,
@@ -19,7 +20,6 @@ from sync.minutes import (
     MinutesConflict,
     parse_date,
 )
-from sync.store import Need
 from webhooks.context import runtime
 
 bp = Blueprint("minutes", __name__)

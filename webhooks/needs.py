@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from plugin.need import InvalidNeed, validate_need
 from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
-from sync.store import Attachment, Job, Need
+from sync.ledger.store import Attachment, Job, Need
 from webhooks.context import runtime
 from webhooks.forms import STAGE_NAMES, NeedForm
 

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, make_response, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from sync.customers import customer_for_token
+from sync.ledger.customers import customer_for_token
+from sync.ledger.store import Need
 from sync.minutes import shared_minutes_for_customer
-from sync.store import Need
 from webhooks.context import runtime
 
 bp = Blueprint("status_page", __name__)

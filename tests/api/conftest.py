@@ -13,8 +13,8 @@ from openapi_core.testing import MockRequest
 from openapi_schema_validator import OAS31Validator
 from sqlalchemy import func, select
 
-from sync import accounts
-from sync.store import Need, User
+from sync.ledger import accounts
+from sync.ledger.store import Need, User
 
 _TOKEN = object()
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from sync.store import ApiToken, User, utcnow
+from sync.ledger.store import ApiToken, User, utcnow
 from tests.conftest import need_data
 from webhooks.api import MAX_BODY_BYTES
 

@@ -5,15 +5,14 @@ import pytest
 import responses
 from sqlalchemy import select
 
+from sync.ledger.store import Delivery, Need, OutboxMessage
 from sync.reconcile import reconcile
-from sync.store import Delivery, Need, OutboxMessage
+from tests.browser import OUTPUT, page, serve  # noqa: F401 - page: the Chromium fixture
 from tests.conftest import file_need
-from tests.e2e.loop import (github_issues_event, jira_comment_created, jira_issue_updated, post_github,
-                            post_jira)
+from tests.e2e.loop import github_issues_event, jira_comment_created, jira_issue_updated, post_github, post_jira
 from tests.github.fake_github import FakeGitHub
 from tests.jira.fake_jira import COCREATE_ACCOUNT, FakeJira, check_cloud_calls
 from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures
-from tests.browser import OUTPUT, page, serve  # noqa: F401 - page: the Chromium fixture
 from tests.sync.trackers import tracker_runtime
 from webhooks.app import create_app
 
@@ -152,7 +151,7 @@ def test_github_closed_completed_reaches_need_issue_and_customer(tmp_path, smtp_
 
 def test_status_page_in_chromium_shows_the_new_status(jira_loop, page):
     """After R&D moves the issue, the customer's own page (in a real browser) shows the new status."""
-    from sync.customers import issue_status_token
+    from sync.ledger.customers import issue_status_token
 
     fake, runtime, client = jira_loop
     fake.set_status("CS-1", "In Progress", "indeterminate")

@@ -4,8 +4,8 @@ import datetime as dt
 
 from click.testing import CliRunner
 
-from sync.customers import customer_for_token, issue_status_token, revoke_status_token
-from sync.store import Need
+from sync.ledger.customers import customer_for_token, issue_status_token, revoke_status_token
+from sync.ledger.store import Need
 from tests.conftest import need_data  # noqa: F401 - documents where the defaults come from
 
 

@@ -7,7 +7,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from sync import accounts
+from sync.ledger import accounts
+from sync.ledger.store import Job
 from sync.minutes import (
     ActionItem,
     MeetingMinutes,
@@ -16,7 +17,6 @@ from sync.minutes import (
     create_minutes,
     validate_minutes,
 )
-from sync.store import Job
 from tests.conftest import NOW
 from tests.sync.trackers import tracker_runtime
 from tests.web.pages import log_in

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sync import mapping
 from sync import minutes as meeting_minutes
-from sync.minutes import ActionItem
+from sync.ledger.store import ActionItem
 from tests.conftest import file_need
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from plugin.jira import JiraAdapter
 from sync import minutes as meeting_minutes
-from sync.minutes import ActionItem
-from sync.store import Job, Need
+from sync.ledger.store import ActionItem, Job, Need
 from tests.conftest import file_need
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.minutes.conftest import (

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from plugin.errors import parse_retry_after
 from plugin.settings import Channel
 from sync.notify import (
     ChannelError,
@@ -31,7 +32,6 @@ from sync.notify import (
     send_notice,
     verify_webhook_signature,
 )
-from plugin.errors import parse_retry_after
 from tests.notify.servers import Reply, free_port
 
 SECRET = "SECtest0123456789abcdef"

@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import func, select
 
-from sync import accounts
-from sync.store import Attachment, Job, Need, StatusChange
+from sync.ledger import accounts
+from sync.ledger.store import Attachment, Job, Need, StatusChange
 from tests.scale.cluster import need_json
 from tests.scale.conftest import runtime_on
 from webhooks.app import create_app

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from sync.store import Delivery, Job
+from sync.ledger.store import Delivery, Job
 from tests.scale.conftest import runtime_on
 from webhooks.app import create_app
 

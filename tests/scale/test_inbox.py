@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from sync import inbox
 from sync.inbox import Arrival, payload_text
-from sync.store import Delivery, Job
+from sync.ledger.store import Delivery, Job
 from tests.scale.cluster import wait_until
 from tests.scale.conftest import runtime_on
 

@@ -11,7 +11,7 @@ from collections import Counter
 
 from plugin.need import validate_need
 from sync.intake import create_need
-from sync.store import Delivery
+from sync.ledger.store import Delivery
 from tests.scale.cluster import need_json, wait_until
 
 ISSUES = 8

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from plugin.need import validate_need
 from sync import mapping, outbound
 from sync.intake import Upload, update_need
-from sync.store import Need
+from sync.ledger.store import Need
 from tests.conftest import NOW, file_need, need_data
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from plugin.need import validate_need
 from sync import outbound
 from sync.intake import Upload, update_need
-from sync.store import Job, Need
+from sync.ledger.store import Job, Need
 from tests.conftest import NOW, file_need, need_data
 from tests.images import png_bytes
 from tests.jira.fake_jira import FakeJira, check_cloud_calls

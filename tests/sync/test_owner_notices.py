@@ -4,8 +4,8 @@ name or e-mail, ignoring case), and told once however CS spelled them on each ne
 from sqlalchemy import select
 
 from plugin.base import IssueState
+from sync.ledger.store import OutboxMessage
 from sync.status_sync import apply_issue_state
-from sync.store import OutboxMessage
 from tests.sync.trackers import tracker_runtime
 from tests.table.sheets import add_need
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from plugin.need import validate_need
 from plugin.settings import parse_settings
 from sync.intake import create_need
+from sync.ledger.store import Need, OutboxMessage
 from sync.reconcile import reconcile
 from sync.runtime import build_runtime
-from sync.store import Need, OutboxMessage
 from tests.conftest import need_data
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.sync.trackers import JIRA_YAML

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from plugin.github import GitHubAdapter, Pacer
 from plugin.settings import parse_settings
+from sync.ledger.store import Need
 from sync.runtime import build_runtime
-from sync.store import Need
 
 JIRA_YAML = """
 locale: en

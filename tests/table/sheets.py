@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from sync.store import Need, StatusChange
+from sync.ledger.store import Need, StatusChange
 
 SEED_HEADERS = {
     "zh_Hant": ["序號", "產品類別", "問題詳細描述", "問題截圖", "緊急程度", "反饋人", "反饋時間", "跟進人", "狀態", "說明"],

@@ -8,12 +8,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from sync.intake import Upload
-from sync.store import Need
+from sync.ledger.store import Need
 from sync.table import COLUMNS, export_table, import_table
 from tests.conftest import NOW, file_need, migrated_runtime
 from tests.images import png_bytes
 from tests.table.conftest import RecordingQueue
 from tests.table.sheets import SEED_HEADERS, needs_by_ref, read_cells
+
 
 @pytest.fixture
 def filed(runtime):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from plugin.need import TITLE_MAX
-from sync.store import Need, StatusChange
+from sync.ledger.store import Need, StatusChange
 from sync.table import (
     SYNC_CHUNK,
     TableError,

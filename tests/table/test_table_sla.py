@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from sync.ledger.store import Need, OutboxMessage
 from sync.sla import (
     FIRST_RESPONSE,
     RESOLUTION,
@@ -16,7 +17,6 @@ from sync.sla import (
     overdue_needs,
     timers,
 )
-from sync.store import Need, OutboxMessage
 from tests.table.sheets import add_need, at
 
 

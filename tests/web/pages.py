@@ -7,7 +7,7 @@ from html import unescape
 
 from sqlalchemy import func, select
 
-from sync.store import Need
+from sync.ledger.store import Need
 
 
 def log_in(client, name: str = "cs1", password: str = "password1", csrf_token: str | None = None):

@@ -6,11 +6,10 @@ Chromium comes from the system (CI installs it); a missing browser fails this te
 
 from __future__ import annotations
 
-
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from sync.store import Need
+from sync.ledger.store import Need
 from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
 from tests.images import png_bytes
 

@@ -9,7 +9,7 @@ from flask import abort
 from sqlalchemy import select
 
 from sync.intake import Upload
-from sync.store import Job, Need, StatusChange
+from sync.ledger.store import Job, Need, StatusChange
 from tests.images import png_bytes
 from tests.web.pages import header_labels, log_in, table_refs
 from webhooks.app import create_app

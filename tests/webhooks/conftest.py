@@ -11,7 +11,7 @@ import hmac
 import pytest
 from sqlalchemy import select
 
-from sync.store import Delivery, Job
+from sync.ledger.store import Delivery, Job
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from plugin.settings import parse_settings
-from sync.store import Need
+from sync.ledger.store import Need
 from webhooks.receiver import github
 
 SECRET = "gh-test-secret"

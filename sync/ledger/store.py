@@ -1,7 +1,8 @@
-"""The ledger: SQLAlchemy models of needs, customers, people, users, history, jobs and deliveries.
+"""The ledger: every table Cocreate keeps (needs, customers, people, users, history, minutes, jobs, deliveries).
 
-SQLite (WAL) under ``COCREATE_HOME`` by default, PostgreSQL through ``COCREATE_DATABASE_URL``; the
-schema is created and upgraded by the Alembic migrations in ``sync/migrations``.
+SQLite (WAL) under ``COCREATE_HOME`` by default, PostgreSQL through ``COCREATE_DATABASE_URL``; the schema is
+created and upgraded by the Alembic migrations in ``sync/ledger/migrations``. Every model is defined here, so
+importing this module alone gives the whole schema (``tests/test_layout.py`` holds it).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    Time,
     TypeDecorator,
     UniqueConstraint,
     create_engine,
@@ -262,6 +265,112 @@ class Watermark(Base):
 
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     since: Mapped[dt.datetime]
+
+
+# Meeting minutes (sync.minutes) ------------------------------------------------------------------
+
+
+class MeetingMinutes(Base):
+    """One meeting's minutes: when, where, who, what was said and decided, and what happens next."""
+
+    __tablename__ = "minutes"
+    # Trackers link to /minutes/<id>: an id is never reused.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer: Mapped[str] = mapped_column(String(200), index=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    meeting_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    meeting_time: Mapped[dt.time | None] = mapped_column(Time)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    attendees: Mapped[list[Any]] = mapped_column(default=list)
+    key_points: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    open_questions: Mapped[str] = mapped_column(Text, default="")
+    # Minutes written elsewhere (Confluence, a wiki) are linked instead of copied.
+    external_url: Mapped[str | None] = mapped_column(String(500))
+    visibility: Mapped[str] = mapped_column(String(16), default="internal")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    action_items: Mapped[list[ActionItem]] = relationship(
+        back_populates="minutes", order_by="ActionItem.position", cascade="all, delete-orphan")
+    versions: Mapped[list[MinutesVersion]] = relationship(
+        back_populates="minutes", order_by="MinutesVersion.version", cascade="all, delete-orphan")
+    need_links: Mapped[list[NeedMinutes]] = relationship(
+        back_populates="minutes", order_by="NeedMinutes.need_id", cascade="all, delete-orphan")
+
+    @property
+    def shared(self) -> bool:
+        return self.visibility == "shared"
+
+
+class NeedMinutes(Base):
+    """A need discussed in a meeting: the need's page lists the minutes, the minutes list the need."""
+
+    __tablename__ = "need_minutes"
+
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    minutes: Mapped[MeetingMinutes] = relationship(back_populates="need_links")
+    need: Mapped[Need] = relationship()
+
+
+class ActionItem(Base):
+    """One action item of a meeting (text, owner, due date) and, once requested, its tracker issue.
+
+    Creating the issue is crash-safe like a need's: ``sync_intent_at`` is committed before the create
+    call, the issue carries the marker label ``cocreate-A-<id>``, and a retry looks for it first.
+    """
+
+    __tablename__ = "action_items"
+    # The id is in the marker label: never reused.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    issue_project: Mapped[str | None] = mapped_column(String(300))
+    issue_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    issue_url: Mapped[str | None] = mapped_column(String(500))
+    sync_state: Mapped[str] = mapped_column(String(32), default="none")  # none, pending, synced, retrying, failed
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    sync_intent_at: Mapped[dt.datetime | None]
+    synced_at: Mapped[dt.datetime | None]
+    sync_lease_owner: Mapped[str | None] = mapped_column(String(64))
+    sync_lease_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    minutes: Mapped[MeetingMinutes] = relationship(back_populates="action_items")
+
+    @property
+    def ref(self) -> str:
+        return f"A-{self.id}"
+
+
+class MinutesVersion(Base):
+    """The whole content of a minutes page as saved at one version; earlier versions are never changed."""
+
+    __tablename__ = "minutes_versions"
+    __table_args__ = (UniqueConstraint("minutes_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    edited_by: Mapped[str | None] = mapped_column(String(200))
+    edited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    minutes: Mapped[MeetingMinutes] = relationship(back_populates="versions")
 
 
 def make_engine(url: str | URL, autocommit: bool = False) -> Engine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sync.store import Customer, Person
+from sync.ledger.store import Customer, Person
 
 
 def load_directory(runtime) -> None:

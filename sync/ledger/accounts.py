@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from sync.store import ApiToken, User, utcnow
+from sync.ledger.store import ApiToken, User, utcnow
 
 ROLES = ("admin", "cs")
 TOKEN_PREFIX = "cct_"

@@ -8,7 +8,7 @@ import secrets
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from sync.store import Customer, utcnow
+from sync.ledger.store import Customer, utcnow
 
 
 def _serializer(runtime) -> URLSafeSerializer:

@@ -1,8 +1,8 @@
-"""Alembic environment: runs migrations on the connection ``sync.store.migrate`` hands over."""
+"""Alembic environment: runs migrations on the connection ``sync.ledger.store.migrate`` hands over."""
 
 from alembic import context
 
-from sync.store import Base
+from sync.ledger.store import Base
 
 connection = context.config.attributes["connection"]
 context.configure(
