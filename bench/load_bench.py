@@ -20,7 +20,7 @@ The inbox write is durable: each 202 comes after the delivery and its job are co
 No worker runs, so the numbers are the web tier's. Targets: the receiver's saturation throughput at least half
 the bare endpoint's, and its p99 under 20 ms at 200 deliveries a second.
 
-The inbox commits the deliveries waiting together in one statement (``sync.inbox``); since each group's rows
+The inbox commits the deliveries waiting together in one statement (``sync.jobs.inbox``); since each group's rows
 share one ``received_at``, the stored rows tell how many deliveries each commit took, printed per round.
 
 Usage: ``.venv/bin/python bench/load_bench.py [--rate 200 --duration 5 --saturate 4 --rounds 3 --threads N]``,

@@ -5,7 +5,7 @@ The docstrings are the specification. Every method wraps its client library's er
 401/403 -> TrackerAuthError, 404 -> TrackerNotFound, 400/422 -> TrackerInvalidField,
 429 or a secondary rate limit -> TrackerRateLimited (with ``retry_after`` seconds from ``Retry-After`` or
 ``x-ratelimit-reset``), 5xx / connection errors / timeouts -> TrackerUnavailable.
-Adapters do not retry; the job queue does (``sync.queue``), so that a failed job is recorded.
+Adapters do not retry; the job queue does (``sync.jobs.queue``), so that a failed job is recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class IssueSpec:
-    """The issue a need should have, computed from the need and the config by ``sync.mapping``.
+    """The issue a need should have, computed from the need and the config by ``sync.loop.mapping``.
 
     ``body`` is already rendered for the destination: an ADF document (dict) for Jira Cloud, wiki markup
     (str) for Jira Data Center, Markdown (str) for GitHub. ``assignee`` is a Jira accountId (Cloud), a

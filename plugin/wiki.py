@@ -1,4 +1,4 @@
-"""Jira wiki markup (Data Center's REST v2) escaping: the Jira adapter's comments and ``sync.mapping``'s issue
+"""Jira wiki markup (Data Center's REST v2) escaping: the Jira adapter's comments and ``sync.loop.mapping``'s issue
 bodies render plain text literally with it."""
 
 from __future__ import annotations

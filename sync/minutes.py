@@ -27,10 +27,11 @@ from plugin.base import IssueSpec
 from plugin.errors import TrackerError
 from plugin.need import N_, FieldError, InvalidInput
 from plugin.settings import Settings
-from sync import mapping
-from sync.jobs import job
-from sync.leases import leased
+from sync.jobs.leases import leased
 from sync.ledger.store import ActionItem, MeetingMinutes, MinutesVersion, Need, NeedMinutes, utcnow
+from sync.loop import mapping
+from sync.loop.issues import RetryLater, create_issue_once
+from sync.loop.links import minutes_link
 
 log = logging.getLogger("cocreate.minutes")
 
@@ -733,42 +734,6 @@ def parse_minutes_file(filename: str, content: bytes) -> dict[str, Any]:
 # Links from trackers ------------------------------------------------------------------------------
 
 
-def minutes_url(settings: Settings, minutes_id: int) -> str:
-    return f"{settings.base_url.rstrip('/')}/minutes/{minutes_id}"
-
-
-def minutes_global_id(settings: Settings, minutes_id: int) -> str:
-    """The Jira remote link ``globalId`` for a minutes page: stable, so a repeat updates in place."""
-    return f"cocreate:{settings.base_url.rstrip('/')}:minutes:{minutes_id}"
-
-
-@dataclass(frozen=True)
-class MinutesLink:
-    """A link from an issue to a minutes page: in the body (``link``) and as a Jira remote link."""
-
-    global_id: str
-    link: mapping.Link
-    title: str
-
-
-def _minutes_link(settings: Settings, minutes: MeetingMinutes) -> MinutesLink:
-    text = f"{minutes.meeting_date.isoformat()} · {minutes.topic}"
-    title = f"{mapping.label('minutes', settings.locale)} · {text}"[:255]
-    return MinutesLink(minutes_global_id(settings, minutes.id), mapping.Link(text, minutes_url(settings, minutes.id)),
-                       title)
-
-
-def links_for_needs(session: Session, settings: Settings, need_ids: list[int]) -> list[MinutesLink]:
-    """Links to every minutes page linked to any of ``need_ids`` (the needs one issue serves), by meeting date."""
-    if not need_ids:
-        return []
-    rows = session.scalars(
-        select(MeetingMinutes).where(MeetingMinutes.id.in_(
-            select(NeedMinutes.minutes_id).where(NeedMinutes.need_id.in_(need_ids))))
-        .order_by(MeetingMinutes.meeting_date, MeetingMinutes.id))
-    return [_minutes_link(settings, row) for row in rows]
-
-
 # Action items -> issues ---------------------------------------------------------------------------
 
 
@@ -788,7 +753,7 @@ def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinut
     assignment = mapping.assignee_for(settings, item.owner)
     customer = settings.customer(minutes.customer)
     customer_name = customer.name if customer else minutes.customer
-    link = _minutes_link(settings, minutes)
+    link = minutes_link(settings, minutes)
     owner = item.owner + (f" ({assignment.note.split(': ', 1)[1]})" if assignment.note else "")
     rows: list[tuple[str, tuple[mapping.Inline, ...]]] = [
         (mapping.label("minutes", locale), (link.link,)),
@@ -844,11 +809,9 @@ def request_issues(runtime, minutes_id: int, item_ids: list[int] | None = None) 
     return queued
 
 
-@job
 def create_action_item_issue(runtime, item_id: int) -> None:
     """Create the tracker issue of action item ``item_id`` (once, whatever crashes or repeats happen) and
     link it back to its minutes."""
-    from sync.outbound import RetryLater
 
     with leased(runtime, ActionItem, ActionItem.id == item_id) as owner:
         if owner is None:
@@ -868,8 +831,6 @@ def create_action_item_issue(runtime, item_id: int) -> None:
 
 
 def _create_issue(runtime, item_id: int) -> None:
-    from sync.outbound import create_issue_once
-
     settings = runtime.settings
     with runtime.Session() as session:
         item = session.get(ActionItem, item_id)
@@ -893,7 +854,7 @@ def _create_issue(runtime, item_id: int) -> None:
             if not created:
                 log.info("action item %s: found issue %s by its marker; not creating another", item.ref, state.key)
         if adapter.kind == "jira":
-            link = _minutes_link(settings, minutes)
+            link = minutes_link(settings, minutes)
             adapter.set_link(item.issue_key, link.global_id, link.link.url, link.title)
         item.sync_state, item.sync_error, item.synced_at = "synced", None, utcnow()
         session.commit()

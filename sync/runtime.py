@@ -1,4 +1,9 @@
-"""Everything a web process or worker needs at run time, built once from the settings."""
+"""The composition root: everything a web process or worker needs at run time, built once from the settings.
+
+It is the one module that knows every part: the store (``sync.ledger``), the queue and the inbox
+(``sync.jobs``), the tracker adapter (``plugin``), and :data:`JOBS`, the explicit list of every job the queue
+may run.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,24 @@ from sqlalchemy.orm import sessionmaker
 
 from plugin.base import TrackerAdapter
 from plugin.settings import Settings, data_home, database_url
+from sync import minutes, sla
+from sync.jobs.inbox import Inbox
+from sync.jobs.metrics import InstrumentedAdapter
+from sync.jobs.queue import Queue
+from sync.jobs.registry import job_table
 from sync.ledger import store
+from sync.loop import inbound, outbound, outbox, reconcile
+
+JOBS = job_table(
+    outbound.sync_need,               # a need -> its issue (created once, changed fields written)
+    outbound.sync_needs,              # many needs at once, after an import (bulk create where the tracker can)
+    inbound.apply_issue_change,       # a stored webhook delivery -> the issue's current state applied
+    reconcile.reconcile,              # what the tracker changed since the watermark, for lost webhooks
+    outbox.deliver_outbox,            # one status comment or customer notice, exactly once
+    minutes.create_action_item_issue,  # an action item -> its issue
+    sla.check_sla,                    # SLA breaches -> one escalation each
+)
+"""Every job the queue runs, by name (stored in the ledger: a name never changes)."""
 
 
 @dataclass
@@ -25,7 +47,7 @@ class Runtime:
     home: Path
     engine: Engine
     Session: sessionmaker
-    queue: "Queue" = field(init=False)  # noqa: F821 - set by build_runtime
+    queue: Queue = field(init=False)  # set by build_runtime
     adapter_factory: Callable[[Settings], TrackerAdapter] | None = None
     _adapter: TrackerAdapter | None = field(default=None, init=False, repr=False)
 
@@ -42,15 +64,13 @@ class Runtime:
         self.engine.dispose()
 
     @functools.cached_property
-    def inbox(self) -> "Inbox":  # noqa: F821 - sync.inbox imports this module's neighbours
-        """The webhook inbox of this process (``sync.inbox``)."""
-        from sync.inbox import Inbox
-
+    def inbox(self) -> Inbox:
+        """The webhook inbox of this process (``sync.jobs.inbox``)."""
         return Inbox(self)
 
     @functools.cached_property
     def inbox_engine(self) -> Engine:
-        """A second engine on the same database, for the webhook inbox's single-statement writes (``sync.inbox``):
+        """A second engine on the same database, for the webhook inbox's single-statement writes (``sync.jobs.inbox``):
         its own pool, each statement its own transaction, no ping on checkout."""
         return store.make_engine(self.engine.url, autocommit=True)
 
@@ -71,8 +91,6 @@ class Runtime:
         if self._adapter is None:
             if self.settings.tracker is None:
                 raise RuntimeError("no tracker configured")
-            from sync.metrics import InstrumentedAdapter
-
             self._adapter = InstrumentedAdapter((self.adapter_factory or make_adapter)(self.settings))
         return self._adapter
 
@@ -94,8 +112,6 @@ def build_runtime(settings: Settings, environ: dict | None = None, *, immediate:
 
     ``immediate`` runs jobs inline, in memory: for tests and one-shot commands.
     """
-    from sync.queue import Queue
-
     environ = os.environ if environ is None else environ
     home = data_home(settings, environ)
     home.mkdir(parents=True, exist_ok=True)
@@ -103,5 +119,5 @@ def build_runtime(settings: Settings, environ: dict | None = None, *, immediate:
     if migrate:
         store.migrate(engine)
     runtime = Runtime(settings=settings, home=home, engine=engine, Session=store.make_session_factory(engine))
-    runtime.queue = Queue(runtime, environ, immediate=immediate)
+    runtime.queue = Queue(runtime, environ, JOBS, immediate=immediate)
     return runtime

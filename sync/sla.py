@@ -25,11 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from plugin.settings import Settings
-from sync.jobs import job
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
-from sync.mapping import need_url
+from sync.loop.mapping import need_url
+from sync.loop.status import status_name
 from sync.notify.templates import EscalationNotice, notice_data
-from sync.status_sync import status_name
 
 log = logging.getLogger("cocreate.sla")
 
@@ -39,7 +38,7 @@ RESOLUTION = "resolution"
 
 def closed_statuses(settings: Settings) -> frozenset[str]:
     """Statuses that stop the resolution timer: those of Jira's "done" category, plus ``done`` and ``declined``
-    (the keys a closed GitHub issue maps to, see ``sync.statuses``)."""
+    (the keys a closed GitHub issue maps to, see ``sync.loop.status``)."""
     keys = {status.key for status in settings.statuses}
     return frozenset({s.key for s in settings.statuses if s.jira_category == "done"} | ({"done", "declined"} & keys))
 
@@ -278,7 +277,6 @@ def _escalation(settings: Settings, need: Need, timer: Timer, recipient: Recipie
     )
 
 
-@job
 def check_sla(runtime) -> None:
     """Escalate SLA breaches (to be queued periodically; safe to run at any time and as often as wanted)."""
     escalate_breaches(runtime)

@@ -42,7 +42,7 @@ from plugin.need import N_, STAGE_NAMES, STAGES, TITLE_MAX, FieldError, InvalidN
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
 from sync.ledger.store import Need, StatusChange, utcnow
-from sync.status_sync import status_name
+from sync.loop.status import status_name
 
 BATCH_ROWS = 400
 """Rows validated and written per transaction (with their ``sync_needs`` jobs)."""

@@ -6,7 +6,7 @@ import logging
 import pytest
 import responses
 
-from sync.logs import JsonFormatter, log_context
+from sync.jobs.logs import JsonFormatter, log_context
 from tests.jira.fake_jira import FakeJira
 from tests.sync.trackers import tracker_runtime
 from webhooks.app import create_app
@@ -29,7 +29,7 @@ def test_healthz_reports_database_down(app, runtime):
 
 
 def test_every_job_that_calls_the_tracker_dates_the_last_tracker_call():
-    from sync.jobs import JOBS
+    from sync.runtime import JOBS
     from webhooks.health import TRACKER_JOBS
 
     assert set(JOBS) == {*TRACKER_JOBS, "check_sla"}, "a new job: say whether it calls the tracker"
@@ -96,7 +96,7 @@ def _restore_logging():
 
 
 def test_serve_style_logging_writes_json_lines(capsys, _restore_logging):
-    from sync.logs import configure
+    from sync.jobs.logs import configure
 
     configure("INFO", "json")
     with log_context(job="sync_need", need_ref="N-0001"):

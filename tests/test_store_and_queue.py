@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from plugin.errors import TrackerInvalidField, TrackerUnavailable
 from plugin.need import InvalidNeed, validate_need
-from sync import jobs as jobs_module
+from sync import runtime as runtime_module
 from sync.intake import InvalidUpload, Upload, create_need, requeue_pending
+from sync.jobs.queue import backoff_delay
 from sync.ledger.store import Job, Need, StatusChange
-from sync.queue import backoff_delay
 from tests.conftest import need_data
 from tests.images import png_bytes
 
@@ -97,7 +97,7 @@ def flaky_job(monkeypatch):
         if errors:
             raise errors.pop(0)
 
-    monkeypatch.setitem(jobs_module.JOBS, "flaky", flaky)
+    monkeypatch.setitem(runtime_module.JOBS, "flaky", flaky)
     return errors, calls
 
 
@@ -154,7 +154,7 @@ def test_retryable_errors_are_retried_by_the_consumer(settings, tmp_path, flaky_
     """With the real SQLite queue and a consumer thread, a 503 is retried and the job then succeeds."""
     import time
 
-    from sync import queue as queue_module
+    from sync.jobs import queue as queue_module
     from sync.runtime import build_runtime
 
     monkeypatch.setattr(queue_module, "BACKOFF_BASE", 0.05)

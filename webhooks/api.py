@@ -29,9 +29,9 @@ from werkzeug.routing import RoutingException
 from plugin.need import N_, NEED_FIELDS, FieldError, InvalidNeed, storable, validate_need
 from plugin.settings import Settings
 from sync.intake import create_need
+from sync.jobs.queue import database_unavailable
 from sync.ledger.store import Need
-from sync.mapping import need_url
-from sync.queue import database_unavailable
+from sync.loop.mapping import need_url
 from webhooks.auth import api_token_required
 from webhooks.context import runtime
 

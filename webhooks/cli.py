@@ -42,7 +42,7 @@ config_option = click.option(
               help="Default: text on a terminal, JSON lines otherwise.")
 def main(log_level: str, log_format: str | None) -> None:
     """Cocreate: customer needs in, tracker issues out, status back to customers."""
-    from sync.logs import configure
+    from sync.jobs.logs import configure
 
     configure(log_level, log_format)
 
@@ -211,7 +211,7 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
 @config_option
 def reconcile_command(config: str | None) -> None:
     """Apply every tracker change since the last reconcile now (what a lost webhook would have said)."""
-    from sync.reconcile import reconcile
+    from sync.loop.reconcile import reconcile
 
     runtime = _runtime(config)
     if runtime.settings.tracker is None:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, send_file
 from itsdangerous import BadSignature
 
 from sync.ledger.store import Attachment
-from sync.outbound import attachment_serializer
+from sync.loop.links import attachment_serializer
 from webhooks.context import runtime
 
 bp = Blueprint("files", __name__)

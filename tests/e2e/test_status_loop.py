@@ -6,7 +6,7 @@ import responses
 from sqlalchemy import select
 
 from sync.ledger.store import Delivery, Need, OutboxMessage
-from sync.reconcile import reconcile
+from sync.loop.reconcile import reconcile
 from tests.browser import OUTPUT, page, serve  # noqa: F401 - page: the Chromium fixture
 from tests.conftest import file_need
 from tests.e2e.loop import github_issues_event, jira_comment_created, jira_issue_updated, post_github, post_jira

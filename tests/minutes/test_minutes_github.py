@@ -7,9 +7,9 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from sync import mapping
 from sync import minutes as meeting_minutes
 from sync.ledger.store import ActionItem
+from sync.loop import mapping
 from tests.conftest import file_need
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from sqlalchemy import func, select, text
 
-from sync import inbox
-from sync.inbox import Arrival, payload_text
+from sync.jobs import inbox
+from sync.jobs.inbox import Arrival, payload_text
 from sync.ledger.store import Delivery, Job
 from tests.scale.cluster import wait_until
 from tests.scale.conftest import runtime_on

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from plugin.settings import parse_settings
-from sync import mapping
-from sync.mapping import Asking, NeedView
+from sync.loop import mapping
+from sync.loop.mapping import Asking, NeedView
 
 BASE = """
 locale: en

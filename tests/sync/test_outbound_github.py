@@ -7,9 +7,9 @@ import responses
 from sqlalchemy import select
 
 from plugin.need import validate_need
-from sync import mapping, outbound
 from sync.intake import Upload, update_need
 from sync.ledger.store import Need
+from sync.loop import issues, mapping
 from tests.conftest import NOW, file_need, need_data
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub
@@ -87,7 +87,7 @@ def test_crash_after_create_finds_the_issue_by_marker(site, rt, monkeypatch):
         return state
 
     monkeypatch.setattr(type(rt.adapter().wrapped), "create_issue", create_then_crash)
-    monkeypatch.setattr(outbound, "SEARCH_LAG", dt.timedelta(0))
+    monkeypatch.setattr(issues, "SEARCH_LAG", dt.timedelta(0))
     need = file_need(rt)
     assert stored(rt, need.ref).issue_key is None
     rt.queue.enqueue("sync_need", need.ref)

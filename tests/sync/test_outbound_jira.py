@@ -8,9 +8,9 @@ import responses
 from sqlalchemy import select
 
 from plugin.need import validate_need
-from sync import outbound
 from sync.intake import Upload, update_need
 from sync.ledger.store import Job, Need
+from sync.loop import issues, outbound
 from tests.conftest import NOW, file_need, need_data
 from tests.images import png_bytes
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
@@ -91,7 +91,7 @@ def test_crash_after_create_then_retry_leaves_one_issue(site, rt, monkeypatch):
         return state
 
     monkeypatch.setattr(type(rt.adapter().wrapped), "create_issue", create_then_crash)
-    monkeypatch.setattr(outbound, "SEARCH_LAG", __import__("datetime").timedelta(0))
+    monkeypatch.setattr(issues, "SEARCH_LAG", __import__("datetime").timedelta(0))
     with pytest.raises(SystemExit):
         file_need(rt)
     need = stored(rt, "N-0001")
@@ -140,7 +140,7 @@ def test_two_workers_at_once_make_one_issue(site, rt, monkeypatch):
         try:
             outbound.sync_need_to_tracker(rt, need.ref)
             outcomes.append("synced")
-        except outbound.RetryLater as exc:
+        except issues.RetryLater as exc:
             outcomes.append(str(exc))
         finally:
             if not first:

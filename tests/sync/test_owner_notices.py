@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from plugin.base import IssueState
 from sync.ledger.store import OutboxMessage
-from sync.status_sync import apply_issue_state
+from sync.loop.status import apply_issue_state
 from tests.sync.trackers import tracker_runtime
 from tests.table.sheets import add_need
 

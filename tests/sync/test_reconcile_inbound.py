@@ -1,5 +1,5 @@
 """Reconcile applies a tracker change like a webhook does: the fields the config takes over, the status only
-when ``sync.inbound.status`` is on."""
+when ``sync.loop.inbound.status`` is on."""
 
 import datetime as dt
 
@@ -11,7 +11,7 @@ from plugin.need import validate_need
 from plugin.settings import parse_settings
 from sync.intake import create_need
 from sync.ledger.store import Need, OutboxMessage
-from sync.reconcile import reconcile
+from sync.loop.reconcile import reconcile
 from sync.runtime import build_runtime
 from tests.conftest import need_data
 from tests.jira.fake_jira import FakeJira, check_cloud_calls

@@ -4,7 +4,7 @@ import pytest
 
 from plugin.base import IssueState
 from plugin.settings import parse_settings
-from sync.statuses import customer_status
+from sync.loop.status import customer_status
 
 JIRA = parse_settings("""
 tracker: {kind: jira, jira: {url: 'https://x.atlassian.net', email: a@b.c, api_token: t,

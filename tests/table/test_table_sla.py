@@ -118,8 +118,8 @@ def test_no_targets_no_timers(runtime):
 
 
 def test_an_escalation_row_is_what_the_outbox_sends(runtime):
+    from sync.loop.outbox import build_notice
     from sync.notify import render
-    from sync.outbox import build_notice
 
     add_need(runtime, "N-0001", "10-01 00:00", [("new", "10-01 00:00", "cs")], urgency="critical",
              title="Invoices lack the tax number")

@@ -24,8 +24,8 @@ import orjson
 from flask import Response, request
 
 from plugin.need import storable
-from sync import inbox
-from sync.logs import log_context
+from sync.jobs import inbox
+from sync.jobs.logs import log_context
 from webhooks.context import runtime
 
 unsupported_log = logging.getLogger("cocreate.webhooks.unsupported")

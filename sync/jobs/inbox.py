@@ -33,8 +33,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from sync.jobs.queue import PendingJob
 from sync.ledger.store import Delivery, utcnow
-from sync.queue import PendingJob
 
 log = logging.getLogger("cocreate.inbox")
 

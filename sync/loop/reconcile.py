@@ -11,8 +11,8 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sync.inbound import apply_state
 from sync.ledger.store import Need, Watermark, utcnow
+from sync.loop.inbound import apply_state
 
 log = logging.getLogger("cocreate.reconcile")
 

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from plugin.base import IssueState
 from plugin.errors import TrackerNotFound
-from sync.jobs import job
 from sync.ledger.store import Need
-from sync.status_sync import apply_issue_state, forward_customer_comments
+from sync.loop.status import apply_issue_state, forward_customer_comments
 
 log = logging.getLogger("cocreate.jobs")
 
@@ -62,14 +61,13 @@ def apply_issue_fields(runtime, state: IssueState) -> list[str]:
 
 def apply_state(runtime, state: IssueState, actor: str) -> bool:
     """Apply an issue's current state to its needs as configured: owner and urgency, the status when
-    ``sync.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
+    ``sync.loop.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
     apply_issue_fields(runtime, state)
     changed = runtime.settings.sync.inbound.status and apply_issue_state(runtime, state, actor=actor)
     forward_customer_comments(runtime, state)
     return bool(changed)
 
 
-@job
 def apply_issue_change(runtime, source: str, issue_key: str) -> None:
     """A change to ``issue_key`` arrived from ``source`` (``github`` or ``jira``): apply the issue's current state."""
     with runtime.Session() as session:

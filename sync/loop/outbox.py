@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from sync.jobs import job
 from sync.ledger.customers import status_page_url
 from sync.ledger.store import OutboxMessage, utcnow
-from sync.mapping import need_url
+from sync.loop.mapping import need_url
+from sync.loop.status import status_name
 from sync.notify import ChannelError, EscalationNotice, OwnerNotice, StatusNotice, channel_for, render
-from sync.status_sync import status_name
 
 log = logging.getLogger("cocreate.notify")
 
@@ -69,7 +68,6 @@ def _channel_for_row(runtime, row: OutboxMessage):
     return _email_channel(row.target)
 
 
-@job
 def deliver_outbox(runtime, outbox_id: int) -> None:
     """Send one outbox row (comment or notice); a sent row is left alone."""
     with runtime.Session.begin() as session:

@@ -4,63 +4,30 @@ Level-triggered and safe to repeat. Creation is crash-safe: the intent is commit
 call, the issue carries a marker label, and any later try looks for the marker before creating, so a
 crash or a duplicate job never makes a second issue. A short lease on the need row keeps two workers
 from syncing the same need at once; the worker's heartbeat renews it, so a killed worker's lease runs out
-within ``sync.queue.JOB_LEASE`` and the need's job, queued again, can take it.
+within ``sync.jobs.queue.JOB_LEASE`` and the need's job, queued again, can take it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from plugin.base import IssueSpec, IssueState
+from plugin.base import IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
-from sync import mapping
-from sync import minutes as meeting_minutes
-from sync.leases import leased
+from sync.jobs.leases import leased
 from sync.ledger.store import Need, utcnow
-from sync.mapping import need_url
+from sync.loop import mapping
+from sync.loop.issues import RetryLater, create_issue_once
+from sync.loop.links import MinutesLink, attachment_url, link_global_id, links_for_needs
+from sync.loop.mapping import need_url
 
 log = logging.getLogger("cocreate.sync")
 
-# Jira's and GitHub's search see a new issue only after a short delay: a marker search sooner than this
-# after the create may miss it, so the retry waits instead of creating a second issue.
-SEARCH_LAG = dt.timedelta(seconds=30)
 _REF = re.compile(r"^N-\d+$", re.I)
 _JIRA_KEY = re.compile(r"(?:^|/browse/)([A-Z][A-Z0-9_]+-\d+)(?:$|[?#/])", re.IGNORECASE)
 _GITHUB_KEY = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/issues/)(\d+)/?$")
-
-
-@dataclass
-class RetryLater(Exception):
-    """Not a failure: the sync must wait (another worker holds the need, or a linked need has no issue yet)."""
-
-    reason: str
-    retry_after: float = 2.0
-    retryable = True
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-def link_global_id(settings, ref: str) -> str:
-    """The Jira remote link ``globalId`` for a need: stable, so a repeat updates instead of duplicating."""
-    return f"cocreate:{settings.base_url.rstrip('/')}:need:{ref}"
-
-
-def attachment_serializer(runtime) -> URLSafeSerializer:
-    return URLSafeSerializer(runtime.secret_key, salt="cocreate-attachment")
-
-
-def attachment_url(runtime, attachment_id: int) -> str:
-    """A signed, unguessable link to Cocreate's own copy of a screenshot (GitHub has no attachment API)."""
-    token = attachment_serializer(runtime).dumps(attachment_id)
-    return f"{runtime.settings.base_url.rstrip('/')}/files/{token}"
 
 
 def parse_issue_reference(kind: str, text: str) -> str | None:
@@ -71,6 +38,39 @@ def parse_issue_reference(kind: str, text: str) -> str | None:
         return match.group(1).upper() if match else None  # Jira takes keys in any case; its own are upper
     match = _GITHUB_KEY.match(text)
     return f"{match.group(1)}#{match.group(2)}" if match else None
+
+
+# Jobs --------------------------------------------------------------------------------------------
+
+
+def sync_need(runtime, ref: str) -> None:
+    """Bring the tracker issue of need ``ref`` in line with the need (level-triggered, safe to repeat)."""
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
+        if need is None:
+            log.warning("sync_need: no need %s", ref)
+            return
+        if runtime.settings.tracker is None:
+            need.sync_state = "waiting_for_tracker"
+            need.sync_error = None
+            need.synced_at = utcnow()
+            return
+    sync_need_to_tracker(runtime, ref)
+
+
+def sync_needs(runtime, refs: list[str]) -> None:
+    """Sync many needs together (after an import): new issues are created in bulk where the tracker can."""
+    if runtime.settings.tracker is None:
+        for ref in refs:
+            sync_need(runtime, ref)  # records "waiting for tracker"
+        return
+    outcomes = sync_needs_bulk(runtime, refs)
+    failed = {ref: outcome for ref, outcome in outcomes.items() if outcome not in ("synced", "busy")}
+    for ref, outcome in outcomes.items():
+        if outcome == "busy":  # another worker has it now; its own job finishes it
+            log.info("sync_needs: %s busy elsewhere", ref)
+    if failed:
+        log.warning("sync_needs: %d of %d failed: %s", len(failed), len(refs), failed)
 
 
 def sync_need_to_tracker(runtime, ref: str) -> None:
@@ -129,52 +129,19 @@ def _sync(runtime, ref: str) -> None:
         _complete(runtime, session, need, mapped, state, created, minutes)
 
 
-def create_issue_once(session, adapter, row, spec: IssueSpec,
-                      prepare: Callable[[IssueSpec], IssueSpec] | None = None) -> tuple[IssueState, bool]:
-    """Find or create the issue of ``row`` (a need or an action item, which has no issue yet), never two.
-
-    An earlier try's issue is looked for by ``spec.marker``; within ``SEARCH_LAG`` of that try, RetryLater
-    waits for the tracker's search instead of creating another. Before the create call the intent is
-    committed, after it the key; a create refused outright clears the intent (nothing to look for).
-    ``prepare`` changes the spec (and may set more of ``row``, committed with the intent) only when an issue
-    is about to be created. Returns the issue and whether it was created here.
-    """
-    state = adapter.find_by_marker(spec.project, spec.marker) if row.sync_intent_at else None
-    if state is None and row.sync_intent_at and utcnow() - row.sync_intent_at < SEARCH_LAG:
-        wait = (row.sync_intent_at + SEARCH_LAG - utcnow()).total_seconds()
-        raise RetryLater(f"{row.ref}: an earlier try may have created the issue; waiting for the tracker's "
-                         f"search to show it", retry_after=max(wait, 1.0))
-    created = state is None
-    if created:
-        if prepare is not None:
-            spec = prepare(spec)
-        row.sync_intent_at = utcnow()
-        session.commit()  # the intent is durable before the create call
-        try:
-            state = adapter.create_issue(spec)
-        except TrackerError as exc:
-            if not exc.retryable:  # refused outright: nothing was created, no marker to look for
-                row.sync_intent_at = None
-                session.commit()
-            raise
-    row.issue_key, row.issue_url = state.key, state.url
-    session.commit()  # the key is durable before anything else can fail
-    return state, created
-
-
 def _minutes_links(session, settings, need: Need,
-                   on_issue: list[Need] | None = None) -> list[meeting_minutes.MinutesLink]:
+                   on_issue: list[Need] | None = None) -> list[MinutesLink]:
     """Links to the minutes of every need the issue serves: the body lists them, Jira also gets remote links.
     ``on_issue``: those needs, when the caller has loaded them."""
     need_ids = [need.id]
     if need.issue_key:
         need_ids = ([other.id for other in on_issue] if on_issue is not None else
                     list(session.scalars(select(Need.id).where(Need.issue_key == need.issue_key))))
-    return meeting_minutes.links_for_needs(session, settings, need_ids)
+    return links_for_needs(session, settings, need_ids)
 
 
 def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: IssueState, created: bool,
-              minutes: list[meeting_minutes.MinutesLink] = ()) -> None:
+              minutes: list[MinutesLink] = ()) -> None:
     """Write what differs (nothing right after a create), the Jira links and attachments; record the sync."""
     settings = runtime.settings
     adapter = runtime.adapter()

@@ -18,8 +18,9 @@ import logging
 import signal
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
@@ -30,8 +31,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from plugin.errors import TrackerError
 from plugin.settings import queue_url
+from sync.jobs.logs import log_context
+from sync.jobs.registry import Job as JobFunction
 from sync.ledger.store import Job, utcnow
-from sync.logs import log_context
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.jobs")
 
@@ -83,14 +88,13 @@ def make_huey(runtime, environ, immediate: bool) -> Huey:
 class Queue:
     """Enqueues jobs by name and runs them with retries, keeping the ledger current."""
 
-    def __init__(self, runtime, environ, immediate: bool = False):
-        from sync.jobs import JOBS
-
+    def __init__(self, runtime: Runtime, environ: Mapping[str, str], jobs: Mapping[str, JobFunction],
+                 immediate: bool = False):
         self.runtime = runtime
         self.huey = make_huey(runtime, environ, immediate)
         self.consumer = None
         self.lease = dt.timedelta(seconds=JOB_LEASE)
-        self._tasks = {name: self._register(name, function) for name, function in JOBS.items()}
+        self._tasks = {name: self._register(name, function) for name, function in jobs.items()}
         self._lock = threading.Lock()
         self._running: set[str] = set()
         self._renewals: list[Callable] = []
@@ -135,7 +139,7 @@ class Queue:
         return job
 
     def pending(self, name: str, *args, ref: str | None = None) -> PendingJob:
-        """A new job, not yet in the ledger: for a writer that puts it there itself (``sync.inbox``)."""
+        """A new job, not yet in the ledger: for a writer that puts it there itself (``sync.jobs.inbox``)."""
         if name not in self._tasks:
             raise KeyError(f"no job named {name!r}")
         return PendingJob(uuid.uuid4().hex, name, args, ref)
