@@ -6,24 +6,13 @@ makes one attempt and returns a DeliveryResult or raises ChannelError (``retryab
 
 from __future__ import annotations
 
-from sync.notify.channels import (
-    ChannelError,
-    ChannelSettings,
-    DeliveryResult,
-    DingTalkChannel,
-    FeishuChannel,
-    HttpChannel,
-    NotificationChannel,
-    SlackChannel,
-    WebhookChannel,
-    WeComChannel,
-    channel_for,
-    dingtalk_signature,
-    feishu_signature,
-    verify_webhook_signature,
-    webhook_signature,
-)
+from sync.notify.base import ChannelError, ChannelSettings, DeliveryResult, NotificationChannel
+from sync.notify.channels import channel_for
+from sync.notify.dingtalk import DingTalkChannel, dingtalk_signature
+from sync.notify.feishu import FeishuChannel, feishu_signature
 from sync.notify.formats import Message, escape, neutralise_mentions
+from sync.notify.http import HttpChannel
+from sync.notify.slack import SlackChannel
 from sync.notify.smtp import EmailChannel, SmtpSettings
 from sync.notify.templates import (
     EscalationNotice,
@@ -34,6 +23,8 @@ from sync.notify.templates import (
     notice_from_data,
     render,
 )
+from sync.notify.webhook import WebhookChannel, verify_webhook_signature, webhook_signature
+from sync.notify.wecom import WeComChannel
 
 
 def send_notice(notice: Notice, channel_settings: ChannelSettings, smtp: SmtpSettings | None = None) -> DeliveryResult:

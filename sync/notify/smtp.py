@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 
 from plugin.settings import SmtpConfig as SmtpSettings  # the config's own model: checked once, by check-config
-from sync.notify.channels import NOTICE_ID_HEADER, ChannelError, DeliveryResult, NotificationChannel
+from sync.notify.base import NOTICE_ID_HEADER, ChannelError, DeliveryResult, NotificationChannel
 from sync.notify.formats import Message
 
 # SMTP line endings, and base64/quoted-printable bodies rather than raw 8-bit, which not every relay takes.

@@ -33,7 +33,7 @@ from plugin.github.adapter import plain_text
 from plugin.settings import parse_settings
 from sync.ledger import accounts
 from sync.ledger.store import Delivery, Job, Need, OutboxMessage, StatusChange
-from sync.notify.channels import webhook_signature
+from sync.notify.webhook import webhook_signature
 from sync.runtime import build_runtime
 from tests.e2e.loop import github_issues_event
 from tests.notify.servers import HttpRecorder, SmtpRecorder, free_port
