@@ -285,7 +285,7 @@ def default_threads(server: str) -> int:
         import runpy
 
         return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["threads"]
-    from webhooks.cli import SERVE_THREADS
+    from webhooks.cli.commands import SERVE_THREADS
 
     return SERVE_THREADS
 

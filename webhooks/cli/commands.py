@@ -1,4 +1,5 @@
-"""The ``cocreate`` command: serve, worker, check-config, user, token, jobs."""
+"""The ``cocreate`` commands that run and look after a server: serve, worker, check-config, user, token, jobs,
+reconcile and customer."""
 
 from __future__ import annotations
 
@@ -10,42 +11,7 @@ import sys
 import click
 from sqlalchemy import select
 
-from plugin.errors import ConfigError
-from plugin.settings import Settings, load_settings
-from sync.runtime import Runtime, build_runtime
-
-EXIT_CONFIG = 2
-
-
-def _settings(config: str | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(EXIT_CONFIG)
-
-
-def _runtime(config: str | None, **kwargs) -> Runtime:
-    return build_runtime(_settings(config), **kwargs)
-
-
-config_option = click.option(
-    "--config", "-c", envvar="COCREATE_CONFIG", default=None, metavar="FILE",
-    help="YAML config file (default: $COCREATE_CONFIG or ./cocreate.yaml).",
-)
-
-
-@click.group()
-@click.option("--log-level", default=os.environ.get("COCREATE_LOG_LEVEL", "INFO"), show_default=True)
-@click.option("--log-format", type=click.Choice(["json", "text"]), default=os.environ.get("COCREATE_LOG_FORMAT"),
-              help="Default: text on a terminal, JSON lines otherwise.")
-def main(log_level: str, log_format: str | None) -> None:
-    """Cocreate: customer needs in, tracker issues out, status back to customers."""
-    from sync.jobs.logs import configure
-
-    configure(log_level, log_format)
-
+from webhooks.cli.common import config_option, runtime_for, settings_or_exit
 
 SERVE_THREADS = 16
 """``cocreate serve``'s default thread count. A webhook request keeps its thread while its delivery is committed
@@ -53,7 +19,7 @@ SERVE_THREADS = 16
 concurrent deliveries left the receiver waiting for threads with CPU to spare (``bench/load_bench.py``)."""
 
 
-@main.command()
+@click.command()
 @config_option
 @click.option("--host", default=os.environ.get("COCREATE_HOST", "127.0.0.1"), show_default=True)
 @click.option("--port", default=int(os.environ.get("COCREATE_PORT", "8080")), show_default=True, type=int)
@@ -67,7 +33,7 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     from sync.ledger.directory import load_directory
     from webhooks.app import create_app, freeze_startup_heap
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     load_directory(runtime)
     app = create_app(runtime=runtime)
     if not no_worker:
@@ -88,29 +54,29 @@ def _exit_on_signal(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
-@main.command()
+@click.command()
 @config_option
 @click.option("--workers", default=None, type=int, help="Worker threads (default: queue.workers).")
 def worker(config: str | None, workers: int | None) -> None:
     """Run jobs from the shared queue (Redis or the SQLite queue file) until stopped."""
     from sync.ledger.directory import load_directory
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     load_directory(runtime)
     runtime.queue.run_consumer(workers or runtime.settings.queue.workers)
 
 
-@main.command("check-config")
+@click.command("check-config")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 def check_config(file: str | None) -> None:
     """Validate a config file; prints every problem as FILE:LINE: key: message and exits 2 if any."""
-    settings = _settings(file)
+    settings = settings_or_exit(file)
     tracker = settings.tracker.kind if settings.tracker else "no tracker"
     click.echo(f"{file or 'config'}: OK ({tracker}, {len(settings.categories)} categories, "
                f"{len(settings.customers)} customers, {len(settings.people)} people)")
 
 
-@main.group()
+@click.group()
 def user() -> None:
     """Manage the people who log in to Cocreate."""
 
@@ -129,7 +95,7 @@ def user_add(config: str | None, name: str, role: str) -> None:
             raise click.ClickException("the two passwords differ")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     try:
         with runtime.Session.begin() as session:
             add_user(session, name, password, role)
@@ -138,7 +104,7 @@ def user_add(config: str | None, name: str, role: str) -> None:
     click.echo(f"user {name} added ({role})")
 
 
-@main.group()
+@click.group()
 def token() -> None:
     """Manage API tokens."""
 
@@ -150,7 +116,7 @@ def token_create(config: str | None, name: str) -> None:
     """Print a new API token for user NAME (shown once; only its hash is kept)."""
     from sync.ledger.accounts import AccountError, create_token
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     try:
         with runtime.Session.begin() as session:
             value = create_token(session, name)
@@ -159,7 +125,7 @@ def token_create(config: str | None, name: str) -> None:
     click.echo(value)
 
 
-@main.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @config_option
 @click.option("--state", type=click.Choice(["failed", "queued", "running", "done", "all"]), default="failed",
               show_default=True)
@@ -171,7 +137,7 @@ def jobs(ctx: click.Context, config: str | None, state: str) -> None:
         return
     from sync.ledger.store import Job
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     with runtime.Session() as session:
         query = select(Job).order_by(Job.created_at)
         if state != "all":
@@ -195,7 +161,7 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
 
     if not job_id and not retry_all:
         raise click.UsageError("give a job ID or --all")
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     if retry_all:
         with runtime.Session() as session:
             ids = session.scalars(select(Job.id).where(Job.state == "failed")).all()
@@ -207,13 +173,13 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
     click.echo(f"{len(retried)} job(s) queued again")
 
 
-@main.command("reconcile")
+@click.command("reconcile")
 @config_option
 def reconcile_command(config: str | None) -> None:
     """Apply every tracker change since the last reconcile now (what a lost webhook would have said)."""
     from sync.loop.reconcile import reconcile
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     if runtime.settings.tracker is None:
         raise click.ClickException("no tracker configured: nothing to reconcile")
     from plugin.errors import TrackerError
@@ -225,7 +191,7 @@ def reconcile_command(config: str | None) -> None:
     click.echo(f"{result['checked']} issue(s) updated since {result['since']}; {result['changed']} need status change(s)")
 
 
-@main.group()
+@click.group()
 def customer() -> None:
     """Customers' status pages."""
 
@@ -238,7 +204,7 @@ def customer_token(config: str | None, key: str, revoke: bool) -> None:
     """Print a new status-page link for customer KEY (earlier links stop working), or revoke it."""
     from sync.ledger.customers import issue_status_token, revoke_status_token, status_link
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     if runtime.settings.customer(key) is None:
         raise click.ClickException(f"no customer {key} in the config")
     if revoke:
@@ -246,12 +212,3 @@ def customer_token(config: str | None, key: str, revoke: bool) -> None:
         return
     token = issue_status_token(runtime, key)
     click.echo(status_link(runtime.settings, token))
-
-
-from webhooks import (
-    cli_install,  # noqa: E402,F401  adds 'cocreate install'
-    cli_table,  # noqa: E402,F401  registers import, export, report and sla
-)
-
-if __name__ == "__main__":
-    main()

@@ -17,7 +17,7 @@ from babel.support import Translations
 
 from plugin.settings import LOCALES, known_zone
 from sync.table import TableError, export_table, import_table
-from webhooks.cli import _runtime, config_option, main
+from webhooks.cli.common import config_option, runtime_for
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGE_CHOICE = click.Choice(["zh-Hans", "zh-Hant", "en"], case_sensitive=False)
@@ -45,7 +45,7 @@ timezone_option = click.option("--timezone", "timezone", default=None, metavar="
                                help="IANA time zone of the sheet's times (default: the config's timezone).")
 
 
-@main.command("import")
+@click.command("import")
 @config_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and list the problems; write nothing.")
@@ -59,7 +59,7 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
     """Import the requirement table FILE (.xlsx or .csv): rows are matched by 序號, so importing the same
     file again updates them. Rows with problems are not written; they are listed by row and column.
     Exits 1 when any row was refused."""
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     _ = _translator(runtime.settings.locale)
     with contextlib.ExitStack() as stack:
         bar = None
@@ -100,7 +100,7 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
         raise SystemExit(1)
 
 
-@main.command("export")
+@click.command("export")
 @config_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--lang", default=None, type=LANGUAGE_CHOICE, help="Language of the headers (default: the config's).")
@@ -116,7 +116,7 @@ def export_command(config: str | None, file: Path, lang: str | None, timezone: s
     fmt = file.suffix.lower().lstrip(".")
     if fmt not in ("xlsx", "csv"):
         raise click.UsageError("FILE must end in .xlsx or .csv")
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     _ = _translator(runtime.settings.locale)
     count = export_table(runtime, file, fmt, locale=_locale(lang, runtime.settings.locale),
                          timezone=timezone or runtime.settings.timezone,
@@ -124,7 +124,7 @@ def export_command(config: str | None, file: Path, lang: str | None, timezone: s
     click.echo(_("%(count)d needs written to %(name)s") % {"count": count, "name": str(file)})
 
 
-@main.group()
+@click.group()
 def report() -> None:
     """Reports on the needs."""
 
@@ -141,7 +141,7 @@ def report_voc(config: str | None, month: str, lang: str | None, timezone: str, 
     resolution, SLA breaches, the most requested issues and the share of needs delivered."""
     from sync.report import render_document, summary_lines, voc_report
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     locale = _locale(lang, runtime.settings.locale)
     try:
         figures = voc_report(runtime, month, timezone=timezone or runtime.settings.timezone)
@@ -187,7 +187,7 @@ def print_pdf(document: str, output: Path) -> None:
         raise click.ClickException(f"Chromium could not print the PDF: {result.stderr.strip()[-500:]}")
 
 
-@main.group()
+@click.group()
 def sla() -> None:
     """Service-level targets per urgency."""
 
@@ -198,7 +198,7 @@ def sla_check(config: str | None) -> None:
     """Queue an escalation notice for every SLA breach not told yet (safe to run as often as wanted)."""
     from sync.sla import escalate_breaches, overdue_needs
 
-    runtime = _runtime(config)
+    runtime = runtime_for(config)
     now = dt.datetime.now(dt.UTC)
     written = escalate_breaches(runtime, now)
     overdue = overdue_needs(runtime, now)

@@ -19,7 +19,7 @@ import yaml
 
 from plugin.errors import TrackerAuthError, TrackerError, TrackerRateLimited, TrackerUnavailable
 from plugin.settings import Settings, TrackerSettings, config_path
-from webhooks.cli import EXIT_CONFIG, _settings, config_option, main
+from webhooks.cli.common import EXIT_CONFIG, config_option, settings_or_exit
 
 MASK = "********"
 _ENV_ONLY = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -39,7 +39,6 @@ def install() -> None:
     """Connect a tracker's webhooks to Cocreate: print what an admin sets, or register it with --register."""
 
 
-main.add_command(install)
 
 
 # GitHub -------------------------------------------------------------------------------------------
@@ -56,7 +55,7 @@ def install_github(config: str | None, register: bool, show_secret: bool, resend
 
     if resend_secret and not register:
         raise click.UsageError("--resend-secret goes with --register")
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     tracker = _tracker(settings, "github")
     assert tracker.github is not None  # TrackerSettings checks the section for its kind
     secret = settings.webhooks.github_secret
@@ -138,7 +137,7 @@ def install_jira(config: str | None, register: bool, show_secret: bool, resend_s
 
     if resend_secret and not register:
         raise click.UsageError("--resend-secret goes with --register")
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     tracker = _tracker(settings, "jira")
     assert tracker.jira is not None  # TrackerSettings checks the section for its kind
     webhooks = settings.webhooks
