@@ -19,13 +19,14 @@ from sqlalchemy.orm import sessionmaker
 
 from plugin.base import TrackerAdapter
 from plugin.settings import Settings, data_home, database_url
-from sync import minutes, sla
+from sync import sla
 from sync.jobs.inbox import Inbox
 from sync.jobs.metrics import InstrumentedAdapter
 from sync.jobs.queue import Queue
 from sync.jobs.registry import job_table
 from sync.ledger import store
 from sync.loop import inbound, outbound, outbox, reconcile
+from sync.minutes import action_items
 
 JOBS = job_table(
     outbound.sync_need,               # a need -> its issue (created once, changed fields written)
@@ -33,7 +34,7 @@ JOBS = job_table(
     inbound.apply_issue_change,       # a stored webhook delivery -> the issue's current state applied
     reconcile.reconcile,              # what the tracker changed since the watermark, for lost webhooks
     outbox.deliver_outbox,            # one status comment or customer notice, exactly once
-    minutes.create_action_item_issue,  # an action item -> its issue
+    action_items.create_action_item_issue,  # an action item -> its issue
     sla.check_sla,                    # SLA breaches -> one escalation each
 )
 """Every job the queue runs, by name (stored in the ledger: a name never changes)."""

@@ -11,15 +11,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from sync import minutes as meeting_minutes
-from sync.ledger.store import Need
-from sync.minutes import (
-    ActionItem,
-    InvalidMinutes,
-    MeetingMinutes,
-    MinutesConflict,
-    parse_date,
-)
+from sync.ledger.store import ActionItem, MeetingMinutes, Need
+from sync.minutes import action_items, files, records
+from sync.minutes.records import InvalidMinutes, MinutesConflict, parse_date
 from webhooks.context import runtime
 
 bp = Blueprint("minutes", __name__)
@@ -92,7 +86,7 @@ def _minutes_helpers() -> dict:
 def _minutes_of_need(need_id: int) -> list[MeetingMinutes]:
     """For the need's page (``minutes/_need_minutes.html``): the minutes the need was discussed in."""
     with runtime().Session() as session:
-        return meeting_minutes.minutes_for_need(session, need_id)
+        return records.minutes_for_need(session, need_id)
 
 
 # The list -----------------------------------------------------------------------------------------
@@ -185,11 +179,11 @@ def new():
         data, rows = _submitted()
         try:
             with rt.Session() as session:
-                checked = meeting_minutes.validate_minutes(data, rt.settings, session, today=_today())
+                checked = records.validate_minutes(data, rt.settings, session, today=_today())
         except InvalidMinutes as exc:
             errors = exc.by_field(gettext)
         else:
-            minutes = meeting_minutes.create_minutes(rt, checked, created_by=current_user.name)
+            minutes = records.create_minutes(rt, checked, created_by=current_user.name)
             flash(gettext("Minutes saved."), "success")
             return redirect(url_for("minutes.detail", minutes_id=minutes.id))
         return _form_page(data, rows, errors, status=400)
@@ -209,7 +203,7 @@ def new():
 def edit(minutes_id: int):
     rt = runtime()
     with rt.Session() as session:
-        minutes = meeting_minutes.load_minutes(session, minutes_id)
+        minutes = records.load_minutes(session, minutes_id)
     if minutes is None:
         abort(404)
     if request.method == "GET":
@@ -221,8 +215,8 @@ def edit(minutes_id: int):
     try:
         with rt.Session() as session:
             # ``minutes`` came from load_minutes above: its action items are loaded and usable detached.
-            checked = meeting_minutes.validate_minutes(data, rt.settings, session, today=_today(), existing=minutes)
-        meeting_minutes.update_minutes(rt, minutes_id, checked, current_user.name, version)
+            checked = records.validate_minutes(data, rt.settings, session, today=_today(), existing=minutes)
+        records.update_minutes(rt, minutes_id, checked, current_user.name, version)
     except InvalidMinutes as exc:
         errors = exc.by_field(gettext)
     except MinutesConflict as exc:
@@ -249,13 +243,13 @@ def import_file():
             errors.append((field_name("file"), gettext("Choose a .md, .yaml or .yml file.")))
         else:
             try:
-                data = meeting_minutes.parse_minutes_file(upload.filename, upload.read())
+                data = files.parse_minutes_file(upload.filename, upload.read())
                 with rt.Session() as session:
-                    checked = meeting_minutes.validate_minutes(data, rt.settings, session, today=_today())
+                    checked = records.validate_minutes(data, rt.settings, session, today=_today())
             except InvalidMinutes as exc:
                 errors = [(field_name(error.field), error.render(gettext)) for error in exc.errors]
             else:
-                minutes = meeting_minutes.create_minutes(rt, checked, created_by=current_user.name)
+                minutes = records.create_minutes(rt, checked, created_by=current_user.name)
                 flash(gettext("Minutes imported from %(name)s.", name=upload.filename), "success")
                 return redirect(url_for("minutes.detail", minutes_id=minutes.id))
     return render_template("minutes/import.html", errors=errors), 400 if errors else 200
@@ -266,7 +260,7 @@ def import_file():
 
 def _load(minutes_id: int) -> MeetingMinutes:
     with runtime().Session() as session:
-        minutes = meeting_minutes.load_minutes(session, minutes_id)
+        minutes = records.load_minutes(session, minutes_id)
     if minutes is None:
         abort(404)
     return minutes
@@ -276,7 +270,7 @@ def _load(minutes_id: int) -> MeetingMinutes:
 @login_required
 def detail(minutes_id: int):
     minutes = _load(minutes_id)
-    return render_template("minutes/detail.html", minutes=minutes, history=meeting_minutes.history(minutes),
+    return render_template("minutes/detail.html", minutes=minutes, history=records.history(minutes),
                            settings=runtime().settings, item_states=ITEM_STATES, field_name=field_name)
 
 
@@ -290,7 +284,7 @@ def printable(minutes_id: int):
 @login_required
 def export_markdown(minutes_id: int):
     minutes = _load(minutes_id)
-    text = meeting_minutes.minutes_markdown(minutes, runtime().settings, str(get_locale()))
+    text = files.minutes_markdown(minutes, runtime().settings, str(get_locale()))
     filename = f"minutes-{minutes.id}-{minutes.meeting_date.isoformat()}.md"
     return text, 200, {"Content-Type": "text/markdown; charset=utf-8",
                        "Content-Disposition": f'attachment; filename="{filename}"',
@@ -302,7 +296,7 @@ def export_markdown(minutes_id: int):
 def customer_view(customer: str):
     """What the customer's status page shows of the minutes: shared ones only, read-only."""
     with runtime().Session() as session:
-        shared = meeting_minutes.shared_minutes_for_customer(session, customer)
+        shared = records.shared_minutes_for_customer(session, customer)
     return render_template("minutes/customer.html", customer=customer, shared=shared)
 
 
@@ -325,7 +319,7 @@ def create_issues(minutes_id: int):
     if not wanted or not set(wanted) <= known:
         flash(gettext("Choose at least one action item of these minutes."), "error")
         return redirect(target)
-    queued = meeting_minutes.request_issues(rt, minutes_id, wanted)
+    queued = action_items.request_issues(rt, minutes_id, wanted)
     if queued:
         flash(ngettext("Creating the issue of %(num)d action item.", "Creating the issues of %(num)d action items.",
                        len(queued)), "success")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from sync.ledger.customers import customer_for_token
 from sync.ledger.store import Need
-from sync.minutes import shared_minutes_for_customer
+from sync.minutes.records import shared_minutes_for_customer
 from webhooks.context import runtime
 
 bp = Blueprint("status_page", __name__)

@@ -8,15 +8,8 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from sync.ledger import accounts
-from sync.ledger.store import Job
-from sync.minutes import (
-    ActionItem,
-    MeetingMinutes,
-    MinutesVersion,
-    NeedMinutes,
-    create_minutes,
-    validate_minutes,
-)
+from sync.ledger.store import ActionItem, Job, MeetingMinutes, MinutesVersion, NeedMinutes
+from sync.minutes.records import create_minutes, validate_minutes
 from tests.conftest import NOW
 from tests.sync.trackers import tracker_runtime
 from tests.web.pages import log_in

@@ -6,14 +6,8 @@ from __future__ import annotations
 import io
 import textwrap
 
-from sync.minutes import (
-    as_input,
-    load_minutes,
-    minutes_markdown,
-    parse_markdown,
-    snapshot,
-    validate_minutes,
-)
+from sync.minutes.files import minutes_markdown, parse_markdown
+from sync.minutes.records import as_input, load_minutes, snapshot, validate_minutes
 from tests.conftest import file_need
 from tests.minutes.conftest import TODAY, file_minutes, row_counts
 

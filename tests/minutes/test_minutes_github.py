@@ -7,9 +7,9 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from sync import minutes as meeting_minutes
 from sync.ledger.store import ActionItem
 from sync.loop import mapping
+from sync.minutes import action_items
 from tests.conftest import file_need
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub
@@ -46,7 +46,7 @@ def test_action_items_become_issues_with_assignee_and_a_due_line(site, rt):
         assert f"(<{MINUTES_URL}>)" in body and "### Meeting minutes" in body
     assert site.issue("acme/billing#1")["body"].startswith("R&D notes stay.")
 
-    assert len(meeting_minutes.request_issues(rt, 1)) == 2
+    assert len(action_items.request_issues(rt, 1)) == 2
 
     with rt.Session() as session:
         first, second = session.scalars(select(ActionItem).order_by(ActionItem.position))
@@ -72,7 +72,7 @@ def test_an_action_item_joins_the_milestone_due_that_day(site, rt):
         {"text": "Send a sample invoice", "owner": "Wang Wei", "due_date": "2026-12-01"},
         {"text": "Review the draft", "owner": "Wang Wei", "due_date": "2026-12-03"},
     ])
-    meeting_minutes.request_issues(rt, 1)
+    action_items.request_issues(rt, 1)
     matched, unmatched = site.issue("acme/billing#2"), site.issue("acme/billing#3")
     assert matched["milestone"]["title"] == "Sprint 48"
     assert unmatched["milestone"] is None

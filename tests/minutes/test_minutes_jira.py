@@ -11,8 +11,8 @@ import responses
 from sqlalchemy import select
 
 from plugin.jira import JiraAdapter
-from sync import minutes as meeting_minutes
 from sync.ledger.store import ActionItem, Job, Need
+from sync.minutes import action_items, records
 from tests.conftest import file_need
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.minutes.conftest import (
@@ -107,7 +107,7 @@ def test_minutes_with_two_action_items_and_two_needs_through_the_pages(site, rt)
 
     # Asking again creates nothing.
     writes = fake.writes
-    assert meeting_minutes.request_issues(rt, 1) == []
+    assert action_items.request_issues(rt, 1) == []
     rt.queue.enqueue("create_action_item_issue", first.id)
     assert sorted(fake.issues) == ["CS-1", "CS-2", "CS-3", "CS-4"]
     assert fake.writes == writes
@@ -124,11 +124,11 @@ def test_links_follow_changes_to_the_minutes(site, rt):
     assert fake.writes == writes  # a repeat sync writes nothing
 
     with rt.Session() as session:
-        current = meeting_minutes.load_minutes(session, minutes.id)
-        data = meeting_minutes.as_input(current)
-    renamed = meeting_minutes.MinutesInput(**{**data.__dict__, "topic": "Invoice workshop (final)",
+        current = records.load_minutes(session, minutes.id)
+        data = records.as_input(current)
+    renamed = records.MinutesInput(**{**data.__dict__, "topic": "Invoice workshop (final)",
                                               "needs": ("N-0001",)})
-    meeting_minutes.update_minutes(rt, minutes.id, renamed, "cs1", expected_version=1)
+    records.update_minutes(rt, minutes.id, renamed, "cs1", expected_version=1)
 
     links = minutes_links(fake, "CS-1")
     assert len(links) == 1 and links[0]["object"]["title"].endswith("Invoice workshop (final)")  # updated in place
@@ -161,14 +161,14 @@ def test_a_crash_after_the_create_call_leaves_one_issue(site, rt, monkeypatch):
 
     monkeypatch.setattr(JiraAdapter, "create_issue", create_then_crash)
     with pytest.raises(SystemExit):
-        meeting_minutes.request_issues(rt, 1)
+        action_items.request_issues(rt, 1)
     item = items(rt)[0]
     assert item.issue_key is None and item.sync_intent_at is not None and item.issue_project == "CS"
 
     # Right after a create, the tracker's search may not show it yet: a retry then waits, creating nothing.
     with monkeypatch.context() as lagging:
         lagging.setattr(JiraAdapter, "find_by_marker", lambda adapter, project, marker: None)
-        meeting_minutes.request_issues(rt, 1)
+        action_items.request_issues(rt, 1)
     assert items(rt)[0].issue_key is None and list(fake.issues) == ["CS-1"]
     with rt.Session() as session:
         waited = session.scalars(select(Job).where(Job.name == "create_action_item_issue")
@@ -176,7 +176,7 @@ def test_a_crash_after_the_create_call_leaves_one_issue(site, rt, monkeypatch):
     assert "waiting for the tracker's search" in waited.last_error
 
     # Asking again once the search shows it finds the issue by its marker.
-    assert meeting_minutes.request_issues(rt, 1) == [item.id]
+    assert action_items.request_issues(rt, 1) == [item.id]
     assert items(rt)[0].issue_key == "CS-1" and items(rt)[0].sync_state == "synced"
     assert list(fake.issues) == ["CS-1"]
     assert minutes_links(fake, "CS-1")[0]["globalId"] == MINUTES_LINK
@@ -186,14 +186,14 @@ def test_a_refused_create_is_recorded_on_the_action_item(site, rt):
     fake = site
     file_minutes(rt, action_items=[{"text": "Send a sample", "owner": "Wang Wei", "due_date": ""}])
     fake.fail("POST", r"/issue", 400, {"errorMessages": [], "errors": {"assignee": "User cannot be assigned"}})
-    meeting_minutes.request_issues(rt, 1)
+    action_items.request_issues(rt, 1)
     item = items(rt)[0]
     assert item.sync_state == "failed" and "User cannot be assigned" in item.sync_error
     assert item.sync_intent_at is None  # nothing was created: a new request creates afresh
     with rt.Session() as session:
         job = session.scalars(select(Job).where(Job.name == "create_action_item_issue")).one()
     assert job.state == "failed" and "assignee" in job.last_error
-    meeting_minutes.request_issues(rt, 1)
+    action_items.request_issues(rt, 1)
     assert items(rt)[0].issue_key == "CS-1"
 
 
@@ -205,4 +205,4 @@ def test_minutes_saved_without_a_tracker_queue_nothing(runtime):
     with runtime.Session() as session:
         assert session.scalars(select(Need)).one().sync_state == "waiting_for_tracker"
     with pytest.raises(RuntimeError, match="no tracker"):
-        meeting_minutes.request_issues(runtime, 1)
+        action_items.request_issues(runtime, 1)

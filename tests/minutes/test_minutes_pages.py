@@ -8,7 +8,7 @@ from flask import render_template_string
 from sqlalchemy import select
 
 from sync.ledger.store import Need
-from sync.minutes import SharedMinutes, shared_minutes_for_customer
+from sync.minutes.records import SharedMinutes, shared_minutes_for_customer
 from tests.conftest import file_need
 from tests.minutes.conftest import file_minutes
 

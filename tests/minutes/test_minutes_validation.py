@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sync.minutes import InvalidMinutes, validate_minutes
+from sync.minutes.records import InvalidMinutes, validate_minutes
 from tests.conftest import file_need
 from tests.minutes.conftest import (
     TODAY,
@@ -101,7 +101,7 @@ def test_an_existing_item_keeps_its_past_due_date_but_cannot_get_a_new_one(runti
     later = TODAY + dt.timedelta(days=10)  # the due date has passed since
     item_id = minutes.action_items[0].id
     with runtime.Session() as session:
-        from sync.minutes import load_minutes
+        from sync.minutes.records import load_minutes
 
         existing = load_minutes(session, minutes.id)
         validate_minutes(minutes_data(action_items=[{"id": item_id, "text": "Send it", "owner": "Wang Wei",
@@ -115,7 +115,8 @@ def test_an_existing_item_keeps_its_past_due_date_but_cannot_get_a_new_one(runti
 
 
 def test_an_action_item_with_an_issue_cannot_be_dropped(runtime):
-    from sync.minutes import ActionItem, load_minutes
+    from sync.ledger.store import ActionItem
+    from sync.minutes.records import load_minutes
 
     minutes = file_minutes(runtime, action_items=[{"text": "Send", "owner": "Wang Wei", "due_date": ""}])
     with runtime.Session.begin() as session:

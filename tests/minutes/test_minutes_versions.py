@@ -7,14 +7,8 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from sync.minutes import (
-    MinutesConflict,
-    MinutesVersion,
-    as_input,
-    history,
-    load_minutes,
-    update_minutes,
-)
+from sync.ledger.store import MinutesVersion
+from sync.minutes.records import MinutesConflict, as_input, history, load_minutes, update_minutes
 from tests.minutes.conftest import file_minutes, row_counts
 
 

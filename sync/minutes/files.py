@@ -1,0 +1,233 @@
+"""Minutes as files: export to Markdown, and import from Markdown or YAML into what ``validate_minutes`` checks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from plugin.need import N_, FieldError
+from plugin.settings import Settings
+from sync.ledger.store import MeetingMinutes
+from sync.minutes.records import IMPORT_MAX_BYTES, VISIBILITIES, InvalidMinutes
+
+# Markdown and YAML -------------------------------------------------------------------------------
+
+LABELS = {
+    "customer": {"zh_Hans": "客户", "zh_Hant": "客戶", "en": "Customer"},
+    "date": {"zh_Hans": "日期", "zh_Hant": "日期", "en": "Date"},
+    "time": {"zh_Hans": "时间", "zh_Hant": "時間", "en": "Time"},
+    "place": {"zh_Hans": "地点", "zh_Hant": "地點", "en": "Place"},
+    "attendees": {"zh_Hans": "参会人员", "zh_Hant": "與會人員", "en": "Attendees"},
+    "visibility": {"zh_Hans": "可见范围", "zh_Hant": "可見範圍", "en": "Visibility"},
+    "external_url": {"zh_Hans": "外部页面", "zh_Hant": "外部頁面", "en": "External page"},
+    "key_points": {"zh_Hans": "要点", "zh_Hant": "要點", "en": "Key points"},
+    "decisions": {"zh_Hans": "决议", "zh_Hant": "決議", "en": "Decisions"},
+    "action_items": {"zh_Hans": "待办事项", "zh_Hant": "待辦事項", "en": "Action items"},
+    "open_questions": {"zh_Hans": "待解决问题", "zh_Hant": "待解決問題", "en": "Open questions"},
+    "needs": {"zh_Hans": "关联需求", "zh_Hant": "關聯需求", "en": "Needs"},
+    "text": {"zh_Hans": "事项", "zh_Hant": "事項", "en": "Action"},
+    "owner": {"zh_Hans": "负责人", "zh_Hant": "負責人", "en": "Owner"},
+    "due_date": {"zh_Hans": "截止日期", "zh_Hant": "截止日期", "en": "Due date"},
+    "action_item": {"zh_Hans": "会议待办事项", "zh_Hant": "會議待辦事項", "en": "Meeting action item"},
+    "internal": {"zh_Hans": "仅内部", "zh_Hant": "僅內部", "en": "Internal"},
+    "shared": {"zh_Hans": "与客户共享", "zh_Hant": "與客戶共享", "en": "Shared with the customer"},
+}
+"""Headings and field names of the Markdown files and of action-item issues, in each language; an
+import understands any of them."""
+
+_HEADER_FIELDS = ("customer", "date", "time", "place", "attendees", "visibility", "external_url")
+_SECTIONS = ("key_points", "decisions", "action_items", "open_questions", "needs")
+_COLUMNS = ("text", "owner", "due_date")
+
+
+def label(key: str, locale: str) -> str:
+    return LABELS[key].get(locale) or LABELS[key]["en"]
+
+
+def _names(keys) -> dict[str, str]:
+    """Any language's name (and the key itself, with spaces or underscores) -> the key."""
+    names = {}
+    for key in keys:
+        for text in (*LABELS[key].values(), key, key.replace("_", " ")):
+            names[text.casefold()] = key
+    return names
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _section_text(text: str) -> str:
+    # A line starting with # would read as a heading on import: escape it as Markdown does.
+    return "\n".join("\\" + line if line.startswith("#") else line for line in text.replace("\r\n", "\n").split("\n"))
+
+
+def minutes_markdown(minutes: MeetingMinutes, settings: Settings, locale: str) -> str:
+    """The minutes as a Markdown file in ``locale``'s words; :func:`parse_markdown` reads it back."""
+    customer = settings.customer(minutes.customer)
+    lines = [f"# {minutes.topic}", ""]
+    values = {
+        "customer": minutes.customer + (f" ({customer.name})" if customer and customer.name != minutes.customer
+                                        else ""),
+        "date": minutes.meeting_date.isoformat(),
+        "time": minutes.meeting_time.strftime("%H:%M") if minutes.meeting_time else "",
+        "place": minutes.place,
+        "attendees": ", ".join(minutes.attendees or []),
+        "visibility": label(minutes.visibility, locale),
+        "external_url": minutes.external_url or "",
+    }
+    for key in _HEADER_FIELDS:
+        if values[key]:
+            lines.append(f"- {label(key, locale)}: {values[key].replace(chr(10), ' ')}")
+    for key in ("key_points", "decisions"):
+        if getattr(minutes, key):
+            lines += ["", f"## {label(key, locale)}", "", _section_text(getattr(minutes, key))]
+    if minutes.action_items:
+        lines += ["", f"## {label('action_items', locale)}", "",
+                  "| " + " | ".join(label(column, locale) for column in _COLUMNS) + " |",
+                  "|" + "---|" * len(_COLUMNS)]
+        for item in minutes.action_items:
+            due = item.due_date.isoformat() if item.due_date else ""
+            lines.append(f"| {_cell(item.text)} | {_cell(item.owner)} | {due} |")
+    if minutes.open_questions:
+        lines += ["", f"## {label('open_questions', locale)}", "", _section_text(minutes.open_questions)]
+    if minutes.need_links:
+        lines += ["", f"## {label('needs', locale)}", ""]
+        for link in minutes.need_links:
+            lines.append(f"- {link.need.ref} {link.need.title.replace(chr(10), ' ')}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _split_row(line: str) -> list[str]:
+    body = line.strip()
+    body = body.removeprefix("|")
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    cells, current, escaped = [], [], False
+    for char in body:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "|":
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    cells.append("".join(current))
+    return [cell.strip().replace("<br>", "\n") for cell in cells]
+
+
+def parse_markdown(text: str) -> dict[str, Any]:
+    """Read minutes written as Markdown (the format :func:`minutes_markdown` writes) into the dict
+    :func:`validate_minutes` takes. Raises :class:`InvalidMinutes` naming an unknown field, section or
+    column, or the line that does not fit."""
+    errors: list[FieldError] = []
+    data: dict[str, Any] = {}
+    fields, sections, columns = _names(_HEADER_FIELDS), _names(_SECTIONS), _names(_COLUMNS)
+    section: str | None = None
+    body: dict[str, list[str]] = {}
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        line = raw.rstrip()
+        if line.startswith("# ") and section is None and "topic" not in data:
+            data["topic"] = line[2:].strip()
+        elif line.startswith("## "):
+            name = line[3:].strip()
+            section = sections.get(name.casefold())
+            if section is None:
+                errors.append(FieldError(name, N_("Unknown section (line %(line)d)."), {"line": number}))
+                section = "unknown"
+            body.setdefault(section, [])
+        elif section is None:
+            if not line.strip():
+                continue
+            match = re.match(r"^\s*[-*]\s*([^:：]+?)\s*[:：]\s*(.*)$", line)
+            key = fields.get(match.group(1).casefold()) if match else None
+            if match is None:
+                errors.append(FieldError("file", N_("Line %(line)d: write header fields as '- Field: value'."),
+                                         {"line": number}))
+            elif key is None:
+                errors.append(FieldError(match.group(1), N_("Unknown field (line %(line)d)."), {"line": number}))
+            else:
+                data[key] = match.group(2).strip()
+        else:
+            body[section].append(line)
+    if "customer" in data:
+        data["customer"] = re.sub(r"\s*\(.*\)$", "", data["customer"])  # "acme (ACME Corp)" as exported
+    for key in ("key_points", "decisions", "open_questions"):
+        if key in body:
+            data[key] = "\n".join(line[1:] if line.startswith("\\#") else line for line in body[key]).strip()
+    if "action_items" in body:
+        data["action_items"] = _parse_table(body["action_items"], columns, errors)
+    if "needs" in body:
+        refs = []
+        for line in body["needs"]:
+            if not line.strip():
+                continue
+            match = re.match(r"^\s*[-*]\s*(N-\d+)\b", line, re.IGNORECASE)
+            if match is None:
+                errors.append(FieldError("needs", N_("Write each need as '- N-0042 title'.")))
+            else:
+                refs.append(match.group(1))
+        data["needs"] = refs
+    if "visibility" in data:
+        data["visibility"] = _names(VISIBILITIES).get(data["visibility"].casefold(), data["visibility"])
+    if errors:
+        raise InvalidMinutes(errors)
+    return data
+
+
+def _parse_table(lines: list[str], columns: dict[str, str], errors: list[FieldError]) -> list[dict[str, str]]:
+    rows = [line for line in lines if line.strip()]
+    if not rows:
+        return []
+    if not all(line.lstrip().startswith("|") for line in rows):
+        errors.append(FieldError("action_items", N_("Write the action items as a table with the columns "
+                                                    "Action, Owner and Due date.")))
+        return []
+    header = _split_row(rows[0])
+    keys = []
+    for name in header:
+        key = columns.get(name.casefold())
+        if key is None:
+            errors.append(FieldError(name, N_("Unknown column of the action items.")))
+        keys.append(key)
+    items = []
+    for line in rows[1:]:
+        cells = _split_row(line)
+        if all(re.fullmatch(r":?-{3,}:?", cell) for cell in cells):
+            continue
+        items.append({key: cell for key, cell in zip(keys, cells, strict=False) if key})
+    return items
+
+
+def parse_yaml(text: str) -> dict[str, Any]:
+    """Read minutes written as YAML (keys as in :data:`FIELDS`) into the dict :func:`validate_minutes` takes."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InvalidMinutes([FieldError("file", N_("Not valid YAML (line %(line)d): %(problem)s"),
+                                         {"line": mark.line + 1 if mark else 1,
+                                          "problem": getattr(exc, "problem", None) or str(exc)})]) from exc
+    if not isinstance(data, dict):
+        raise InvalidMinutes([FieldError("file", N_("The YAML file must hold one mapping of fields."))])
+    return {str(key): value for key, value in data.items()}
+
+
+def parse_minutes_file(filename: str, content: bytes) -> dict[str, Any]:
+    """An uploaded ``.md`` or ``.yaml``/``.yml`` file -> the dict :func:`validate_minutes` takes."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in ("md", "markdown", "yaml", "yml"):
+        raise InvalidMinutes([FieldError("file", N_("Upload a .md, .yaml or .yml file."))])
+    if len(content) > IMPORT_MAX_BYTES:
+        raise InvalidMinutes([FieldError("file", N_("The file is larger than %(size)s."), {"size": "1 MB"})])
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidMinutes([FieldError("file", N_("The file is not UTF-8 text."))]) from exc
+    return parse_markdown(text) if suffix in ("md", "markdown") else parse_yaml(text)
+
+
