@@ -20,7 +20,8 @@ from openpyxl import Workbook
 
 from plugin.settings import parse_settings
 from sync.runtime import build_runtime
-from sync.table import SYNC_CHUNK, export_table, import_table
+from sync.table.export import export_table
+from sync.table.importer import SYNC_CHUNK, import_table
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 TARGET_SECONDS = 30

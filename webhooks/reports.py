@@ -19,7 +19,9 @@ from markupsafe import Markup
 from plugin.settings import LOCALES
 from sync.report import REPORT_CSS, render_document, render_report, voc_report
 from sync.sla import live_state, overdue_needs
-from sync.table import TableError, export_table, import_table
+from sync.table.columns import TableError
+from sync.table.export import export_table
+from sync.table.importer import import_table
 from webhooks.context import runtime
 from webhooks.needs import FILTERS
 

@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from sync.intake import Upload
 from sync.ledger.store import Need
-from sync.table import COLUMNS, export_table, import_table
+from sync.table.columns import COLUMNS
+from sync.table.export import export_table
+from sync.table.importer import import_table
 from tests.conftest import NOW, file_need, migrated_runtime
 from tests.images import png_bytes
 from tests.table.conftest import RecordingQueue

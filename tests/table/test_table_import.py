@@ -12,14 +12,9 @@ from sqlalchemy import select
 
 from plugin.need import TITLE_MAX
 from sync.ledger.store import Need, StatusChange
-from sync.table import (
-    SYNC_CHUNK,
-    TableError,
-    import_table,
-    join_description,
-    parse_sheet_time,
-    split_description,
-)
+from sync.table.columns import TableError
+from sync.table.importer import SYNC_CHUNK, import_table
+from sync.table.sheets import join_description, parse_sheet_time, split_description
 from tests.conftest import NOW, file_need
 from tests.table.sheets import SEED_HEADERS, need_count, needs_by_ref, write_csv, write_xlsx
 
@@ -255,7 +250,7 @@ def test_rows_missing_a_customer_name_the_column_and_take_the_default(runtime, t
 
 
 def test_progress_is_reported_per_batch(runtime, tmp_path, monkeypatch):
-    monkeypatch.setattr("sync.table.BATCH_ROWS", 2)
+    monkeypatch.setattr("sync.table.importer.BATCH_ROWS", 2)
     sheet = write_csv(tmp_path / "a.csv", [HEADER] + [row(str(number)) for number in range(1, 6)])
     calls = []
     report = import_table(runtime, sheet, dry_run=False, now=NOW,

@@ -7,7 +7,7 @@ import pytest
 from plugin.need import validate_need
 from sync.intake import create_need
 from sync.runtime import build_runtime
-from sync.table import import_table
+from sync.table.importer import import_table
 from tests.conftest import NOW, need_data
 from tests.scale.servers import PostgresServer
 from tests.table.conftest import RecordingQueue

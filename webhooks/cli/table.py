@@ -16,7 +16,9 @@ import click
 from babel.support import Translations
 
 from plugin.settings import LOCALES, known_zone
-from sync.table import TableError, export_table, import_table
+from sync.table.columns import TableError
+from sync.table.export import export_table
+from sync.table.importer import import_table
 from webhooks.cli.common import config_option, runtime_for
 
 TRANSLATIONS = Path(__file__).parent / "translations"

@@ -1,0 +1,1 @@
+"""The requirement table as a spreadsheet: columns, reading sheets, import (dry run first) and export."""

@@ -1,0 +1,245 @@
+"""Reading a sheet row by row (xlsx in openpyxl's read-only mode, csv in its detected encoding) and turning
+cells into values: text, times in the sheet's zone, the description column split into title and description."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+from plugin.need import N_, TITLE_MAX
+from plugin.settings import Settings
+from sync.table.columns import COLUMN, COLUMNS, FIELD_KEYS, FORMULA_START, Problem, TableError
+
+# Reading sheets -------------------------------------------------------------------------------------
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def normalise_header(value: object) -> str:
+    text = "" if value is None else str(value)
+    text = re.sub(r"[\s\u3000]+", "", text).rstrip(":：*").casefold()
+    return text
+
+
+def header_names(aliases: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Normalised header text -> column key, from every language, the built-in variants and ``aliases``."""
+    names: dict[str, str] = {}
+    for column in COLUMNS:
+        for name in (column.key, *column.headers.values(), *column.aliases):
+            names.setdefault(normalise_header(name), column.key)
+    for key, extra in (aliases or {}).items():
+        if key not in COLUMN:
+            raise ValueError(f"table.aliases: unknown column {key!r}; use one of {', '.join(FIELD_KEYS)}")
+        for name in extra:
+            names[normalise_header(name)] = key  # configured aliases win over the built-in variants
+    return names
+
+
+def configured_aliases(settings: Settings) -> dict[str, list[str]]:
+    """``table.aliases`` from the config: column key -> extra header names."""
+    return dict(settings.table.aliases)
+
+
+class Sheet:
+    """Rows of one worksheet or CSV file as ``(row_number, values)``, read lazily."""
+
+    def __init__(self, rows: Iterator[tuple[int, tuple]], total: int | None, close: Callable[[], None]):
+        self.rows = rows
+        self.total = total
+        self.close = close
+
+
+def _open_xlsx(path: Path, sheet: str | None, count: bool) -> Sheet:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as an .xlsx workbook: %(error)s"),
+                                  {"name": path.name, "error": str(exc) or type(exc).__name__})]) from exc
+    if sheet is not None and sheet not in workbook.sheetnames:
+        workbook.close()
+        raise TableError([Problem(None, None, None, N_("The workbook has no sheet %(name)s."), {"name": sheet})])
+    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+    total = worksheet.max_row
+    if total is None and count:  # written in streaming mode (as export does): no size recorded, so count
+        total = sum(1 for _row in worksheet.iter_rows(values_only=True))
+    rows = ((number, values) for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1))
+    return Sheet(rows, total, workbook.close)
+
+
+_CSV_ENCODINGS = ("utf-8-sig", "gb18030", "big5")
+
+
+def _csv_encoding(path: Path, names: dict[str, str]) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 by BOM; else the one of GB18030 and Big5 whose first lines
+    name the most known columns (Excel on a Chinese Windows saves CSV in the system's code page)."""
+    with open(path, "rb") as handle:
+        head = handle.read(64 * 1024)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    best, best_hits = None, -1
+    for encoding in _CSV_ENCODINGS:
+        try:
+            sample = codecs.getincrementaldecoder(encoding)().decode(head, final=len(head) < 64 * 1024)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8-sig":
+            return encoding
+        hits = sum(1 for cell in re.split(r"[,\t;\r\n]", sample[:4096]) if normalise_header(cell.strip('"')) in names)
+        if hits > best_hits:
+            best, best_hits = encoding, hits
+    return best or "utf-8-sig"
+
+
+def _open_csv(path: Path, encoding: str | None, names: dict[str, str], count: bool) -> Sheet:
+    encoding = encoding or _csv_encoding(path, names)
+    try:
+        with open(path, newline="", encoding=encoding) as probe:
+            first = probe.readline()
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as text in %(encoding)s: %(error)s"),
+                                  {"name": path.name, "encoding": encoding, "error": str(exc)})]) from exc
+    delimiter = max((",", "\t", ";"), key=first.count)
+    total = None
+    if count:
+        with open(path, newline="", encoding=encoding, errors="replace") as counter:
+            total = sum(1 for _row in csv.reader(counter, delimiter=delimiter))
+    handle = open(path, newline="", encoding=encoding)
+
+    def records() -> Iterator[tuple[int, tuple]]:
+        try:
+            for number, values in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+                yield number, tuple(values)
+        except UnicodeDecodeError as exc:
+            raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as text in %(encoding)s: "
+                                                           "%(error)s"),
+                                      {"name": path.name, "encoding": encoding, "error": str(exc)})]) from exc
+
+    return Sheet(records(), total, handle.close)
+
+
+def open_sheet(path: str | Path, *, sheet: str | None = None, encoding: str | None = None,
+               names: dict[str, str] | None = None, count: bool = False) -> Sheet:
+    """Open an .xlsx or .csv file for streaming; raises :class:`TableError` for anything else. With ``count``
+    the number of rows is known up front (``total``), at the cost of one more streaming pass if need be."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, sheet, count)
+    if suffix in (".csv", ".txt"):
+        return _open_csv(path, encoding, names or header_names(), count)
+    raise TableError([Problem(None, None, None, N_("%(name)s is not an .xlsx or .csv file."), {"name": path.name})])
+
+
+# Cell values ----------------------------------------------------------------------------------------
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: numbers without a spurious ``.0``, text stripped, nothing as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def unescape_csv(text: str) -> str:
+    """Undo :func:`escape_text`'s apostrophe (CSV only: an xlsx cell keeps its text exactly)."""
+    if len(text) > 1 and text[0] == "'" and (text[1] in FORMULA_START or text[1] == "'"):
+        return text[1:]
+    return text
+
+
+def escape_text(text: str) -> str:
+    """Keep spreadsheet programs from running CS text as a formula (CSV injection): prefix an apostrophe."""
+    if text.startswith(FORMULA_START) or (text.startswith("'") and len(text) > 1):
+        return "'" + text
+    return text
+
+
+def split_description(text: str) -> tuple[str, str]:
+    """A 問題詳細描述 cell -> (title, description): the first line is the title, the rest the description.
+
+    A first line longer than ``TITLE_MAX`` is cut (ending in …) and the description keeps the whole text.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    first, _sep, rest = text.partition("\n")
+    first = first.strip()
+    if len(first) > TITLE_MAX:
+        return first[: TITLE_MAX - 1] + "…", text
+    return first, rest.strip()
+
+
+def join_description(title: str, description: str) -> str:
+    """The inverse of :func:`split_description`."""
+    if not description:
+        return title
+    first = description.partition("\n")[0].strip()
+    if len(title) == TITLE_MAX and title.endswith("…") and len(first) > TITLE_MAX and first.startswith(title[:-1]):
+        return description
+    return f"{title}\n{description}"
+
+
+_DATE = re.compile(
+    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:[ T]+(\d{1,2})[:時时](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d{1,6}))?)?秒?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_sheet_time(value: object, zone: dt.tzinfo) -> dt.datetime | None:
+    """A 反饋時間 cell -> an aware datetime, or None when it is not a date.
+
+    Accepts date cells, ``2026-11-20 09:30``, ``2026/11/20``, ``2026.11.20 9:30:15``, ``2026年11月20日 09:30``
+    and ISO 8601 with an offset; wall-clock values are taken in ``zone``.
+    """
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        from openpyxl.utils.datetime import from_excel
+
+        if not 1 <= value < 2958466:
+            return None
+        moment = from_excel(value)
+    else:
+        match = _DATE.match(cell_text(value))
+        if not match:
+            return None
+        year, month, day, hour, minute, second, fraction, offset = match.groups()
+        try:
+            moment = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                                 int(second or 0), int((fraction or "0").ljust(6, "0")))
+        except ValueError:
+            return None
+        if offset:
+            offset = "+00:00" if offset == "Z" else offset
+            sign = 1 if offset[0] == "+" else -1
+            digits = offset[1:].replace(":", "")
+            delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            return moment.replace(tzinfo=dt.timezone(sign * delta)).astimezone(dt.UTC)
+    if moment.tzinfo is None:
+        # Excel stores times as day fractions; a read-back 09:29:59.999 is 09:30.
+        moment = (moment + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(dt.UTC)
+
+
