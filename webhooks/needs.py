@@ -25,6 +25,7 @@ from plugin.need import InvalidNeed, validate_need
 from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
 from sync.ledger.store import Attachment, Job, Need
+from sync.sla import live_state
 from webhooks.context import runtime
 from webhooks.forms import STAGE_NAMES, NeedForm
 
@@ -354,3 +355,9 @@ def too_large(error):
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error):
     return _error_page(error, "errors/400_csrf.html")
+
+
+@bp.app_template_global()
+def sla_state(need):
+    """For the /needs table: the need's running SLA timer due first, and whether it is overdue now."""
+    return live_state(runtime().settings, need)
