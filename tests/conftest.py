@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from plugin.need import validate_need
 from plugin.settings import Settings, parse_settings
-from sync.intake import create_need
 from sync.ledger import accounts, store
-from sync.runtime import build_runtime
+from tests.factories import DEFAULT_YAML, file_need, migrated_runtime
 from webhooks.app import create_app
-
-DEFAULT_YAML = """
-locale: en
-secret_key: test-secret
-customers:
-  - key: acme
-    name: ACME Corp
-    locale: en
-categories:
-  - key: billing
-    name: {zh-Hans: 计费, zh-Hant: 計費, en: Billing}
-  - key: reports
-    name: {zh-Hans: 报表, zh-Hant: 報表, en: Reports}
-people:
-  - name: Wang Wei
-    email: wang.wei@example.com
-"""
 
 
 @pytest.fixture
@@ -48,13 +27,6 @@ def migrated_store(tmp_path_factory) -> Path:
     store.migrate(engine)
     engine.dispose()  # the last connection to close checkpoints the WAL into the file
     return path
-
-
-def migrated_runtime(settings, home: Path, migrated_store: Path, *, immediate: bool = True):
-    """A runtime whose data folder ``home`` starts with a copy of ``migrated_store`` (no migration run)."""
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(migrated_store, home / "cocreate.db")
-    return build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate, migrate=False)
 
 
 @pytest.fixture
@@ -113,33 +85,6 @@ def api_token(runtime, make_user) -> str:
     name = make_user("api-user", "password1", "cs")
     with runtime.Session.begin() as session:
         return accounts.create_token(session, name)
-
-
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # "now" for every need the tests file
-
-
-def need_data(**overrides) -> dict:
-    """A valid submitted need as a dict; a test names only what differs."""
-    data = {
-        "category": "billing",
-        "title": "Invoices should show the tax number",
-        "description": "Customer needs the tax number on every PDF invoice.",
-        "urgency": "high",
-        "reporter_name": "Li Na",
-        "reporter_email": "li.na@acme.example",
-        "reported_at": "2026-11-20T09:30:00+00:00",
-        "owner": "Wang Wei",
-        "remarks": "",
-        "stage": "rollout",
-        "customer": "acme",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def file_need(runtime, uploads=(), **overrides):
-    """A need checked at ``NOW`` and stored through intake on ``runtime`` (its sync job runs as the queue runs it)."""
-    return create_need(runtime, validate_need(need_data(**overrides), runtime.settings, now=NOW), uploads)
 
 
 @pytest.fixture

@@ -53,8 +53,8 @@ def test_an_action_item_issue_counts_as_a_tracker_call(tmp_path):
 
 
 def test_metrics_and_health_with_a_tracker(tmp_path):
-    from tests.conftest import file_need
     from tests.e2e.loop import jira_issue_updated, post_jira
+    from tests.factories import file_need
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei"})

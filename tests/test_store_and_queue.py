@@ -13,7 +13,7 @@ from sync import runtime as runtime_module
 from sync.intake import InvalidUpload, Upload, create_need, requeue_pending
 from sync.jobs.queue import backoff_delay
 from sync.ledger.store import Job, Need, StatusChange
-from tests.conftest import need_data
+from tests.factories import need_data
 from tests.images import png_bytes
 
 

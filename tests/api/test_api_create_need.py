@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from sync.ledger.store import ApiToken, User, utcnow
-from tests.conftest import need_data
+from tests.factories import need_data
 from webhooks.api import MAX_BODY_BYTES
 
 NEEDS = "/api/v1/needs"

@@ -6,7 +6,7 @@ import pytest
 from werkzeug.exceptions import HTTPException
 
 import webhooks.api
-from tests.conftest import need_data
+from tests.factories import need_data
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import json
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import need_data
+from tests.factories import need_data
 from webhooks.api import NEED_FIELDS
 
 NEEDS = "/api/v1/needs"

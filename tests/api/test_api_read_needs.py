@@ -12,7 +12,7 @@ from plugin.need import validate_need
 from plugin.settings import parse_settings
 from sync.intake import Upload
 from sync.ledger.store import Need, StatusChange
-from tests.conftest import DEFAULT_YAML, need_data
+from tests.factories import DEFAULT_YAML, need_data
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 120
 

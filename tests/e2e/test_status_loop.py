@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sync.ledger.store import Delivery, Need, OutboxMessage
 from sync.loop.reconcile import reconcile
 from tests.browser import OUTPUT, page, serve  # noqa: F401 - page: the Chromium fixture
-from tests.conftest import file_need
 from tests.e2e.loop import github_issues_event, jira_comment_created, jira_issue_updated, post_github, post_jira
+from tests.factories import file_need
 from tests.github.fake_github import FakeGitHub
 from tests.jira.fake_jira import COCREATE_ACCOUNT, FakeJira, check_cloud_calls
 from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from sync.ledger.customers import customer_for_token, issue_status_token, revoke_status_token
 from sync.ledger.store import Need
-from tests.conftest import need_data  # noqa: F401 - documents where the defaults come from
+from tests.factories import need_data  # noqa: F401 - documents where the defaults come from
 
 
 def test_page_shows_only_that_customers_needs_without_internal_details(runtime, client, make_need):

@@ -8,7 +8,7 @@ import datetime as dt
 from playwright.sync_api import expect
 
 from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
-from tests.minutes.conftest import file_minutes
+from tests.minutes.helpers import file_minutes
 
 
 def test_minutes_page_and_customer_view_in_chromium(server, page, runtime, make_need):  # noqa: F811

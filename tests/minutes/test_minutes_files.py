@@ -8,8 +8,8 @@ import textwrap
 
 from sync.minutes.files import minutes_markdown, parse_markdown
 from sync.minutes.records import as_input, load_minutes, snapshot, validate_minutes
-from tests.conftest import file_need
-from tests.minutes.conftest import TODAY, file_minutes, row_counts
+from tests.factories import file_need
+from tests.minutes.helpers import TODAY, file_minutes, row_counts
 
 YAML_FILE = """\
 customer: acme

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sync.ledger.store import ActionItem
 from sync.loop import mapping
 from sync.minutes import action_items
-from tests.conftest import file_need
 from tests.contract import GITHUB
+from tests.factories import file_need
 from tests.github.fake_github import FakeGitHub
-from tests.minutes.conftest import file_minutes, minutes_runtime
+from tests.minutes.helpers import file_minutes, minutes_runtime
 
 MINUTES_URL = "https://cocreate.example/minutes/1"
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from plugin.jira import JiraAdapter
 from sync.ledger.store import ActionItem, Job, Need
 from sync.minutes import action_items, records
-from tests.conftest import file_need
+from tests.factories import file_need
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
-from tests.minutes.conftest import (
+from tests.minutes.helpers import (
     JIRA_USERS,
     file_minutes,
     logged_in_client,

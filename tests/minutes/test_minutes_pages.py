@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from sync.ledger.store import Need
 from sync.minutes.records import SharedMinutes, shared_minutes_for_customer
-from tests.conftest import file_need
-from tests.minutes.conftest import file_minutes
+from tests.factories import file_need
+from tests.minutes.helpers import file_minutes
 
 
 def test_only_shared_minutes_reach_the_customer(runtime):

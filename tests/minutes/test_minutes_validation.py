@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from sync.minutes.records import InvalidMinutes, validate_minutes
-from tests.conftest import file_need
-from tests.minutes.conftest import (
+from tests.factories import file_need
+from tests.minutes.helpers import (
     TODAY,
     file_minutes,
     minutes_data,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sync.ledger.store import MinutesVersion
 from sync.minutes.records import MinutesConflict, as_input, history, load_minutes, update_minutes
-from tests.minutes.conftest import file_minutes, row_counts
+from tests.minutes.helpers import file_minutes, row_counts
 
 
 def edit(runtime, minutes_id: int, version: int, **changes):

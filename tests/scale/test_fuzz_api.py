@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sync.ledger import accounts
 from sync.ledger.store import Attachment, Job, Need, StatusChange
 from tests.scale.cluster import need_json
-from tests.scale.conftest import runtime_on
+from tests.scale.runtimes import runtime_on
 from webhooks.app import create_app
 
 API_YAML = """

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from sync.ledger.store import Delivery, Job
-from tests.scale.conftest import runtime_on
+from tests.scale.runtimes import runtime_on
 from webhooks.app import create_app
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"

@@ -19,7 +19,7 @@ from sync.jobs import inbox
 from sync.jobs.inbox import Arrival, payload_text
 from sync.ledger.store import Delivery, Job
 from tests.scale.cluster import wait_until
-from tests.scale.conftest import runtime_on
+from tests.scale.runtimes import runtime_on
 
 YAML = """
 locale: en

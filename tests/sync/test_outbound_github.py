@@ -10,8 +10,8 @@ from plugin.need import validate_need
 from sync.intake import Upload, update_need
 from sync.ledger.store import Need
 from sync.loop import issues, mapping
-from tests.conftest import NOW, file_need, need_data
 from tests.contract import GITHUB
+from tests.factories import NOW, file_need, need_data
 from tests.github.fake_github import FakeGitHub
 from tests.images import png_bytes
 from tests.sync.trackers import stored, tracker_runtime

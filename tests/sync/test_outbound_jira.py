@@ -11,7 +11,7 @@ from plugin.need import validate_need
 from sync.intake import Upload, update_need
 from sync.ledger.store import Job, Need
 from sync.loop import issues, outbound
-from tests.conftest import NOW, file_need, need_data
+from tests.factories import NOW, file_need, need_data
 from tests.images import png_bytes
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.sync.trackers import stored, tracker_runtime

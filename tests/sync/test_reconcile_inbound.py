@@ -13,7 +13,7 @@ from sync.intake import create_need
 from sync.ledger.store import Need, OutboxMessage
 from sync.loop.reconcile import reconcile
 from sync.runtime import build_runtime
-from tests.conftest import need_data
+from tests.factories import need_data
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.sync.trackers import JIRA_YAML
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from plugin.settings import parse_settings
 from sync.ledger.store import Job, Need
 from sync.runtime import build_runtime
-from tests.table.conftest import TABLE_YAML
+from tests.table.helpers import TABLE_YAML
 from tests.table.sheets import SEED_HEADERS, read_cells, write_xlsx
 from webhooks.cli import main
 

@@ -12,9 +12,9 @@ from sync.ledger.store import Need
 from sync.table.columns import COLUMNS
 from sync.table.export import export_table
 from sync.table.importer import import_table
-from tests.conftest import NOW, file_need, migrated_runtime
+from tests.factories import NOW, file_need, migrated_runtime
 from tests.images import png_bytes
-from tests.table.conftest import RecordingQueue
+from tests.table.helpers import RecordingQueue
 from tests.table.sheets import SEED_HEADERS, needs_by_ref, read_cells
 
 

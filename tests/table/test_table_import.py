@@ -15,7 +15,7 @@ from sync.ledger.store import Need, StatusChange
 from sync.table.columns import TableError
 from sync.table.importer import SYNC_CHUNK, import_table
 from sync.table.sheets import join_description, parse_sheet_time, split_description
-from tests.conftest import NOW, file_need
+from tests.factories import NOW, file_need
 from tests.table.sheets import SEED_HEADERS, need_count, needs_by_ref, write_csv, write_xlsx
 
 HEADER = SEED_HEADERS["zh_Hant"] + ["客戶"]

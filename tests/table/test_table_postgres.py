@@ -8,9 +8,9 @@ from plugin.need import validate_need
 from sync.intake import create_need
 from sync.runtime import build_runtime
 from sync.table.importer import import_table
-from tests.conftest import NOW, need_data
+from tests.factories import NOW, need_data
 from tests.scale.servers import PostgresServer
-from tests.table.conftest import RecordingQueue
+from tests.table.helpers import RecordingQueue
 from tests.table.sheets import SEED_HEADERS, needs_by_ref, write_xlsx
 
 

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from sync.ledger.store import Job, Need
-from tests.conftest import need_data
+from tests.factories import need_data
 from tests.images import png_bytes
 from tests.web.pages import csrf_token_of, field_errors, log_in, need_count, stored_files
 from webhooks.app import create_app

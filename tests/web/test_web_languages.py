@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import need_data
+from tests.factories import need_data
 from tests.web.pages import field_errors, header_labels
 
 HEADERS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import need_data
+from tests.factories import need_data
 from tests.web.pages import csrf_token_of, log_in, need_count
 
 PROTECTED = ["/", "/needs", "/needs/new", "/needs/N-0001", "/needs/N-0001/attachments/1"]
