@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from plugin.need import NeedInput
 from sync.ledger.store import Attachment, Need, StatusChange, utcnow
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 IMAGE_TYPES = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -62,7 +66,8 @@ def format_ref(number: int) -> str:
     return f"N-{number:04d}"
 
 
-def create_need(runtime, need_input: NeedInput, uploads: list[Upload] = (), created_by: str | None = None) -> Need:
+def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] = (),
+                created_by: str | None = None) -> Need:
     """Store the need with its screenshots and its ``sync_need`` job in one transaction, then queue the job.
 
     The need is committed before any tracker call, so a submitted need is never lost; if the process dies or
@@ -99,7 +104,7 @@ def create_need(runtime, need_input: NeedInput, uploads: list[Upload] = (), crea
     return need
 
 
-def update_need(runtime, ref: str, need_input: NeedInput, actor: str | None = None) -> Need:
+def update_need(runtime: Runtime, ref: str, need_input: NeedInput, actor: str | None = None) -> Need:
     """Apply CS's edit of a need (every field checked again by ``validate_need``), then queue its sync."""
     with runtime.Session.begin() as session:
         need = session.scalars(select(Need).where(Need.ref == ref)).one()
@@ -113,7 +118,7 @@ def update_need(runtime, ref: str, need_input: NeedInput, actor: str | None = No
     return need
 
 
-def requeue_pending(runtime) -> int:
+def requeue_pending(runtime: Runtime) -> int:
     """Queue ``sync_need`` for needs whose sync never started (e.g. the process stopped right after intake)."""
     with runtime.Session() as session:
         refs = session.scalars(select(Need.ref).where(Need.sync_state == "pending")).all()

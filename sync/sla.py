@@ -20,6 +20,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,9 @@ from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.loop.mapping import need_url
 from sync.loop.status import status_name
 from sync.notify.templates import EscalationNotice, notice_data
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.sla")
 
@@ -174,7 +178,7 @@ def _open_timed_needs(settings: Settings):
             .order_by(Need.id).execution_options(yield_per=500))
 
 
-def overdue_needs(runtime, now: dt.datetime | None = None) -> list[tuple[Need, LiveState]]:
+def overdue_needs(runtime: Runtime, now: dt.datetime | None = None) -> list[tuple[Need, LiveState]]:
     """Open needs past an SLA target now, the one due first first."""
     now = now or utcnow()
     query = _open_timed_needs(runtime.settings)
@@ -217,7 +221,7 @@ def escalation_key(ref: str, timer: Timer, email: str) -> str:
     return f"escalation:{ref}:{timer.sla}:{timer.due_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}:{digest}"
 
 
-def escalate_breaches(runtime, now: dt.datetime | None = None) -> list[int]:
+def escalate_breaches(runtime: Runtime, now: dt.datetime | None = None) -> list[int]:
     """Write an escalation outbox row for every open need now past an SLA target (once per breach and
     recipient) and queue its delivery; returns the ids of the rows written by this call."""
     settings = runtime.settings
@@ -277,6 +281,6 @@ def _escalation(settings: Settings, need: Need, timer: Timer, recipient: Recipie
     )
 
 
-def check_sla(runtime) -> None:
+def check_sla(runtime: Runtime) -> None:
     """Escalate SLA breaches (to be queued periodically; safe to run at any time and as often as wanted)."""
     escalate_breaches(runtime)

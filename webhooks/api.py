@@ -32,6 +32,7 @@ from sync.intake import create_need
 from sync.jobs.queue import database_unavailable
 from sync.ledger.store import Need
 from sync.loop.mapping import need_url
+from sync.runtime import Runtime
 from webhooks.auth import api_token_required
 from webhooks.context import runtime
 
@@ -166,7 +167,7 @@ def create():
     return response
 
 
-def _sync_state_now(rt, need: Need) -> str:
+def _sync_state_now(rt: Runtime, need: Need) -> str:
     """The stored need's sync state now: its job may have run already (inline, or on a fast worker). Should the
     database have gone away since the commit, the state it was stored with: the need is kept, and an error now
     would make the client file it a second time."""

@@ -12,6 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
 from sync.ledger.store import Delivery, Job, Need, OutboxMessage, utcnow
+from sync.runtime import Runtime
 from webhooks.context import runtime
 
 bp = Blueprint("metrics", __name__)
@@ -20,7 +21,7 @@ bp = Blueprint("metrics", __name__)
 class LedgerCollector:
     """Reads the ledger's counts when scraped."""
 
-    def __init__(self, rt):
+    def __init__(self, rt: Runtime):
         self.rt = rt
 
     def collect(self):

@@ -29,12 +29,15 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from time import sleep
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
 from sync.jobs.queue import PendingJob
 from sync.ledger.store import Delivery, utcnow
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.inbox")
 
@@ -123,7 +126,7 @@ class _Waiting:
 class Inbox:
     """``keep(arrival, job)`` for one process; on PostgreSQL it starts its writer thread on first use."""
 
-    def __init__(self, runtime):
+    def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self._group_commit = runtime.engine.dialect.name == "postgresql"
         self._waiting: queue.SimpleQueue = queue.SimpleQueue()
@@ -273,7 +276,7 @@ def _refused(exc: BaseException) -> bool:
                             UnicodeEncodeError)) and not isinstance(exc, psycopg.OperationalError)
 
 
-def _keep_in_session(runtime, arrival: Arrival, job: PendingJob | None) -> bool:
+def _keep_in_session(runtime: Runtime, arrival: Arrival, job: PendingJob | None) -> bool:
     try:
         with runtime.Session.begin() as session:
             session.add(Delivery(source=arrival.source, delivery_id=arrival.delivery_id, event=arrival.event,

@@ -10,14 +10,18 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, update
 
 from sync.ledger.store import utcnow
 
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
+
 
 @contextlib.contextmanager
-def leased(runtime, model, condition) -> Iterator[str | None]:
+def leased(runtime: Runtime, model, condition) -> Iterator[str | None]:
     """Take the lease of the ``model`` rows matching ``condition`` that no one else holds; yields the owner id
     (rows with ``sync_lease_owner`` equal to it are this worker's), or None when none could be taken."""
     owner = uuid.uuid4().hex

@@ -74,7 +74,7 @@ class PendingJob:
         return Job(id=self.id, name=self.name, args=list(self.args), ref=self.ref, state="queued")
 
 
-def make_huey(runtime, environ, immediate: bool) -> Huey:
+def make_huey(runtime: Runtime, environ, immediate: bool) -> Huey:
     if immediate:
         return MemoryHuey("cocreate", immediate=True)
     url = queue_url(runtime.settings, environ)

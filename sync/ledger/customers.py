@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from sync.ledger.store import Customer, utcnow
 
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
-def _serializer(runtime) -> URLSafeSerializer:
+
+def _serializer(runtime: Runtime) -> URLSafeSerializer:
     return URLSafeSerializer(runtime.secret_key, salt="cocreate-status-page")
 
 
@@ -26,7 +30,7 @@ def _customer(session, key: str, settings) -> Customer:
     return row
 
 
-def issue_status_token(runtime, key: str) -> str:
+def issue_status_token(runtime: Runtime, key: str) -> str:
     """A new status-page token for customer ``key``; every earlier one stops working."""
     with runtime.Session.begin() as session:
         row = _customer(session, key, runtime.settings)
@@ -36,7 +40,7 @@ def issue_status_token(runtime, key: str) -> str:
     return _serializer(runtime).dumps([key, nonce])
 
 
-def revoke_status_token(runtime, key: str) -> bool:
+def revoke_status_token(runtime: Runtime, key: str) -> bool:
     with runtime.Session.begin() as session:
         row = _customer(session, key, runtime.settings)
         had = row.status_token_nonce is not None
@@ -45,7 +49,7 @@ def revoke_status_token(runtime, key: str) -> bool:
     return had
 
 
-def current_status_token(runtime, key: str) -> str | None:
+def current_status_token(runtime: Runtime, key: str) -> str | None:
     """The customer's live token (to put in notices), or None when none was issued or it was revoked."""
     with runtime.Session() as session:
         nonce = session.scalars(select(Customer.status_token_nonce).where(Customer.key == key)).one_or_none()
@@ -57,12 +61,12 @@ def status_link(settings, token: str) -> str:
     return f"{settings.base_url.rstrip('/')}/s/{token}"
 
 
-def status_page_url(runtime, key: str) -> str | None:
+def status_page_url(runtime: Runtime, key: str) -> str | None:
     token = current_status_token(runtime, key)
     return status_link(runtime.settings, token) if token else None
 
 
-def customer_for_token(runtime, token: str) -> str | None:
+def customer_for_token(runtime: Runtime, token: str) -> str | None:
     """The customer key a token opens, or None for a forged, malformed or revoked token."""
     try:
         key, nonce = _serializer(runtime).loads(token)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from sync.ledger.store import Customer, Person
 
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
-def load_directory(runtime) -> None:
+
+def load_directory(runtime: Runtime) -> None:
     """Upsert people and customers named in the config; rows created elsewhere are left alone."""
     try:
         _load(runtime)
@@ -18,7 +23,7 @@ def load_directory(runtime) -> None:
         _load(runtime)
 
 
-def _load(runtime) -> None:
+def _load(runtime: Runtime) -> None:
     settings = runtime.settings
     with runtime.Session.begin() as session:
         people = {row.name: row for row in session.scalars(select(Person))}

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     select,
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session, selectinload
 from plugin.need import N_, FieldError, InvalidInput
 from plugin.settings import Settings
 from sync.ledger.store import ActionItem, MeetingMinutes, MinutesVersion, Need, NeedMinutes, utcnow
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.minutes")
 
@@ -338,7 +341,7 @@ def _apply(session: Session, minutes: MeetingMinutes, data: MinutesInput) -> Non
     minutes.need_links = [links.get(needs[ref].id) or NeedMinutes(need=needs[ref]) for ref in data.needs]
 
 
-def _record_need_syncs(runtime, session: Session, refs: set[str]) -> list:
+def _record_need_syncs(runtime: Runtime, session: Session, refs: set[str]) -> list:
     """The issues of these needs list their minutes: record the jobs that bring them up to date in
     ``session``'s transaction; ``runtime.queue.send`` them after the commit."""
     if runtime.settings.tracker is None:
@@ -346,7 +349,7 @@ def _record_need_syncs(runtime, session: Session, refs: set[str]) -> list:
     return [runtime.queue.record(session, "sync_need", ref, ref=ref) for ref in sorted(refs)]
 
 
-def create_minutes(runtime, data: MinutesInput, created_by: str | None = None) -> MeetingMinutes:
+def create_minutes(runtime: Runtime, data: MinutesInput, created_by: str | None = None) -> MeetingMinutes:
     """Store new minutes (version 1) with their action items and need links in one transaction, then
     queue a sync of every linked need so that its issue links to the page."""
     with runtime.Session.begin() as session:
@@ -359,7 +362,7 @@ def create_minutes(runtime, data: MinutesInput, created_by: str | None = None) -
     return minutes
 
 
-def update_minutes(runtime, minutes_id: int, data: MinutesInput, edited_by: str | None,
+def update_minutes(runtime: Runtime, minutes_id: int, data: MinutesInput, edited_by: str | None,
                    expected_version: int) -> MeetingMinutes:
     """Save an edit as a new version, keeping every earlier one. Raises :class:`MinutesConflict` (writing
     nothing) when someone saved since ``expected_version``; an edit that changes nothing makes no version."""

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,6 +19,9 @@ from plugin.settings import Settings
 from sync.ledger.store import Need
 from sync.table.columns import COLUMNS, SHEET_TITLE, URGENCY_COLOURS
 from sync.table.sheets import column_letter, escape_text, join_description
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 FETCH_ROWS = 400
 """Needs read from the database per round trip while the rows are written."""
@@ -65,7 +69,7 @@ def _needs_query(filters: Mapping[str, str] | None):
     return query.execution_options(yield_per=FETCH_ROWS)
 
 
-def export_table(runtime, target, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
+def export_table(runtime: Runtime, target, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
                  filters: Mapping[str, str] | None = None) -> int:
     """Write the needs (``filters``: column -> exact value) to ``target`` (a path or binary file) as
     ``fmt`` ``xlsx`` or ``csv``, headers in ``locale`` (default: the config's); returns the row count."""

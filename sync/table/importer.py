@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
@@ -57,6 +58,9 @@ from sync.table.sheets import (
     split_description,
     unescape_csv,
 )
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 BATCH_ROWS = 400
 """Rows validated and written per transaction (with their ``sync_needs`` jobs)."""
@@ -265,7 +269,7 @@ def _same(need: Need, name: str, value) -> bool:
     return current == value
 
 
-def import_table(runtime, path: str | Path, *, dry_run: bool, default_customer: str | None = None,
+def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_customer: str | None = None,
                  timezone: str = "UTC", aliases: Mapping[str, Sequence[str]] | None = None,
                  actor: str | None = None, sheet: str | None = None, encoding: str | None = None,
                  progress: Callable[[int, int | None], None] | None = None, now: dt.datetime | None = None,
@@ -323,7 +327,8 @@ def import_table(runtime, path: str | Path, *, dry_run: bool, default_customer: 
     return report
 
 
-def _import_batch(runtime, rows: list[_Row], ctx: _Context, seen: dict[str, int], report: ImportReport) -> None:
+def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[str, int],
+                  report: ImportReport) -> None:
     """Check one batch of rows and, unless a dry run, write the good ones in one transaction."""
     header = ctx.header
     ref_problems: dict[int, Problem] = {}
