@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _REPO = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)$")
 _KEY = re.compile(r"^(?P<project>[\w.-]+/[\w.-]+)#(?P<number>[1-9][0-9]*)$")
+_KEY_OR_URL = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/issues/)(\d+)/?$")
 _UPDATABLE = {"title", "body", "labels", "assignee"}
 _IGNORED_ON_GITHUB = {"due_date", "priority", "custom_fields"}  # due date lives in the body, urgency in a label
 SECONDARY_LIMIT_WAIT = 60.0
@@ -109,6 +110,7 @@ class GitHubAdapter(TrackerAdapter):
     """
 
     kind = "github"
+    links_in_body = True
 
     def __init__(self, settings: GitHubSettings, *, client: github.Github | None = None,
                  pacer: Pacer | None = None, wall_clock: Callable[[], float] = time.time):
@@ -125,6 +127,11 @@ class GitHubAdapter(TrackerAdapter):
             with self._translated():
                 self._login = self.client.get_user().login
         return self._login
+
+    def parse_issue_reference(self, text: str) -> str | None:
+        """``owner/repo#12`` or an issue URL (``https://github.com/owner/repo/issues/12``) -> ``owner/repo#12``."""
+        match = _KEY_OR_URL.match(text.strip())
+        return f"{match.group(1)}#{match.group(2)}" if match else None
 
     def find_by_marker(self, project: str, marker: str) -> IssueState | None:
         wanted = marker.casefold()
