@@ -16,7 +16,7 @@ from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
 from plugin.errors import TrackerAuthError, TrackerError, TrackerInvalidField, TrackerNotFound
 from plugin.jira.client import build_client, call, collection_messages, jira_errors
 from plugin.settings import JiraSettings
-from plugin.wiki import wiki_escape, wiki_unescape
+from plugin.text import wiki_escape, wiki_unescape
 
 ISSUE_FIELDS = ("summary", "description", "status", "labels", "priority", "assignee", "duedate", "updated")
 """The issue fields Cocreate reads; asking for these only keeps issue and search answers small."""

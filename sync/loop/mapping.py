@@ -2,8 +2,12 @@
 
 Text from CS and customers is escaped for its destination here: Jira Cloud gets an ADF document built
 only from text nodes, Jira Data Center wiki markup with every markup character escaped, GitHub
-Markdown with markup escaped; mentions (``@all``, ``@team``, ``[~accountid:...]``) are neutralised so
-an issue never pings people because of what a customer wrote.
+Markdown with markup escaped; mentions (``@all``, ``@team``, ``[~accountid:...]``) are neutralised by the
+issue-body rule of ``plugin.text`` so an issue never pings people because of what a customer wrote.
+
+The issue body has a document model of its own (:class:`Block`: headings, paragraphs, field tables, bullet
+lists), apart from the notices' in ``sync.notify.formats``: a body is a table of fields rendered as ADF, wiki
+markup or Markdown, a notice a titled message rendered as e-mail and chat markup. Both use ``plugin.text.Link``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,11 @@ from typing import Any
 from plugin.base import IssueSpec
 from plugin.need import STAGE_NAMES
 from plugin.settings import Settings
-from plugin.wiki import wiki_escape
+from plugin.text import Link, neutralise_mentions, wiki_escape
 
 GITHUB_SECTION_START = "<!-- cocreate:start (edited by Cocreate; write above or below) -->"
 GITHUB_SECTION_END = "<!-- cocreate:end -->"
 _SECTION = re.compile(re.escape("<!-- cocreate:start") + r".*?" + re.escape(GITHUB_SECTION_END), re.S)
-ZWSP = "\u200b"
 
 LABELS = {
     "need": {"zh_Hans": "客户需求", "zh_Hant": "客戶需求", "en": "Customer need"},
@@ -54,13 +57,6 @@ def label(key: str, locale: str) -> str:
 
 # The neutral document ---------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Link:
-    text: str
-    url: str
-
-
 Inline = str | Link
 
 
@@ -77,23 +73,16 @@ class Block:
 
 # Escaping ---------------------------------------------------------------------------------------
 
-_MENTION = re.compile(r"@(?=[\w-])")
-_JIRA_USER_MENTION = re.compile(r"\[~")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
-def neutralise_mentions(text: str) -> str:
-    """``@all`` -> ``@\u200ball`` and ``[~accountid:..]`` -> ``[\u200b~...``: shown the same, pings nobody."""
-    return _JIRA_USER_MENTION.sub("[" + ZWSP + "~", _MENTION.sub("@" + ZWSP, text))
-
-
 def escape_markdown(text: str) -> str:
-    text = neutralise_mentions(text)
+    text = neutralise_mentions(text, "issue_body")
     return _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
 
 
 def escape_wiki(text: str) -> str:
-    return wiki_escape(neutralise_mentions(text))
+    return wiki_escape(neutralise_mentions(text, "issue_body"))
 
 
 def _lines(text: str) -> list[str]:
@@ -156,7 +145,7 @@ def _adf_text(inline: Inline) -> list[dict]:
         if index:
             nodes.append({"type": "hardBreak"})
         if line:
-            nodes.append({"type": "text", "text": neutralise_mentions(line)})
+            nodes.append({"type": "text", "text": neutralise_mentions(line, "issue_body")})
     return nodes
 
 

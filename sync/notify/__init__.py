@@ -23,7 +23,7 @@ from sync.notify.channels import (
     verify_webhook_signature,
     webhook_signature,
 )
-from sync.notify.formats import Message, escape, neutralise_mentions
+from sync.notify.formats import Message, escape
 from sync.notify.smtp import EmailChannel, SmtpSettings
 from sync.notify.templates import (
     EscalationNotice,
@@ -63,7 +63,6 @@ __all__ = [
     "dingtalk_signature",
     "escape",
     "feishu_signature",
-    "neutralise_mentions",
     "notice_data",
     "notice_from_data",
     "render",
