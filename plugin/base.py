@@ -78,6 +78,17 @@ class TrackerAdapter(abc.ABC):
 
     kind: str  # "jira" or "github"
 
+    links_in_body: bool
+    """Whether an issue's links to Cocreate (its needs, their minutes, screenshots as signed links to Cocreate's
+    copies) live only in the Cocreate section of its body, because the tracker has neither remote links nor an
+    attachment API (GitHub); False where ``set_link`` and ``add_attachment`` carry them (Jira)."""
+
+    @abc.abstractmethod
+    def parse_issue_reference(self, text: str) -> str | None:
+        """The key of the issue ``text`` names as a user may type it (a key or the issue's URL; surrounding
+        spaces allowed), in the form ``get_issue`` takes; None when it names no issue of this tracker. Makes no
+        call."""
+
     @abc.abstractmethod
     def whoami(self) -> str:
         """The account Cocreate acts as (Jira accountId or name, GitHub login); its events are ignored."""

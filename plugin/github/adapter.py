@@ -31,11 +31,13 @@ from plugin.errors import (
 )
 from plugin.github.client import build_github
 from plugin.settings import GitHubSettings
+from plugin.text import markdown_text, plain_text
 
 log = logging.getLogger(__name__)
 
 _REPO = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)$")
 _KEY = re.compile(r"^(?P<project>[\w.-]+/[\w.-]+)#(?P<number>[1-9][0-9]*)$")
+_KEY_OR_URL = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/issues/)(\d+)/?$")
 _UPDATABLE = {"title", "body", "labels", "assignee"}
 _IGNORED_ON_GITHUB = {"due_date", "priority", "custom_fields"}  # due date lives in the body, urgency in a label
 SECONDARY_LIMIT_WAIT = 60.0
@@ -109,6 +111,7 @@ class GitHubAdapter(TrackerAdapter):
     """
 
     kind = "github"
+    links_in_body = True
 
     def __init__(self, settings: GitHubSettings, *, client: github.Github | None = None,
                  pacer: Pacer | None = None, wall_clock: Callable[[], float] = time.time):
@@ -125,6 +128,11 @@ class GitHubAdapter(TrackerAdapter):
             with self._translated():
                 self._login = self.client.get_user().login
         return self._login
+
+    def parse_issue_reference(self, text: str) -> str | None:
+        """``owner/repo#12`` or an issue URL (``https://github.com/owner/repo/issues/12``) -> ``owner/repo#12``."""
+        match = _KEY_OR_URL.match(text.strip())
+        return f"{match.group(1)}#{match.group(2)}" if match else None
 
     def find_by_marker(self, project: str, marker: str) -> IssueState | None:
         wanted = marker.casefold()
@@ -358,36 +366,6 @@ def issue_state(project: str, data: dict[str, Any]) -> IssueState:
 def _comment(comment: github.IssueComment.IssueComment) -> Comment:
     return Comment(id=str(comment.id), author=comment.user.login if comment.user else None,
                    text=plain_text(comment.body or ""), created_at=comment.created_at)
-
-
-# Plain text <-> GitHub Markdown ------------------------------------------------------------------------
-
-_ZWJ = "\u200d"
-_INLINE = re.compile(r"([\\`*_\[\]<>|~&#!])")
-_LINE_START = re.compile(r"^([ \t]*)([-+=]|[0-9]+[.)])", re.MULTILINE)
-# GitHub links @login and @org/team when "@" does not follow a letter, digit or "_" (e-mail addresses).
-_MENTION = re.compile(r"(?<![A-Za-z0-9_])@(?=[A-Za-z0-9])")
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-
-
-def markdown_text(text: str) -> str:
-    """Plain text as GitHub Markdown that shows the same characters, formats nothing and pings nobody.
-
-    Markdown punctuation is backslash-escaped; a zero-width joiner after ``@`` keeps ``@user``,
-    ``@org/team`` and ``@all`` from becoming mentions (GitHub would notify them).
-    """
-    escaped = _INLINE.sub(r"\\\1", text)
-    escaped = _LINE_START.sub(lambda match: match[1] + _escape_marker(match[2]), escaped)
-    return _MENTION.sub("@" + _ZWJ, escaped)
-
-
-def _escape_marker(marker: str) -> str:
-    return marker[:-1] + "\\" + marker[-1]
-
-
-def plain_text(markdown: str) -> str:
-    """Undo :func:`markdown_text`: Cocreate's own comments read back exactly as they were written."""
-    return _ESCAPED.sub(r"\1", markdown.replace("@" + _ZWJ, "@"))
 
 
 # Errors -------------------------------------------------------------------------------------------------

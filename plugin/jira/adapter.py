@@ -16,7 +16,7 @@ from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
 from plugin.errors import TrackerAuthError, TrackerError, TrackerInvalidField, TrackerNotFound
 from plugin.jira.client import build_client, call, collection_messages, jira_errors
 from plugin.settings import JiraSettings
-from plugin.wiki import wiki_escape, wiki_unescape
+from plugin.text import wiki_escape, wiki_unescape
 
 ISSUE_FIELDS = ("summary", "description", "status", "labels", "priority", "assignee", "duedate", "updated")
 """The issue fields Cocreate reads; asking for these only keeps issue and search answers small."""
@@ -27,6 +27,7 @@ BULK_LIMIT = 50
 """Jira creates at most 50 issues per bulk call."""
 
 _EDITABLE = frozenset({"title", "body", "labels", "priority", "assignee", "due_date", "custom_fields"})
+_KEY_OR_URL = re.compile(r"(?:^|/browse/)([A-Z][A-Z0-9_]+-\d+)(?:$|[?#/])", re.IGNORECASE)
 
 
 class JiraAdapter(TrackerAdapter):
@@ -40,6 +41,7 @@ class JiraAdapter(TrackerAdapter):
     """
 
     kind = "jira"
+    links_in_body = False
 
     def __init__(self, settings: JiraSettings, client: JIRA | None = None):
         self.settings = settings
@@ -60,6 +62,11 @@ class JiraAdapter(TrackerAdapter):
         return self._myself
 
     # Issues ------------------------------------------------------------------------------------
+
+    def parse_issue_reference(self, text: str) -> str | None:
+        """``PROJ-12`` or a browse URL (``https://jira.example/browse/PROJ-12``) -> ``PROJ-12``."""
+        match = _KEY_OR_URL.search(text.strip())
+        return match.group(1).upper() if match else None  # Jira takes keys in any case; its own are upper
 
     def find_by_marker(self, project: str, marker: str) -> IssueState | None:
         jql = f"project = {jql_string(project)} AND labels = {jql_string(marker)} ORDER BY created ASC"

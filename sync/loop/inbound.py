@@ -29,7 +29,7 @@ def apply_issue_fields(runtime, state: IssueState) -> list[str]:
     config asks for it. What is taken over is recorded as synced, so it is not written back (no loop)."""
     settings = runtime.settings
     inbound = settings.sync.inbound
-    kind = settings.tracker.kind
+    tracker = settings.tracker.section
     changed = []
     with runtime.Session.begin() as session:
         for need in linked_needs(session, state.key):
@@ -37,19 +37,13 @@ def apply_issue_fields(runtime, state: IssueState) -> list[str]:
                 continue
             last = dict(need.synced_fields or {})
             if inbound.owner and state.assignee != last.get("assignee"):
-                attribute = "github_login" if kind == "github" else "jira_account_id"
-                person = next((p for p in settings.people if getattr(p, attribute) == state.assignee), None)
+                person = next((p for p in settings.people if tracker.user_id(p) == state.assignee), None)
                 if person is not None and person.name != need.owner:
                     need.owner = person.name
                     last["assignee"] = state.assignee
                     changed.append(f"{need.ref}.owner")
             if inbound.urgency:
-                if kind == "jira":
-                    urgency = next((u for u in settings.urgencies if u.jira_priority
-                                    and u.jira_priority == state.priority), None)
-                else:
-                    urgency = next((u for u in settings.urgencies if u.github_label
-                                    and u.github_label.casefold() in {l.casefold() for l in state.labels}), None)
+                urgency = tracker.urgency_of(state, settings.urgencies)
                 if urgency is not None and urgency.key != need.urgency:
                     need.urgency = urgency.key
                     last["priority"] = state.priority

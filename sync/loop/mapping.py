@@ -2,8 +2,12 @@
 
 Text from CS and customers is escaped for its destination here: Jira Cloud gets an ADF document built
 only from text nodes, Jira Data Center wiki markup with every markup character escaped, GitHub
-Markdown with markup escaped; mentions (``@all``, ``@team``, ``[~accountid:...]``) are neutralised so
-an issue never pings people because of what a customer wrote.
+Markdown with markup escaped; mentions (``@all``, ``@team``, ``[~accountid:...]``) are neutralised by the
+issue-body rule of ``plugin.text`` so an issue never pings people because of what a customer wrote.
+
+The issue body has a document model of its own (:class:`Block`: headings, paragraphs, field tables, bullet
+lists), apart from the notices' in ``sync.notify.formats``: a body is a table of fields rendered as ADF, wiki
+markup or Markdown, a notice a titled message rendered as e-mail and chat markup. Both use ``plugin.text.Link``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,11 @@ from typing import Any
 from plugin.base import IssueSpec
 from plugin.need import STAGE_NAMES
 from plugin.settings import Settings
-from plugin.wiki import wiki_escape
+from plugin.text import Link, neutralise_mentions, wiki_escape
 
 GITHUB_SECTION_START = "<!-- cocreate:start (edited by Cocreate; write above or below) -->"
 GITHUB_SECTION_END = "<!-- cocreate:end -->"
 _SECTION = re.compile(re.escape("<!-- cocreate:start") + r".*?" + re.escape(GITHUB_SECTION_END), re.S)
-ZWSP = "\u200b"
 
 LABELS = {
     "need": {"zh_Hans": "客户需求", "zh_Hant": "客戶需求", "en": "Customer need"},
@@ -54,13 +57,6 @@ def label(key: str, locale: str) -> str:
 
 # The neutral document ---------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Link:
-    text: str
-    url: str
-
-
 Inline = str | Link
 
 
@@ -77,23 +73,16 @@ class Block:
 
 # Escaping ---------------------------------------------------------------------------------------
 
-_MENTION = re.compile(r"@(?=[\w-])")
-_JIRA_USER_MENTION = re.compile(r"\[~")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
-def neutralise_mentions(text: str) -> str:
-    """``@all`` -> ``@\u200ball`` and ``[~accountid:..]`` -> ``[\u200b~...``: shown the same, pings nobody."""
-    return _JIRA_USER_MENTION.sub("[" + ZWSP + "~", _MENTION.sub("@" + ZWSP, text))
-
-
 def escape_markdown(text: str) -> str:
-    text = neutralise_mentions(text)
+    text = neutralise_mentions(text, "issue_body")
     return _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
 
 
 def escape_wiki(text: str) -> str:
-    return wiki_escape(neutralise_mentions(text))
+    return wiki_escape(neutralise_mentions(text, "issue_body"))
 
 
 def _lines(text: str) -> list[str]:
@@ -156,7 +145,7 @@ def _adf_text(inline: Inline) -> list[dict]:
         if index:
             nodes.append({"type": "hardBreak"})
         if line:
-            nodes.append({"type": "text", "text": neutralise_mentions(line)})
+            nodes.append({"type": "text", "text": neutralise_mentions(line, "issue_body")})
     return nodes
 
 
@@ -241,20 +230,21 @@ def marker_label(ref: str) -> str:
     return f"cocreate-{ref}"
 
 
-def destination(settings: Settings) -> str:
-    tracker = settings.tracker
-    if tracker is None:
+def issue_body(settings: Settings, blocks: list[Block]) -> Any:
+    """``blocks`` rendered as the configured tracker's issue body; between the section markers where Cocreate
+    writes only its own section of the body (``body_section``)."""
+    if settings.tracker is None:
         raise ValueError("no tracker configured")
-    if tracker.kind == "github":
-        return "markdown"
-    return "adf" if tracker.jira.deployment == "cloud" else "wiki"
+    tracker = settings.tracker.section
+    body = render(blocks, tracker.body_format)
+    return f"{GITHUB_SECTION_START}\n{body}\n{GITHUB_SECTION_END}" if tracker.body_section else body
 
 
 def project_for(settings: Settings, category_key: str) -> str:
     category = settings.category(category_key)
     if category is None:
         raise ValueError(f"unknown category {category_key}")
-    return category.github_repo if settings.tracker.kind == "github" else category.jira_project
+    return settings.tracker.section.project_for(category)
 
 
 def assignee_for(settings: Settings, owner: str | None) -> Assignment:
@@ -262,8 +252,7 @@ def assignee_for(settings: Settings, owner: str | None) -> Assignment:
     if not owner:
         return Assignment(None)
     person = settings.person(owner)
-    attribute = "github_login" if settings.tracker.kind == "github" else "jira_account_id"
-    identity = getattr(person, attribute, None) if person else None
+    identity = settings.tracker.section.user_id(person) if person else None
     if identity:
         return Assignment(identity)
     return Assignment(None, f"{owner}: {label('unassigned', settings.locale)}")
@@ -319,7 +308,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
 
 def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = ()) -> Mapped:
     """The issue ``need`` should have in the configured tracker."""
-    tracker = settings.tracker
+    tracker = settings.tracker.section
     assignment = assignee_for(settings, need.owner)
     asking = list(asking) or [Asking(need.ref, need.customer, need.urgency)]
     # The most urgent of all customers asking decides the issue's urgency.
@@ -331,26 +320,18 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
         labels.add(f"stage-{need.stage.replace('_', '-')}")
     managed = {f"category-{c.key}" for c in settings.categories} | {
         f"stage-{stage.replace('_', '-')}" for stage in STAGE_NAMES} | {"cocreate"}
-    priority = None
-    if tracker.kind == "github":
-        managed |= {u.github_label for u in settings.urgencies if u.github_label}
-        if urgency and urgency.github_label:
-            labels.add(urgency.github_label)
-    elif urgency:
-        priority = urgency.jira_priority
-    blocks = need_blocks(settings, need, asking, list(minutes), assignment)
-    body: Any = render(blocks, destination(settings))
-    if tracker.kind == "github":
-        body = f"{GITHUB_SECTION_START}\n{body}\n{GITHUB_SECTION_END}"
+    managed |= {name for name in map(tracker.urgency_label, settings.urgencies) if name}
+    if urgency and tracker.urgency_label(urgency):
+        labels.add(tracker.urgency_label(urgency))
     spec = IssueSpec(
         project=project_for(settings, need.category),
         title=f"[{customer_name(settings, need.customer)}] {need.title}"[:250],
-        body=body,
+        body=issue_body(settings, need_blocks(settings, need, asking, list(minutes), assignment)),
         marker=marker_label(need.ref),
         labels=frozenset(labels),
-        priority=priority,
+        priority=tracker.urgency_priority(urgency) if urgency else None,
         assignee=assignment.assignee,
-        issue_type=tracker.jira.issue_type if tracker.kind == "jira" else "Task",
+        issue_type=tracker.issue_type,
     )
     return Mapped(spec=spec, assignment=assignment, managed_labels=frozenset(managed))
 

@@ -26,18 +26,6 @@ from sync.loop.mapping import need_url
 log = logging.getLogger("cocreate.sync")
 
 _REF = re.compile(r"^N-\d+$", re.I)
-_JIRA_KEY = re.compile(r"(?:^|/browse/)([A-Z][A-Z0-9_]+-\d+)(?:$|[?#/])", re.IGNORECASE)
-_GITHUB_KEY = re.compile(r"^(?:https?://[^/]+/)?([\w.-]+/[\w.-]+)(?:#|/issues/)(\d+)/?$")
-
-
-def parse_issue_reference(kind: str, text: str) -> str | None:
-    """``PROJ-12`` or a Jira browse URL; ``owner/repo#12`` or a GitHub issue URL -> the issue key."""
-    text = text.strip()
-    if kind == "jira":
-        match = _JIRA_KEY.search(text)
-        return match.group(1).upper() if match else None  # Jira takes keys in any case; its own are upper
-    match = _GITHUB_KEY.match(text)
-    return f"{match.group(1)}#{match.group(2)}" if match else None
 
 
 # Jobs --------------------------------------------------------------------------------------------
@@ -94,7 +82,7 @@ def _record_failure(runtime, ref: str, exc: TrackerError) -> None:
 
 def _view(runtime, need: Need) -> mapping.NeedView:
     screenshots = ()
-    if runtime.settings.tracker.kind == "github":
+    if runtime.adapter().links_in_body:
         screenshots = tuple(mapping.Link(a.filename, attachment_url(runtime, a.id)) for a in need.attachments)
     return mapping.NeedView(
         ref=need.ref, category=need.category, title=need.title, description=need.description,
@@ -142,7 +130,8 @@ def _minutes_links(session, settings, need: Need,
 
 def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: IssueState, created: bool,
               minutes: list[MinutesLink] = ()) -> None:
-    """Write what differs (nothing right after a create), the Jira links and attachments; record the sync."""
+    """Write what differs (nothing right after a create), the links and attachments where the tracker takes
+    them; record the sync."""
     settings = runtime.settings
     adapter = runtime.adapter()
     spec = mapped.spec
@@ -150,7 +139,7 @@ def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: Issue
     changes = {} if created else _changes(settings, spec, mapped.managed_labels, state, last)
     if changes:
         adapter.update_issue(state.key, changes)
-    if adapter.kind == "jira":
+    if not adapter.links_in_body:
         url = need_url(settings, need.ref)
         if last.get("link") != url:
             adapter.set_link(state.key, link_global_id(settings, need.ref), url, f"{need.ref} · {spec.title}")
@@ -227,7 +216,7 @@ def _changes(settings, spec, managed: frozenset[str], state: IssueState, last: d
     if spec.title != last.get("title") and state.title != spec.title:
         changes["title"] = spec.title
     if mapping.fingerprint(spec.body) != last.get("body"):
-        if settings.tracker.kind == "github":
+        if settings.tracker.section.body_section:
             body = mapping.splice_github_section(state.body, spec.body)
             if body != (state.body or ""):
                 changes["body"] = body
@@ -259,7 +248,7 @@ def _link_to_existing(runtime, session, need: Need) -> None:
             raise RetryLater(f"{target} has no issue yet")
         key = primary.issue_key
     else:
-        key = parse_issue_reference(settings.tracker.kind, target)
+        key = adapter.parse_issue_reference(target)
         if key is None:
             raise TrackerInvalidField(f"{target!r} is not an issue key or URL of this {settings.tracker.kind}")
     state = adapter.get_issue(key)
@@ -278,7 +267,7 @@ def _link_to_existing(runtime, session, need: Need) -> None:
         runtime.queue.enqueue("sync_need", primary.ref, ref=primary.ref)
         return
     minutes = _minutes_links(session, settings, need)
-    if adapter.kind == "jira":
+    if not adapter.links_in_body:
         adapter.set_link(key, link_global_id(settings, need.ref), need_url(settings, need.ref),
                          f"{need.ref} · {need.customer} · {need.urgency}")
         for item in minutes:

@@ -31,8 +31,8 @@ def reconcile(runtime) -> dict:
     with runtime.Session() as session:
         mark = session.get(Watermark, source)
         since = (mark.since - OVERLAP) if mark else started - FIRST_LOOKBACK
-    field = "github_repo" if source == "github" else "jira_project"
-    projects = sorted({getattr(category, field) for category in settings.categories if getattr(category, field)})
+    projects = sorted({project for project in map(settings.tracker.section.project_for, settings.categories)
+                       if project})
     states = runtime.adapter().updated_since(projects, since)
     with runtime.Session() as session:
         known = set(session.scalars(select(Need.issue_key).where(Need.issue_key.in_([s.key for s in states]))))

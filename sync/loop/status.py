@@ -1,10 +1,9 @@
 """Status: an issue's state -> the customer-facing status, applied to its needs with exactly one comment and
 one notice per customer for each real change of that status.
 
-:func:`customer_status` is pure and driven by the config. Jira: a per-status override by status name wins;
-otherwise the status category (``new``, ``indeterminate``, ``done``) picks the configured status with that
-``jira_category``. GitHub: a closed issue is ``done`` when completed and ``declined`` when not planned; an open
-one takes the most advanced configured status whose ``github_label`` it carries, else the first status.
+:func:`customer_status` is pure and driven by the config: the tracker's settings say what its states mean
+(``plugin.settings.TrackerSection.customer_status``: Jira by status name and category, GitHub by open or closed,
+the reason and labels).
 
 The status change, its history rows, the outbox rows and their ``deliver_outbox`` jobs are written in one
 transaction with a conditional update, so a repeated or concurrent event changes nothing more, and what must
@@ -27,28 +26,10 @@ log = logging.getLogger("cocreate.sync")
 
 # Tracker state -> customer-facing status -----------------------------------------------------------
 
-_CATEGORY_FALLBACK = {"new": None, "indeterminate": "in_progress", "done": "done"}
-_CLOSED_REASON = {"completed": "done", "not_planned": "declined", "duplicate": "declined"}
-
 
 def customer_status(settings: Settings, state: IssueState) -> str:
     """The customer-facing status key for the issue's current state."""
-    keys = [status.key for status in settings.statuses]
-    if settings.tracker and settings.tracker.kind == "jira":
-        overrides = {name.casefold(): key for name, key in settings.tracker.jira.status_overrides.items()}
-        override = overrides.get(state.status_name.casefold())
-        if override in keys:
-            return override
-        by_category = next((s.key for s in settings.statuses if s.jira_category == state.status_category), None)
-        if by_category:
-            return by_category
-        fallback = _CATEGORY_FALLBACK.get(state.status_category)
-        return fallback if fallback in keys else settings.initial_status
-    if state.status_category == "done":
-        wanted = _CLOSED_REASON.get(state.state_reason or "completed", "done")
-        return wanted if wanted in keys else ("done" if "done" in keys else keys[-1])
-    labelled = [s.key for s in settings.statuses if s.github_label and s.github_label in state.labels]
-    return labelled[-1] if labelled else settings.initial_status
+    return settings.tracker.section.customer_status(settings.statuses, state)
 
 
 COMMENT_PREFIX = {"zh_Hans": "【Cocreate 状态同步】", "zh_Hant": "【Cocreate 狀態同步】", "en": "[Cocreate status sync]"}

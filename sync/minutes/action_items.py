@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from sqlalchemy import (
     select,
@@ -63,19 +62,16 @@ def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinut
     blocks = [mapping.Block("paragraph", inlines=(item.text,)),
               mapping.Block("heading", text=label("action_item", locale) + " · Cocreate"),
               mapping.Block("fields", rows=tuple(rows))]
-    body: Any = mapping.render(blocks, mapping.destination(settings))
-    if settings.tracker.kind == "github":
-        body = f"{mapping.GITHUB_SECTION_START}\n{body}\n{mapping.GITHUB_SECTION_END}"
     first_line = item.text.strip().splitlines()[0] if item.text.strip() else item.ref
     spec = IssueSpec(
         project=project,
         title=f"[{customer_name}] {first_line}"[:250],
-        body=body,
+        body=mapping.issue_body(settings, blocks),
         marker=mapping.marker_label(item.ref),
         labels=frozenset({"cocreate", "cocreate-action-item", mapping.marker_label(item.ref)}),
         assignee=assignment.assignee,
         due_date=item.due_date,
-        issue_type=settings.tracker.jira.issue_type if settings.tracker.kind == "jira" else "Task",
+        issue_type=settings.tracker.section.issue_type,
     )
     return mapping.Mapped(spec=spec, assignment=assignment)
 
@@ -144,7 +140,7 @@ def _create_issue(runtime, item_id: int) -> None:
                                                action_item_spec(settings, item, minutes, project).spec, prepare)
             if not created:
                 log.info("action item %s: found issue %s by its marker; not creating another", item.ref, state.key)
-        if adapter.kind == "jira":
+        if not adapter.links_in_body:
             link = minutes_link(settings, minutes)
             adapter.set_link(item.issue_key, link.global_id, link.link.url, link.title)
         item.sync_state, item.sync_error, item.synced_at = "synced", None, utcnow()

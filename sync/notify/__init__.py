@@ -10,7 +10,7 @@ from sync.notify.base import ChannelError, ChannelSettings, DeliveryResult, Noti
 from sync.notify.channels import channel_for
 from sync.notify.dingtalk import DingTalkChannel, dingtalk_signature
 from sync.notify.feishu import FeishuChannel, feishu_signature
-from sync.notify.formats import Message, escape, neutralise_mentions
+from sync.notify.formats import Message, escape
 from sync.notify.http import HttpChannel
 from sync.notify.slack import SlackChannel
 from sync.notify.smtp import EmailChannel, SmtpSettings
@@ -54,7 +54,6 @@ __all__ = [
     "dingtalk_signature",
     "escape",
     "feishu_signature",
-    "neutralise_mentions",
     "notice_data",
     "notice_from_data",
     "render",

@@ -1,8 +1,12 @@
 """Rendered notices: one small document, written out as plain text, e-mail HTML and each chat service's markup.
 
 Every piece of text is escaped for its destination, the notice's own wording included, so a need title such
-as ``<script>`` or ``@all`` reaches the reader as the characters CS typed and never as markup or a mention.
-Formatting (bold, quotes, links) comes only from the document's structure.
+as ``<script>`` or ``@all`` reaches the reader as the characters CS typed and never as markup or a mention (the
+chat rule of ``plugin.text``). Formatting (bold, quotes, links) comes only from the document's structure.
+
+A notice has a document model of its own, apart from the issue body's in ``sync.loop.mapping``: a notice is a
+titled message with bold runs, quoted free text, a row of links and small print, rendered as e-mail and chat
+markup; an issue body is a table of fields rendered as tracker markup. Both use ``plugin.text.Link``.
 """
 
 from __future__ import annotations
@@ -14,19 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
+from plugin.text import Link, neutralise_mentions
+
 Flavour = Literal["commonmark", "slack", "wecom", "dingtalk"]
 FLAVOURS: tuple[Flavour, ...] = ("commonmark", "slack", "wecom", "dingtalk")
 
 CHAT_QUOTE_LIMIT = 1500
 """Characters of free text (remarks, comments) kept in a chat message; bots cap a message at 4-20 KB."""
 
-_WORD_JOINER = "\u2060"
 _ZERO_WIDTH_SPACE = "\u200b"
-
-# "@all", "@here", "@channel", "@everyone" and the Chinese "@所有人" ping a whole group when a chat service
-# parses them; a word joiner after the "@" keeps them readable and makes them plain text. An "@" inside a
-# word (an e-mail address) is left alone.
-_MENTION = re.compile(r"(?<!\w)@(?=(?:all|here|channel|everyone)\b|所有人|全体成员|全體成員)", re.IGNORECASE)
 _COMMONMARK_SPECIAL = re.compile(r"([\\`*_\[\]<>#~|!&])")
 _LINE_START_HASH = re.compile(r"^(\s*)#", re.MULTILINE)
 _URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"
@@ -51,12 +51,6 @@ class Quote:
 
     heading: str
     body: str
-
-
-@dataclass(frozen=True)
-class Link:
-    label: str
-    url: str
 
 
 @dataclass(frozen=True)
@@ -111,11 +105,6 @@ class Message:
 # Escaping ------------------------------------------------------------------------------------------
 
 
-def neutralise_mentions(text: str) -> str:
-    """Break ``@all``/``@here``/``@channel``/``@everyone``/``@所有人`` so no chat service pings a group."""
-    return _MENTION.sub("@" + _WORD_JOINER, text)
-
-
 def escape(text: str, flavour: Flavour) -> str:
     """Escape ``text`` so that ``flavour`` shows it literally.
 
@@ -127,7 +116,7 @@ def escape(text: str, flavour: Flavour) -> str:
       tags, no ``<@userid>`` mention, no ``<font>``), a zero-width space splits ``](`` so no link can be
       disguised, and a line-leading ``#`` cannot start a heading.
     """
-    text = neutralise_mentions(text)
+    text = neutralise_mentions(text, "chat")
     if flavour == "commonmark":
         return _COMMONMARK_SPECIAL.sub(r"\\\1", text)
     if flavour == "slack":
@@ -140,7 +129,7 @@ def escape(text: str, flavour: Flavour) -> str:
 
 def _chat_text(text: str) -> str:
     """Feishu post text is shown as typed, but its text messages parse ``<at user_id="all">``: defuse both."""
-    return neutralise_mentions(text).replace("<", "\uff1c").replace(">", "\uff1e")
+    return neutralise_mentions(text, "chat").replace("<", "\uff1c").replace(">", "\uff1e")
 
 
 def clip(text: str, limit: int) -> str:
@@ -168,7 +157,7 @@ def render_text(document: Document) -> str:
             body = "\n".join("    " + line for line in block.body.split("\n"))
             chunks.append(f"{block.heading}{document.colon.rstrip()}\n{body}")
         elif isinstance(block, Links):
-            chunks.append("\n".join(f"{link.label}{document.colon}{link.url}" for link in block.links))
+            chunks.append("\n".join(f"{link.text}{document.colon}{link.url}" for link in block.links))
     if document.footer:
         chunks.append("-- \n" + document.footer)
     return "\n\n".join(chunks) + "\n"
@@ -208,7 +197,7 @@ def render_html(document: Document, subject: str) -> str:
             out.append(f'<blockquote style="{_HTML_QUOTE}">{_html_text(block.body)}</blockquote>')
         elif isinstance(block, Links):
             anchors = " · ".join(
-                f'<a href="{html.escape(link.url, quote=True)}">{_html_text(link.label)}</a>' for link in block.links
+                f'<a href="{html.escape(link.url, quote=True)}">{_html_text(link.text)}</a>' for link in block.links
             )
             out.append(f"<p>{anchors}</p>")
     if document.footer:
@@ -232,8 +221,8 @@ def _bold(text: str, flavour: Flavour) -> str:
 
 def _link(link: Link, flavour: Flavour) -> str:
     if flavour == "slack":
-        return f"<{_url(link.url, flavour)}|{escape(link.label, flavour)}>"
-    return f"[{escape(link.label, flavour)}]({_url(link.url, flavour)})"
+        return f"<{_url(link.url, flavour)}|{escape(link.text, flavour)}>"
+    return f"[{escape(link.text, flavour)}]({_url(link.url, flavour)})"
 
 
 def render_markdown(document: Document, flavour: Flavour = "commonmark", quote_limit: int = CHAT_QUOTE_LIMIT) -> str:
@@ -293,7 +282,7 @@ def render_feishu_post(document: Document, subject: str, locale: str) -> dict[st
             for index, link in enumerate(block.links):
                 if index:
                     row.append({"tag": "text", "text": " · "})
-                row.append({"tag": "a", "text": _chat_text(link.label), "href": link.url})
+                row.append({"tag": "a", "text": _chat_text(link.text), "href": link.url})
             rows.append(row)
     if document.footer:
         rows.append([{"tag": "text", "text": _chat_text(document.footer)}])

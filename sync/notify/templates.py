@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from sync.notify.formats import Document, Link, Links, Message, Paragraph, Quote, Text, clip
+from plugin.text import Link
+from sync.notify.formats import Document, Links, Message, Paragraph, Quote, Text, clip
 
 _LANG_TAGS = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -23,7 +23,7 @@ from plugin.errors import (
 from plugin.jira import JiraAdapter
 from plugin.jira.adapter import adf_document, adf_text
 from plugin.settings import JiraSettings
-from plugin.wiki import wiki_escape, wiki_unescape
+from plugin.text import wiki_escape, wiki_unescape
 from tests.jira.fake_jira import BASE_URL, COCREATE_ACCOUNT, FakeJira, check_cloud_calls, fake_settings
 
 API = f"{BASE_URL}/rest/api/3"

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from plugin.settings import Settings
+from plugin.text import neutralise_mentions
 from sync.notify import (
     EscalationNotice,
     OwnerNotice,
     StatusNotice,
     escape,
-    neutralise_mentions,
     notice_data,
     notice_from_data,
     render,
@@ -349,5 +349,5 @@ def test_commonmark_escapes_markup(hostile):
 def test_escape_rejects_unknown_flavour_and_mentions_need_an_at_sign():
     with pytest.raises(ValueError):
         escape("x", "bbcode")  # type: ignore[arg-type]
-    assert neutralise_mentions("mail me at a@all.example or @allison") == "mail me at a@all.example or @allison"
-    assert neutralise_mentions("@ALL, @Here!") == "@\u2060ALL, @\u2060Here!"
+    assert neutralise_mentions("mail me at a@all.example or @allison", "chat") == "mail me at a@all.example or @allison"
+    assert neutralise_mentions("@ALL, @Here!", "chat") == "@\u2060ALL, @\u2060Here!"

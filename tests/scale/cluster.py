@@ -29,7 +29,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from plugin.github.adapter import plain_text
+from plugin.text import plain_text
 from plugin.settings import parse_settings
 from sync.ledger import accounts
 from sync.ledger.store import Delivery, Job, Need, OutboxMessage, StatusChange
