@@ -18,7 +18,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from sync.runtime import build_runtime
 from sync.table.export import export_table
 from sync.table.importer import SYNC_CHUNK, import_table

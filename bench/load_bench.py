@@ -68,7 +68,7 @@ WEBHOOK, BARE = "/webhooks/github", "/bench/bare"
 def bench_app():
     """The Cocreate app as ``cocreate serve`` and gunicorn build it (config from the environment), plus the bare
     endpoint, which exists only here."""
-    from plugin.settings import load_settings
+    from plugin.loading import load_settings
     from sync.runtime import build_runtime
     from webhooks import auth
     from webhooks.app import create_app

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from plugin.base import TrackerAdapter
-from plugin.settings import Settings, data_home, database_url
+from plugin.loading import data_home, database_url
+from plugin.settings import Settings
 from sync import sla
 from sync.jobs.inbox import Inbox
 from sync.jobs.metrics import InstrumentedAdapter

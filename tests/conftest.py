@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.settings import Settings, parse_settings
+from plugin.loading import parse_settings
+from plugin.settings import Settings
 from sync.ledger import accounts, store
 from tests.factories import DEFAULT_YAML, file_need, migrated_runtime
 from webhooks.app import create_app

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from plugin.errors import ConfigError
-from plugin.settings import load_settings, parse_duration, parse_settings
+from plugin.loading import load_settings, parse_settings
+from plugin.settings import parse_duration
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 EXAMPLE_ENV = {

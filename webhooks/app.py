@@ -6,7 +6,8 @@ import gc
 
 from flask import Flask
 
-from plugin.settings import Settings, load_settings
+from plugin.loading import load_settings
+from plugin.settings import Settings
 from sync.runtime import Runtime, build_runtime
 
 

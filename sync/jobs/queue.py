@@ -30,7 +30,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from plugin.errors import TrackerError
-from plugin.settings import queue_url
+from plugin.loading import queue_url
 from sync.jobs.logs import log_context
 from sync.jobs.registry import Job as JobFunction
 from sync.ledger.store import Job, utcnow

@@ -8,8 +8,8 @@ from dataclasses import asdict
 import pytest
 from sqlalchemy import select
 
+from plugin.loading import parse_settings
 from plugin.need import validate_need
-from plugin.settings import parse_settings
 from sync.intake import Upload
 from sync.ledger.store import Need, StatusChange
 from tests.factories import DEFAULT_YAML, need_data

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from plugin.errors import ConfigError, TrackerAuthError, TrackerUnavailable
 from plugin.github import GitHubAdapter, Pacer, build_github
-from plugin.settings import GitHubSettings, parse_settings
+from plugin.loading import parse_settings
+from plugin.settings import GitHubSettings
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub
 

@@ -29,8 +29,8 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
+from plugin.loading import parse_settings
 from plugin.text import plain_text
-from plugin.settings import parse_settings
 from sync.ledger import accounts
 from sync.ledger.store import Delivery, Job, Need, OutboxMessage, StatusChange
 from sync.notify.webhook import webhook_signature

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from sync.runtime import Runtime, build_runtime
 from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from sync.loop import mapping
 from sync.loop.mapping import Asking, NeedView
 

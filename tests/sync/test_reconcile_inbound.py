@@ -7,8 +7,8 @@ import pytest
 import responses
 from sqlalchemy import select
 
+from plugin.loading import parse_settings
 from plugin.need import validate_need
-from plugin.settings import parse_settings
 from sync.intake import create_need
 from sync.ledger.store import Need, OutboxMessage
 from sync.loop.reconcile import reconcile

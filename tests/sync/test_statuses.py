@@ -3,7 +3,7 @@
 import pytest
 
 from plugin.base import IssueState
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from sync.loop.status import customer_status
 
 JIRA = parse_settings("""

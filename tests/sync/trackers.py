@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from plugin.github import GitHubAdapter, Pacer
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from sync.ledger.store import Need
 from sync.runtime import build_runtime
 

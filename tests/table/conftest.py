@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.settings import Settings, parse_settings
+from plugin.loading import parse_settings
+from plugin.settings import Settings
 from tests.table.helpers import TABLE_YAML, RecordingQueue
 
 

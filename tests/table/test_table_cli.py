@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from sync.ledger.store import Job, Need
 from sync.runtime import build_runtime
 from tests.table.helpers import TABLE_YAML

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from sync.ledger.store import Need
 from webhooks.receiver import github
 

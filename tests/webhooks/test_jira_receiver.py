@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.settings import parse_settings
+from plugin.loading import parse_settings
 from webhooks.receiver import jira
 
 SECRET = "jira-test-secret"

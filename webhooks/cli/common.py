@@ -8,7 +8,8 @@ import sys
 import click
 
 from plugin.errors import ConfigError
-from plugin.settings import Settings, load_settings
+from plugin.loading import load_settings
+from plugin.settings import Settings
 from sync.runtime import Runtime, build_runtime
 
 EXIT_CONFIG = 2

@@ -18,7 +18,8 @@ import click
 import yaml
 
 from plugin.errors import TrackerAuthError, TrackerError, TrackerRateLimited, TrackerUnavailable
-from plugin.settings import Settings, TrackerSettings, config_path
+from plugin.loading import config_path
+from plugin.settings import Settings, TrackerSettings
 from webhooks.cli.common import EXIT_CONFIG, config_option, settings_or_exit
 
 MASK = "********"
