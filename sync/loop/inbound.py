@@ -7,6 +7,7 @@ deliveries end in the same state, and applies status, owner and urgency as confi
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,9 @@ from plugin.errors import TrackerNotFound
 from sync.ledger.store import Need
 from sync.loop.status import apply_issue_state, forward_customer_comments
 
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
+
 log = logging.getLogger("cocreate.jobs")
 
 
@@ -24,7 +28,7 @@ def linked_needs(session: Session, issue_key: str) -> list[Need]:
     return list(session.scalars(select(Need).where(Need.issue_key == issue_key).order_by(Need.id)))
 
 
-def apply_issue_fields(runtime, state: IssueState) -> list[str]:
+def apply_issue_fields(runtime: Runtime, state: IssueState) -> list[str]:
     """Assignee -> owner and priority/label -> urgency on the needs that created the issue, where the
     config asks for it. What is taken over is recorded as synced, so it is not written back (no loop)."""
     settings = runtime.settings
@@ -53,7 +57,7 @@ def apply_issue_fields(runtime, state: IssueState) -> list[str]:
     return changed
 
 
-def apply_state(runtime, state: IssueState, actor: str) -> bool:
+def apply_state(runtime: Runtime, state: IssueState, actor: str) -> bool:
     """Apply an issue's current state to its needs as configured: owner and urgency, the status when
     ``sync.loop.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
     apply_issue_fields(runtime, state)
@@ -62,7 +66,7 @@ def apply_state(runtime, state: IssueState, actor: str) -> bool:
     return bool(changed)
 
 
-def apply_issue_change(runtime, source: str, issue_key: str) -> None:
+def apply_issue_change(runtime: Runtime, source: str, issue_key: str) -> None:
     """A change to ``issue_key`` arrived from ``source`` (``github`` or ``jira``): apply the issue's current state."""
     with runtime.Session() as session:
         refs = [need.ref for need in linked_needs(session, issue_key)]

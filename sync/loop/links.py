@@ -4,6 +4,7 @@ discussed in (body and Jira remote links), and signed links to Cocreate's copy o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
@@ -13,17 +14,20 @@ from plugin.settings import Settings
 from sync.ledger.store import MeetingMinutes, NeedMinutes
 from sync.loop import mapping
 
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
+
 
 def link_global_id(settings, ref: str) -> str:
     """The Jira remote link ``globalId`` for a need: stable, so a repeat updates instead of duplicating."""
     return f"cocreate:{settings.base_url.rstrip('/')}:need:{ref}"
 
 
-def attachment_serializer(runtime) -> URLSafeSerializer:
+def attachment_serializer(runtime: Runtime) -> URLSafeSerializer:
     return URLSafeSerializer(runtime.secret_key, salt="cocreate-attachment")
 
 
-def attachment_url(runtime, attachment_id: int) -> str:
+def attachment_url(runtime: Runtime, attachment_id: int) -> str:
     """A signed, unguessable link to Cocreate's own copy of a screenshot (GitHub has no attachment API)."""
     token = attachment_serializer(runtime).dumps(attachment_id)
     return f"{runtime.settings.base_url.rstrip('/')}/files/{token}"

@@ -220,7 +220,10 @@ class Assignment:
 
 
 @dataclass(frozen=True)
-class Mapped:
+class MappedIssue:
+    """What mapping a need or an action item gives: the issue it should have, who it is assigned to (or why
+    nobody), and the labels Cocreate manages on it."""
+
     spec: IssueSpec
     assignment: Assignment
     managed_labels: frozenset[str] = field(default_factory=frozenset)
@@ -306,7 +309,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     return blocks
 
 
-def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = ()) -> Mapped:
+def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = ()) -> MappedIssue:
     """The issue ``need`` should have in the configured tracker."""
     tracker = settings.tracker.section
     assignment = assignee_for(settings, need.owner)
@@ -333,7 +336,7 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
         assignee=assignment.assignee,
         issue_type=tracker.issue_type,
     )
-    return Mapped(spec=spec, assignment=assignment, managed_labels=frozenset(managed))
+    return MappedIssue(spec=spec, assignment=assignment, managed_labels=frozenset(managed))
 
 
 def splice_github_section(current_body: str | None, section: str) -> str:

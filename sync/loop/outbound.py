@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,6 +24,9 @@ from sync.loop.issues import RetryLater, create_issue_once
 from sync.loop.links import MinutesLink, attachment_url, link_global_id, links_for_needs
 from sync.loop.mapping import need_url
 
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
+
 log = logging.getLogger("cocreate.sync")
 
 _REF = re.compile(r"^N-\d+$", re.I)
@@ -31,7 +35,7 @@ _REF = re.compile(r"^N-\d+$", re.I)
 # Jobs --------------------------------------------------------------------------------------------
 
 
-def sync_need(runtime, ref: str) -> None:
+def sync_need(runtime: Runtime, ref: str) -> None:
     """Bring the tracker issue of need ``ref`` in line with the need (level-triggered, safe to repeat)."""
     with runtime.Session.begin() as session:
         need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
@@ -46,7 +50,7 @@ def sync_need(runtime, ref: str) -> None:
     sync_need_to_tracker(runtime, ref)
 
 
-def sync_needs(runtime, refs: list[str]) -> None:
+def sync_needs(runtime: Runtime, refs: list[str]) -> None:
     """Sync many needs together (after an import): new issues are created in bulk where the tracker can."""
     if runtime.settings.tracker is None:
         for ref in refs:
@@ -61,7 +65,7 @@ def sync_needs(runtime, refs: list[str]) -> None:
         log.warning("sync_needs: %d of %d failed: %s", len(failed), len(refs), failed)
 
 
-def sync_need_to_tracker(runtime, ref: str) -> None:
+def sync_need_to_tracker(runtime: Runtime, ref: str) -> None:
     """Sync one need; raises TrackerError (recorded on the need and the job) or RetryLater."""
     with leased(runtime, Need, Need.ref == ref) as owner:
         if owner is None:
@@ -73,14 +77,14 @@ def sync_need_to_tracker(runtime, ref: str) -> None:
             raise
 
 
-def _record_failure(runtime, ref: str, exc: TrackerError) -> None:
+def _record_failure(runtime: Runtime, ref: str, exc: TrackerError) -> None:
     with runtime.Session.begin() as session:
         need = session.scalars(select(Need).where(Need.ref == ref)).one()
         need.sync_state = "retrying" if exc.retryable else "failed"
         need.sync_error = str(exc)
 
 
-def _view(runtime, need: Need) -> mapping.NeedView:
+def _view(runtime: Runtime, need: Need) -> mapping.NeedView:
     screenshots = ()
     if runtime.adapter().links_in_body:
         screenshots = tuple(mapping.Link(a.filename, attachment_url(runtime, a.id)) for a in need.attachments)
@@ -92,7 +96,7 @@ def _view(runtime, need: Need) -> mapping.NeedView:
     )
 
 
-def _sync(runtime, ref: str) -> None:
+def _sync(runtime: Runtime, ref: str) -> None:
     settings = runtime.settings
     adapter = runtime.adapter()
     with runtime.Session() as session:
@@ -128,7 +132,7 @@ def _minutes_links(session, settings, need: Need,
     return links_for_needs(session, settings, need_ids)
 
 
-def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: IssueState, created: bool,
+def _complete(runtime: Runtime, session, need: Need, mapped: mapping.MappedIssue, state: IssueState, created: bool,
               minutes: list[MinutesLink] = ()) -> None:
     """Write what differs (nothing right after a create), the links and attachments where the tracker takes
     them; record the sync."""
@@ -167,7 +171,7 @@ def _complete(runtime, session, need: Need, mapped: mapping.Mapped, state: Issue
     session.commit()
 
 
-def sync_needs_bulk(runtime, refs: list[str]) -> dict[str, str]:
+def sync_needs_bulk(runtime: Runtime, refs: list[str]) -> dict[str, str]:
     """Sync many needs at once: those never synced are created together (Jira: 50 per bulk call), the
     rest one by one. Returns ref -> outcome (``synced``, ``busy`` or the error). Crash-safe like
     ``sync_need_to_tracker``: every intent is committed before the bulk call."""
@@ -234,7 +238,7 @@ def _changes(settings, spec, managed: frozenset[str], state: IssueState, last: d
     return changes
 
 
-def _link_to_existing(runtime, session, need: Need) -> None:
+def _link_to_existing(runtime: Runtime, session, need: Need) -> None:
     """Attach ``need`` to an existing issue (key, URL) or to another need's issue instead of creating one."""
     settings = runtime.settings
     adapter = runtime.adapter()

@@ -8,12 +8,16 @@ earlier try may have reached the tracker is looked for before posting again. Fai
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sync.ledger.customers import status_page_url
 from sync.ledger.store import OutboxMessage, utcnow
 from sync.loop.mapping import need_url
 from sync.loop.status import status_name
 from sync.notify import ChannelError, EscalationNotice, OwnerNotice, StatusNotice, channel_for, render
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.notify")
 
@@ -30,7 +34,7 @@ def _email_channel(address: str):
     return Channel(kind="email", to=[address])
 
 
-def build_notice(runtime, row: OutboxMessage):
+def build_notice(runtime: Runtime, row: OutboxMessage):
     """The notice a customer, owner or escalation row stands for, in its reader's language."""
     settings = runtime.settings
     payload = row.payload
@@ -62,13 +66,13 @@ def build_notice(runtime, row: OutboxMessage):
     raise ValueError(f"outbox row {row.id} has unknown kind {row.kind!r}")
 
 
-def _channel_for_row(runtime, row: OutboxMessage):
+def _channel_for_row(runtime: Runtime, row: OutboxMessage):
     if row.kind in ("customer", "forward"):
         return runtime.settings.customer(row.customer).channels[int(row.target)]
     return _email_channel(row.target)
 
 
-def deliver_outbox(runtime, outbox_id: int) -> None:
+def deliver_outbox(runtime: Runtime, outbox_id: int) -> None:
     """Send one outbox row (comment or notice); a sent row is left alone."""
     with runtime.Session.begin() as session:
         row = session.get(OutboxMessage, outbox_id)
@@ -90,7 +94,7 @@ def deliver_outbox(runtime, outbox_id: int) -> None:
     _finish(runtime, outbox_id, "sent", None)
 
 
-def _post_comment(runtime, row: OutboxMessage) -> None:
+def _post_comment(runtime: Runtime, row: OutboxMessage) -> None:
     adapter = runtime.adapter()
     tag = comment_tag(row.id)
     if row.attempts > 1 and any(tag in comment.text for comment in adapter.list_comments(row.issue_key)):
@@ -99,7 +103,7 @@ def _post_comment(runtime, row: OutboxMessage) -> None:
     adapter.add_comment(row.issue_key, f"{row.payload['text']}\n{tag}")
 
 
-def _finish(runtime, outbox_id: int, state: str, error: str | None) -> None:
+def _finish(runtime: Runtime, outbox_id: int, state: str, error: str | None) -> None:
     with runtime.Session.begin() as session:
         row = session.get(OutboxMessage, outbox_id)
         row.state, row.last_error = state, error

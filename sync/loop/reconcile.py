@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from sync.ledger.store import Need, Watermark, utcnow
 from sync.loop.inbound import apply_state
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.reconcile")
 
@@ -21,7 +25,7 @@ FIRST_LOOKBACK = dt.timedelta(days=7)
 OVERLAP = dt.timedelta(minutes=2)
 
 
-def reconcile(runtime) -> dict:
+def reconcile(runtime: Runtime) -> dict:
     """Apply every issue updated since the watermark that belongs to a need; returns counts."""
     settings = runtime.settings
     if settings.tracker is None:
@@ -50,7 +54,7 @@ def reconcile(runtime) -> dict:
     return {"checked": len(states), "changed": changed, "since": since.isoformat()}
 
 
-def _move_watermark(runtime, source: str, since: dt.datetime, started: dt.datetime,
+def _move_watermark(runtime: Runtime, source: str, since: dt.datetime, started: dt.datetime,
                     newest: dt.datetime | None) -> None:
     with runtime.Session.begin() as session:
         mark = session.get(Watermark, source) or Watermark(source=source, since=started)

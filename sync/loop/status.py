@@ -14,6 +14,7 @@ the ledger for the heartbeat sweep.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -21,6 +22,9 @@ from plugin.base import IssueState
 from plugin.settings import Person, Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.loop.mapping import customer_name
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.sync")
 
@@ -114,7 +118,7 @@ def _owners(settings, needs: list[Need]) -> list[tuple[Person, list[Need]]]:
     return list(found.values())
 
 
-def forward_customer_comments(runtime, state: IssueState) -> int:
+def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
     """Queue tracker comments marked for the customer (``sync.customer_comment_prefix``) to every customer
     whose need is on the issue, once per comment and channel. Unmarked comments are internal and stay."""
     settings = runtime.settings
@@ -147,7 +151,7 @@ def forward_customer_comments(runtime, state: IssueState) -> int:
     return len(jobs)
 
 
-def apply_issue_state(runtime, state: IssueState, actor: str | None = None) -> bool:
+def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = None) -> bool:
     """Bring the needs linked to ``state.key`` to the customer-facing status the issue now means.
 
     Returns False when nothing changed (the usual answer to repeated or out-of-date events).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     select,
@@ -21,6 +22,9 @@ from sync.loop.links import minutes_link
 from sync.minutes.files import label
 from sync.minutes.records import load_minutes
 
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
+
 log = logging.getLogger("cocreate.minutes")
 
 
@@ -35,7 +39,8 @@ def action_item_project(settings: Settings, minutes: MeetingMinutes) -> str:
     return mapping.project_for(settings, category)
 
 
-def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinutes, project: str) -> mapping.Mapped:
+def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinutes,
+                     project: str) -> mapping.MappedIssue:
     """The issue an action item should have. GitHub has no due-date field: the due date is a line of the
     body, and the issue joins a milestone due that day when the repository has one (set by the job);
     Jira gets it in ``duedate`` as well."""
@@ -73,10 +78,10 @@ def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinut
         due_date=item.due_date,
         issue_type=settings.tracker.section.issue_type,
     )
-    return mapping.Mapped(spec=spec, assignment=assignment)
+    return mapping.MappedIssue(spec=spec, assignment=assignment)
 
 
-def request_issues(runtime, minutes_id: int, item_ids: list[int] | None = None) -> list[int]:
+def request_issues(runtime: Runtime, minutes_id: int, item_ids: list[int] | None = None) -> list[int]:
     """Queue issue creation for the action items ``item_ids`` of the minutes (all without an issue when
     None); returns the ids queued. Items that already have an issue are skipped; asking again for an item
     whose request is still pending is harmless (the job is idempotent) and recovers one whose worker died."""
@@ -96,7 +101,7 @@ def request_issues(runtime, minutes_id: int, item_ids: list[int] | None = None) 
     return queued
 
 
-def create_action_item_issue(runtime, item_id: int) -> None:
+def create_action_item_issue(runtime: Runtime, item_id: int) -> None:
     """Create the tracker issue of action item ``item_id`` (once, whatever crashes or repeats happen) and
     link it back to its minutes."""
 
@@ -117,7 +122,7 @@ def create_action_item_issue(runtime, item_id: int) -> None:
             raise
 
 
-def _create_issue(runtime, item_id: int) -> None:
+def _create_issue(runtime: Runtime, item_id: int) -> None:
     settings = runtime.settings
     with runtime.Session() as session:
         item = session.get(ActionItem, item_id)
