@@ -59,7 +59,7 @@ def apply_issue_fields(runtime: Runtime, state: IssueState) -> list[str]:
 
 def apply_state(runtime: Runtime, state: IssueState, actor: str) -> bool:
     """Apply an issue's current state to its needs as configured: owner and urgency, the status when
-    ``sync.loop.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
+    ``sync.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
     apply_issue_fields(runtime, state)
     changed = runtime.settings.sync.inbound.status and apply_issue_state(runtime, state, actor=actor)
     forward_customer_comments(runtime, state)

@@ -1,5 +1,5 @@
 """Reconcile applies a tracker change like a webhook does: the fields the config takes over, the status only
-when ``sync.loop.inbound.status`` is on."""
+when ``sync.inbound.status`` is on."""
 
 import datetime as dt
 
