@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, get_locale, get_timezone
 
 from plugin.settings import LOCALES
 from webhooks.context import runtime
@@ -34,6 +34,16 @@ def locale_from_accept_language(header_values) -> str | None:
     return None
 
 
+def page_locale() -> str:
+    """The current request's locale as Cocreate's modules take it (``zh_Hant``)."""
+    return str(get_locale())
+
+
+def page_timezone() -> str:
+    """The current request's time zone name (``Asia/Taipei``)."""
+    return str(get_timezone())
+
+
 def select_locale() -> str:
     chosen = request.args.get("lang") or request.cookies.get(COOKIE)
     if chosen in LOCALES:
@@ -59,6 +69,4 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _languages():
-        from flask_babel import get_locale
-
-        return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "current_locale": str(get_locale())}
+        return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "current_locale": page_locale()}

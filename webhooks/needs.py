@@ -14,7 +14,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_datetime, get_locale, get_timezone, gettext, lazy_gettext
+from flask_babel import format_datetime, get_timezone, gettext, lazy_gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import case, func, select
@@ -28,6 +28,7 @@ from sync.ledger.store import Attachment, Job, Need
 from sync.sla import live_state
 from webhooks.context import runtime
 from webhooks.forms import STAGE_NAMES, NeedForm
+from webhooks.i18n import page_locale, page_timezone
 
 bp = Blueprint("needs", __name__)
 
@@ -57,10 +58,6 @@ SOURCE_NAMES = {
     "import": lazy_gettext("Table import"),
     "system": lazy_gettext("System"),
 }
-
-
-def _locale() -> str:
-    return str(get_locale())
 
 
 def _in_config_order(column, keys: list[str]):
@@ -148,7 +145,7 @@ class Names:
 
 @bp.app_context_processor
 def _page_helpers() -> dict:
-    return {"names": Names(runtime().settings, _locale()), "timezone_name": str(get_timezone())}
+    return {"names": Names(runtime().settings, page_locale()), "timezone_name": page_timezone()}
 
 
 # Pages -----------------------------------------------------------------------------------------
@@ -189,7 +186,7 @@ def table():
                            | {item.key for item in settings.customers})
         owners = sorted(set(session.scalars(select(Need.owner).where(Need.owner.is_not(None)).distinct()))
                         | {person.name for person in settings.people})
-    locale = _locale()
+    locale = page_locale()
     options = {
         "status_options": [(item.key, item.name.get(locale)) for item in settings.statuses],
         "urgency_options": [(item.key, item.name.get(locale)) for item in settings.urgencies],
@@ -212,7 +209,7 @@ def new():
     rt = runtime()
     settings = rt.settings
     form = NeedForm()
-    form.set_choices(settings, _locale())
+    form.set_choices(settings, page_locale())
     errors: dict[str, list[str]] = {}
     uploads: list[Upload] = []
     if request.method == "POST":

@@ -6,25 +6,18 @@ import datetime as dt
 import re
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_timezone
 from flask_login import login_required
 from markupsafe import Markup
 
 from sync.report import REPORT_CSS, render_document, render_report, voc_report
 from sync.sla import overdue_needs
 from webhooks.context import runtime
+from webhooks.i18n import page_locale, page_timezone
 
 bp = Blueprint("reports", __name__)
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def _locale() -> str:
-    return str(get_locale())
-
-
-def _timezone() -> str:
-    return str(get_timezone())
 
 
 # Reports -----------------------------------------------------------------------------------------
@@ -44,8 +37,8 @@ def reports():
     """The VOC report of ``?month=YYYY-MM`` (default: this month so far) and the needs overdue now."""
     rt = runtime()
     month = _month(request.args.get("month"))
-    figures = voc_report(rt, month, timezone=_timezone())
-    return render_template("reports/voc.html", month=month, body=render_report(figures, rt.settings, _locale()),
+    figures = voc_report(rt, month, timezone=page_timezone())
+    return render_template("reports/voc.html", month=month, body=render_report(figures, rt.settings, page_locale()),
                            css=Markup(REPORT_CSS), overdue=overdue_needs(rt))
 
 
@@ -54,8 +47,8 @@ def reports():
 def report_document(month: str):
     """The same report as one standalone HTML file (charts embedded), to keep, mail or print to PDF."""
     rt = runtime()
-    figures = voc_report(rt, _month(month), timezone=_timezone())
-    response = Response(render_document(figures, rt.settings, _locale()), mimetype="text/html")
+    figures = voc_report(rt, _month(month), timezone=page_timezone())
+    response = Response(render_document(figures, rt.settings, page_locale()), mimetype="text/html")
     if request.args.get("download") == "1":
         response.headers["Content-Disposition"] = f'attachment; filename="cocreate-voc-{month}.html"'
     return response

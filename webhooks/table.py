@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, render_template, request, send_file
-from flask_babel import get_locale, get_timezone, gettext
+from flask_babel import get_timezone, gettext
 from flask_login import current_user, login_required
 
 from plugin.settings import LOCALES
@@ -19,6 +19,7 @@ from sync.table.columns import TableError
 from sync.table.export import export_table
 from sync.table.importer import import_table
 from webhooks.context import runtime
+from webhooks.i18n import page_locale, page_timezone
 from webhooks.needs import FILTERS
 
 bp = Blueprint("table", __name__)
@@ -27,13 +28,6 @@ UPLOAD_SUFFIXES = (".xlsx", ".csv")
 UPLOAD_TTL = 24 * 3600
 """An upload waiting for its confirmation is kept this many seconds."""
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-def _locale() -> str:
-    return str(get_locale())
-
-
-def _timezone() -> str:
-    return str(get_timezone())
 
 
 # Export ------------------------------------------------------------------------------------------
@@ -47,10 +41,10 @@ def export():
     if fmt not in ("xlsx", "csv"):
         abort(404)
     lang = request.args.get("lang", "")
-    locale = lang if lang in LOCALES else _locale()
+    locale = lang if lang in LOCALES else page_locale()
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
     handle = tempfile.TemporaryFile()
-    export_table(runtime(), handle, fmt, locale=locale, timezone=_timezone(),
+    export_table(runtime(), handle, fmt, locale=locale, timezone=page_timezone(),
                  filters={name: value for name, value in filters.items() if value})
     handle.seek(0)
     mimetype = ("text/csv; charset=utf-8" if fmt == "csv"
@@ -141,7 +135,7 @@ def confirm(token: str):
 
 def _run_import(path: Path, filename: str, customer: str, *, dry_run: bool):
     rt = runtime()
-    return import_table(rt, path, dry_run=dry_run, default_customer=customer or None, timezone=_timezone(),
+    return import_table(rt, path, dry_run=dry_run, default_customer=customer or None, timezone=page_timezone(),
                         actor=current_user.name, filename=filename)
 
 
