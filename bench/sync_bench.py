@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from plugin.need import validate_need  # noqa: E402
 from sync.intake import create_need, update_need  # noqa: E402
 from sync.loop import outbound  # noqa: E402
-from tests.factories import need_data  # noqa: E402
+from tests.factories import NOW, need_data  # noqa: E402
 from tests.github.fake_github import FakeGitHub  # noqa: E402
 from tests.jira.fake_jira import FakeJira  # noqa: E402
-from tests.sync.trackers import NOW, tracker_runtime  # noqa: E402
+from tests.sync.trackers import tracker_runtime  # noqa: E402
 
 
 def slow(mock: responses.RequestsMock, latency: float) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from plugin.errors import TrackerError
 from plugin.loading import queue_url
 from sync.jobs.logs import log_context
-from sync.jobs.registry import Job as JobFunction
+from sync.jobs.registry import JobFunction
 from sync.ledger.store import Job, utcnow
 
 if TYPE_CHECKING:

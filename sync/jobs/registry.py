@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-Job = Callable[..., Any]
+JobFunction = Callable[..., Any]
 """A job: ``function(runtime, *args)``, safe to run again (the queue retries it); its name is kept in the ledger."""
 
 
-def job_table(*functions: Job) -> Mapping[str, Job]:
+def job_table(*functions: JobFunction) -> Mapping[str, JobFunction]:
     """``{function.__name__: function}``; a name listed twice is a programming error, refused at start."""
-    table: dict[str, Job] = {}
+    table: dict[str, JobFunction] = {}
     for function in functions:
         if function.__name__ in table:
             raise ValueError(f"job {function.__name__!r} is listed twice")
