@@ -187,3 +187,16 @@ def test_status_history_source_is_recorded(runtime, make_need):
     make_need()
     with runtime.Session() as session:
         assert session.scalars(select(StatusChange.source)).all() == ["cs"]
+
+
+def test_queued_messages_name_jobs_as_before_the_queue_moved(settings, tmp_path):
+    """A message queued by an earlier version (``sync.queue.sync_need``) still finds its job."""
+    from sync.runtime import JOBS, build_runtime
+
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path)})
+    try:
+        registry = runtime.queue.huey._registry
+        for name in JOBS:
+            assert registry.string_to_task(f"sync.queue.{name}").__name__ == name
+    finally:
+        runtime.close()

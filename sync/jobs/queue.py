@@ -43,6 +43,9 @@ log = logging.getLogger("cocreate.jobs")
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
+TASK_NAMESPACE = "sync.queue"
+"""The prefix of every job's name in queued messages (``sync.queue.sync_need``). Huey names a task by its
+module, so it is fixed here: messages queued before the queue moved to ``sync.jobs.queue`` still run."""
 JOB_LEASE = 30.0
 """Seconds a running job (and the need it syncs) stays claimed without a heartbeat; heartbeats come six
 times as often. A job not renewed for this long lost its worker and is queued again."""
@@ -109,6 +112,7 @@ class Queue:
             self._run(job_id, name, function, args)
 
         run.__name__ = name
+        run.__module__ = TASK_NAMESPACE
         return self.huey.task(name=name)(run)
 
     def _schedule_periodic(self, settings) -> None:
