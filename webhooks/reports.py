@@ -14,10 +14,10 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, flash, render_template, request, send_file
 from flask_babel import get_locale, get_timezone, gettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from plugin.settings import LOCALES
-from sync.report import REPORT_CSS, render_document, render_report, voc_report
+from sync.report.figures import voc_report
+from sync.report.render import REPORT_CSS, render_document, render_report
 from sync.sla import live_state, overdue_needs
 from sync.table import TableError, export_table, import_table
 from webhooks.context import runtime
@@ -183,7 +183,7 @@ def reports():
     month = _month(request.args.get("month"))
     figures = voc_report(rt, month, timezone=_timezone())
     return render_template("reports/voc.html", month=month, body=render_report(figures, rt.settings, _locale()),
-                           css=Markup(REPORT_CSS), overdue=overdue_needs(rt))
+                           css=REPORT_CSS, overdue=overdue_needs(rt))
 
 
 @bp.route("/reports/voc-<month>.html")
