@@ -40,6 +40,7 @@ from sqlalchemy.orm import selectinload
 
 from plugin.need import N_, STAGE_NAMES, STAGES, TITLE_MAX, FieldError, InvalidNeed, NeedInput, validate_need
 from plugin.settings import LOCALES, Settings
+from sync.catalogs import catalog
 from sync.intake import format_ref
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.status import status_name
@@ -106,8 +107,6 @@ COLUMN = {column.key: column for column in COLUMNS}
 FIELD_KEYS = tuple(COLUMN)
 """The column keys ``table.aliases`` in the config may name."""
 
-
-SHEET_TITLE = {"zh_Hant": "需求收集表", "zh_Hans": "需求收集表", "en": "Requirements"}
 
 # Fill and font of the urgency cell, by position in the config (0 = most urgent), as on the /needs page.
 URGENCY_COLOURS = (("FEF3F2", "B42318"), ("FFF6ED", "C4320A"), ("FEFBE8", "8A6100"), ("F2F4F7", "475467"))
@@ -887,7 +886,7 @@ def _write_xlsx(target, needs, settings: Settings, locale: str, zone: dt.tzinfo)
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE[locale])
+    sheet = workbook.create_sheet(catalog(locale).gettext("Requirements"))
     for index, column in enumerate(COLUMNS):
         sheet.column_dimensions[column_letter(index)].width = column.width
     sheet.freeze_panes = "B2"
