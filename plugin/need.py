@@ -25,7 +25,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def N_(message: str) -> str:
-    """Mark a message for translation; the web layer translates it when it is shown."""
+    """Mark a message for translation; it is translated where it is shown (by the web layer, or by
+    sync.catalogs in the language the caller names)."""
     return message
 
 
