@@ -6,17 +6,21 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from plugin.catalogs import catalog
 from plugin.settings import Settings
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; it is translated where it is shown (by the web layer, or by
+    plugin.catalogs in the language the caller names)."""
+    return message
+
 
 STAGES = ("pre_project", "acceptance", "rollout")
 """The three moments of a project at which the seed collects needs."""
-STAGE_NAMES = {
-    "pre_project": {"zh_Hans": "项目前期", "zh_Hant": "項目前期", "en": "Pre-project"},
-    "acceptance": {"zh_Hans": "验收", "zh_Hant": "驗收", "en": "Acceptance"},
-    "rollout": {"zh_Hans": "推广上线", "zh_Hant": "推廣上線", "en": "Rollout"},
-}
-"""Each stage's name by locale, wherever it is shown without a request: issue bodies and sheets. The web pages
-translate the English name through their catalogs, which hold the same words (a test compares them)."""
+STAGE_NAMES = {"pre_project": N_("Pre-project"), "acceptance": N_("Acceptance"), "rollout": N_("Rollout")}
+"""Each stage's name as a catalog message: the pages translate it in the request's language, issue bodies and
+sheets through :func:`stage_name`."""
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -24,9 +28,9 @@ NAME_MAX = 200
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def N_(message: str) -> str:
-    """Mark a message for translation; the web layer translates it when it is shown."""
-    return message
+def stage_name(stage: str | None, locale: str) -> str:
+    """``stage``'s name in ``locale``; a stage Cocreate does not know is shown as it was stored."""
+    return catalog(locale).gettext(STAGE_NAMES[stage]) if stage in STAGE_NAMES else (stage or "")
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,17 @@ def test_migrations_create_exactly_the_models_tables(tmp_path):
     assert tables == set(store.Base.metadata.tables)
 
 
+MODULE_LINES = 600
+
+
+def test_no_module_is_longer_than_a_reader_holds():
+    """A module over 600 lines is split into a package along its seams (as ``minutes/``, ``table/`` and
+    ``report/`` were); generated migrations are exempt."""
+    long = {module: lines for module, path in MODULES.items() if "migrations" not in module
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MODULE_LINES}
+    assert long == {}
+
+
 TRACKER_BRANCH = re.compile(r"""(==|!=)\s*["'](jira|github)["']|["'](jira|github)["']\s*(==|!=)""")
 
 

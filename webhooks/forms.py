@@ -8,14 +8,11 @@ from wtforms import EmailField, MultipleFileField, SelectField, StringField, Tex
 from wtforms.widgets import DateTimeLocalInput
 
 from plugin.need import DESCRIPTION_MAX, NAME_MAX, NEED_FIELDS, STAGES, TITLE_MAX
+from plugin.need import STAGE_NAMES as STAGE_MESSAGES
 from plugin.settings import Settings
 
-STAGE_NAMES = {
-    "pre_project": lazy_gettext("Pre-project"),
-    "acceptance": lazy_gettext("Acceptance"),
-    "rollout": lazy_gettext("Rollout"),
-}
-"""Display names of :data:`plugin.need.STAGES`."""
+STAGE_NAMES = {stage: lazy_gettext(message) for stage, message in STAGE_MESSAGES.items()}
+"""Display names of :data:`plugin.need.STAGES` in the request's language."""
 
 # The form fields handed to ``validate_need``: :data:`plugin.need.NEED_FIELDS`.
 

@@ -8,9 +8,9 @@ import re
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_timezone
 from flask_login import login_required
-from markupsafe import Markup
 
-from sync.report import REPORT_CSS, render_document, render_report, voc_report
+from sync.report.figures import voc_report
+from sync.report.render import REPORT_CSS, render_document, render_report
 from sync.sla import overdue_needs
 from webhooks.context import runtime
 from webhooks.i18n import page_locale, page_timezone
@@ -39,7 +39,7 @@ def reports():
     month = _month(request.args.get("month"))
     figures = voc_report(rt, month, timezone=page_timezone())
     return render_template("reports/voc.html", month=month, body=render_report(figures, rt.settings, page_locale()),
-                           css=Markup(REPORT_CSS), overdue=overdue_needs(rt))
+                           css=REPORT_CSS, overdue=overdue_needs(rt))
 
 
 @bp.route("/reports/voc-<month>.html")

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugin.base import IssueSpec
-from plugin.need import STAGE_NAMES
+from plugin.catalogs import catalog
+from plugin.need import N_, STAGE_NAMES, stage_name
 from plugin.settings import Settings
 from plugin.text import Link, neutralise_mentions, wiki_escape
 
@@ -29,20 +30,19 @@ GITHUB_SECTION_END = "<!-- cocreate:end -->"
 _SECTION = re.compile(re.escape("<!-- cocreate:start") + r".*?" + re.escape(GITHUB_SECTION_END), re.S)
 
 LABELS = {
-    "need": {"zh_Hans": "客户需求", "zh_Hant": "客戶需求", "en": "Customer need"},
-    "customer": {"zh_Hans": "客户", "zh_Hant": "客戶", "en": "Customer"},
-    "reporter": {"zh_Hans": "反馈人", "zh_Hant": "反饋人", "en": "Reported by"},
-    "reported_at": {"zh_Hans": "反馈时间", "zh_Hant": "反饋時間", "en": "Reported at"},
-    "urgency": {"zh_Hans": "紧急程度", "zh_Hant": "緊急程度", "en": "Urgency"},
-    "category": {"zh_Hans": "产品类别", "zh_Hant": "產品類別", "en": "Category"},
-    "owner": {"zh_Hans": "跟进人", "zh_Hant": "跟進人", "en": "Follow-up"},
-    "stage": {"zh_Hans": "阶段", "zh_Hant": "階段", "en": "Stage"},
-    "remarks": {"zh_Hans": "说明", "zh_Hant": "說明", "en": "Remarks"},
-    "screenshots": {"zh_Hans": "问题截图", "zh_Hant": "問題截圖", "en": "Screenshots"},
-    "asking": {"zh_Hans": "提出此需求的客户", "zh_Hant": "提出此需求的客戶", "en": "Customers asking"},
-    "minutes": {"zh_Hans": "会议纪要", "zh_Hant": "會議紀要", "en": "Meeting minutes"},
-    "unassigned": {"zh_Hans": "未在人员目录中找到，未指派", "zh_Hant": "未在人員目錄中找到，未指派",
-                   "en": "not in the people directory, left unassigned"},
+    "need": N_("Customer need"),
+    "customer": N_("Customer"),
+    "reporter": N_("Reported by"),
+    "reported_at": N_("Reported at"),
+    "urgency": N_("Urgency"),
+    "category": N_("Category"),
+    "owner": N_("Follow-up"),
+    "stage": N_("Stage"),
+    "remarks": N_("Remarks"),
+    "screenshots": N_("Screenshots"),
+    "asking": N_("Customers asking"),
+    "minutes": N_("Meeting minutes"),
+    "unassigned": N_("not in the people directory, left unassigned"),
 }
 
 
@@ -52,7 +52,7 @@ def need_url(settings: Settings, ref: str) -> str:
 
 
 def label(key: str, locale: str) -> str:
-    return LABELS[key].get(locale) or LABELS[key]["en"]
+    return catalog(locale).gettext(LABELS[key])
 
 
 # The neutral document ---------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
         rows.append((label("owner", locale), (need.owner + (f" ({assignment.note.split(': ', 1)[1]})"
                                                              if assignment.note else ""),)))
     if need.stage:
-        rows.append((label("stage", locale), (STAGE_NAMES[need.stage].get(locale, need.stage),)))
+        rows.append((label("stage", locale), (stage_name(need.stage, locale),)))
     if need.remarks:
         rows.append((label("remarks", locale), (need.remarks,)))
     blocks = [Block("paragraph", inlines=(need.description,))] if need.description else []

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from plugin.base import IssueState
+from plugin.catalogs import catalog
+from plugin.need import N_
 from plugin.settings import Person, Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.loop.mapping import customer_name
@@ -36,23 +38,8 @@ def customer_status(settings: Settings, state: IssueState) -> str:
     return settings.tracker.section.customer_status(settings.statuses, state)
 
 
-COMMENT_PREFIX = {"zh_Hans": "【Cocreate 状态同步】", "zh_Hant": "【Cocreate 狀態同步】", "en": "[Cocreate status sync]"}
-_COMMENT = {
-    "zh_Hans": "客户可见状态：{old} → {new}。\n需求：{refs}。\n已通知：{told}。",
-    "zh_Hant": "客戶可見狀態：{old} → {new}。\n需求：{refs}。\n已通知：{told}。",
-    "en": "Customer-facing status: {old} → {new}.\nNeeds: {refs}.\nTold: {told}.",
-}
-_NOBODY = {"zh_Hans": "无（未配置通知渠道）", "zh_Hant": "無（未設定通知管道）", "en": "nobody (no channel configured)"}
-_OWNER = {"zh_Hans": "跟进人 {name}", "zh_Hant": "跟進人 {name}", "en": "owner {name}"}
-_SEPARATOR = {"zh_Hans": "；", "zh_Hant": "；", "en": "; "}
-CHANNEL_NAMES = {
-    "email": {"zh_Hans": "邮件", "zh_Hant": "郵件", "en": "e-mail"},
-    "wecom": {"zh_Hans": "企业微信", "zh_Hant": "企業微信", "en": "WeCom"},
-    "dingtalk": {"zh_Hans": "钉钉", "zh_Hant": "釘釘", "en": "DingTalk"},
-    "feishu": {"zh_Hans": "飞书", "zh_Hant": "飛書", "en": "Feishu"},
-    "slack": {"zh_Hans": "Slack", "zh_Hant": "Slack", "en": "Slack"},
-    "webhook": {"zh_Hans": "Webhook", "zh_Hant": "Webhook", "en": "webhook"},
-}
+CHANNEL_NAMES = {"email": N_("e-mail"), "wecom": N_("WeCom"), "dingtalk": N_("DingTalk"), "feishu": N_("Feishu"),
+                 "slack": N_("Slack"), "webhook": N_("webhook")}
 
 
 def status_name(settings, key: str | None, locale: str) -> str:
@@ -63,23 +50,26 @@ def status_name(settings, key: str | None, locale: str) -> str:
 def comment_text(settings, old: str | None, new: str, refs: list[str], told: list[str]) -> str:
     """The status-sync comment, in the configured language, marked as Cocreate's."""
     locale = settings.locale
-    body = _COMMENT[locale].format(
+    words = catalog(locale)
+    prefix = words.gettext("[Cocreate status sync]")
+    body = words.gettext(
+        "Customer-facing status: %(old)s → %(new)s.\nNeeds: %(refs)s.\nTold: %(told)s.",
         old=status_name(settings, old, locale), new=status_name(settings, new, locale),
-        refs=", ".join(refs) if locale == "en" else "、".join(refs),
-        told=_SEPARATOR[locale].join(told) or _NOBODY[locale],
+        refs=words.pgettext("punctuation", ", ").join(refs),
+        told=words.pgettext("punctuation", "; ").join(told) or words.gettext("nobody (no channel configured)"),
     )
-    return f"{COMMENT_PREFIX[locale]} {body}"
+    return f"{prefix} {body}"
 
 
 def _told(settings, needs: list[Need], owners: list[tuple[Person, list[Need]]]) -> list[str]:
-    locale = settings.locale
+    words = catalog(settings.locale)
     told: list[str] = []
     for key in dict.fromkeys(need.customer for need in needs):
         customer = settings.customer(key)
         if customer and customer.channels:
-            kinds = dict.fromkeys(CHANNEL_NAMES[channel.kind][locale] for channel in customer.channels)
+            kinds = dict.fromkeys(words.gettext(CHANNEL_NAMES[channel.kind]) for channel in customer.channels)
             told.append(f"{customer.name} ({', '.join(kinds)})")
-    told += [_OWNER[locale].format(name=person.name) for person, _mine in owners]
+    told += [words.gettext("owner %(name)s", name=person.name) for person, _mine in owners]
     return told
 
 

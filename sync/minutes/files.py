@@ -2,55 +2,59 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import yaml
 
+from plugin.catalogs import catalog
 from plugin.need import N_, FieldError
-from plugin.settings import Settings
+from plugin.settings import LOCALES, Settings
 from sync.ledger.store import MeetingMinutes
 from sync.minutes.records import IMPORT_MAX_BYTES, VISIBILITIES, InvalidMinutes
-
-# Markdown and YAML -------------------------------------------------------------------------------
-
-LABELS = {
-    "customer": {"zh_Hans": "客户", "zh_Hant": "客戶", "en": "Customer"},
-    "date": {"zh_Hans": "日期", "zh_Hant": "日期", "en": "Date"},
-    "time": {"zh_Hans": "时间", "zh_Hant": "時間", "en": "Time"},
-    "place": {"zh_Hans": "地点", "zh_Hant": "地點", "en": "Place"},
-    "attendees": {"zh_Hans": "参会人员", "zh_Hant": "與會人員", "en": "Attendees"},
-    "visibility": {"zh_Hans": "可见范围", "zh_Hant": "可見範圍", "en": "Visibility"},
-    "external_url": {"zh_Hans": "外部页面", "zh_Hant": "外部頁面", "en": "External page"},
-    "key_points": {"zh_Hans": "要点", "zh_Hant": "要點", "en": "Key points"},
-    "decisions": {"zh_Hans": "决议", "zh_Hant": "決議", "en": "Decisions"},
-    "action_items": {"zh_Hans": "待办事项", "zh_Hant": "待辦事項", "en": "Action items"},
-    "open_questions": {"zh_Hans": "待解决问题", "zh_Hant": "待解決問題", "en": "Open questions"},
-    "needs": {"zh_Hans": "关联需求", "zh_Hant": "關聯需求", "en": "Needs"},
-    "text": {"zh_Hans": "事项", "zh_Hant": "事項", "en": "Action"},
-    "owner": {"zh_Hans": "负责人", "zh_Hant": "負責人", "en": "Owner"},
-    "due_date": {"zh_Hans": "截止日期", "zh_Hant": "截止日期", "en": "Due date"},
-    "action_item": {"zh_Hans": "会议待办事项", "zh_Hant": "會議待辦事項", "en": "Meeting action item"},
-    "internal": {"zh_Hans": "仅内部", "zh_Hant": "僅內部", "en": "Internal"},
-    "shared": {"zh_Hans": "与客户共享", "zh_Hant": "與客戶共享", "en": "Shared with the customer"},
-}
-"""Headings and field names of the Markdown files and of action-item issues, in each language; an
-import understands any of them."""
 
 _HEADER_FIELDS = ("customer", "date", "time", "place", "attendees", "visibility", "external_url")
 _SECTIONS = ("key_points", "decisions", "action_items", "open_questions", "needs")
 _COLUMNS = ("text", "owner", "due_date")
 
 
+@functools.cache
+def _labels(locale: str) -> dict[str, str]:
+    """Headings and field names of the Markdown files and of action-item issues in ``locale``; an import
+    understands any language's."""
+    words = catalog(locale)
+    return {
+        "customer": words.gettext("Customer"),
+        "date": words.gettext("Date"),
+        "time": words.gettext("Time"),
+        "place": words.gettext("Place"),
+        "attendees": words.gettext("Attendees"),
+        "visibility": words.gettext("Visibility"),
+        "external_url": words.gettext("External page"),
+        "key_points": words.gettext("Key points"),
+        "decisions": words.gettext("Decisions"),
+        "action_items": words.gettext("Action items"),
+        "open_questions": words.gettext("Open questions"),
+        "needs": words.pgettext("minutes", "Needs"),
+        "text": words.gettext("Action"),
+        "owner": words.pgettext("minutes", "Owner"),
+        "due_date": words.gettext("Due date"),
+        "action_item": words.gettext("Meeting action item"),
+        "internal": words.gettext("Internal"),
+        "shared": words.gettext("Shared with the customer"),
+    }
+
+
 def label(key: str, locale: str) -> str:
-    return LABELS[key].get(locale) or LABELS[key]["en"]
+    return _labels(locale)[key]
 
 
 def _names(keys) -> dict[str, str]:
     """Any language's name (and the key itself, with spaces or underscores) -> the key."""
     names = {}
     for key in keys:
-        for text in (*LABELS[key].values(), key, key.replace("_", " ")):
+        for text in (*(label(key, locale) for locale in LOCALES), key, key.replace("_", " ")):
             names[text.casefold()] = key
     return names
 

@@ -1,4 +1,4 @@
-"""What Cocreate tells people, in zh-Hans, zh-Hant and English: the notices and their wording.
+"""What Cocreate tells people, in zh-Hans, zh-Hant and English: the notices, worded from the catalogs.
 
 A notice is a small frozen dataclass holding facts (labels already in the reader's language);
 :func:`render` turns it into a :class:`~sync.notify.formats.Message` that every channel can send. Rendering
@@ -12,11 +12,11 @@ import datetime as dt
 import hashlib
 import json
 import re
-import string
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
+from plugin.catalogs import Catalog, catalog
 from plugin.text import Link
 from sync.notify.formats import Document, Links, Message, Paragraph, Quote, Text, clip
 
@@ -50,127 +50,17 @@ def _check_url(name: str, value: str | None) -> None:
 
 # Wording ------------------------------------------------------------------------------------------
 
-TEXTS: dict[str, dict[str, str]] = {
-    "zh_Hans": {
-        "colon": "：",
-        "status.title": "需求状态更新",
-        "status.subject": "需求 {ref}「{title}」状态更新：{new}",
-        "status.greeting": "{customer} 您好：",
-        "status.changed": "您的需求 {ref}「{title}」状态已更新：{old} → {new}",
-        "status.current": "您的需求 {ref}「{title}」当前状态：{new}",
-        "status.remarks": "说明",
-        "status.comment": "我们的留言",
-        "status.issue_link": "查看研发进度",
-        "status.page_link": "查看您的全部需求",
-        "status.footer": "本通知由系统自动发送；如有疑问，请联系您的客户成功团队。",
-        "owner.title": "你跟进的需求有更新",
-        "owner.subject": "[Cocreate] {customer}：需求 {ref} {old} → {new}",
-        "owner.subject_current": "[Cocreate] {customer}：需求 {ref} 当前状态 {new}",
-        "owner.greeting": "{owner}，你好：",
-        "owner.changed": "你跟进的需求 {ref}「{title}」（客户：{customer}）状态已从 {old} 变为 {new}。",
-        "owner.current": "你跟进的需求 {ref}「{title}」（客户：{customer}）当前状态：{new}。",
-        "owner.notified": "已通知客户：{customers}",
-        "owner.not_notified": "本次没有通知任何客户。",
-        "owner.tracker_comment": "研发备注",
-        "internal.need_link": "在 Cocreate 中查看",
-        "internal.issue_link": "打开研发工单",
-        "internal.footer": "内部通知，请勿转发给客户。",
-        "sla.title": "SLA 超时提醒",
-        "sla.subject": "【SLA 超时】需求 {ref}「{title}」已超过{sla}时限",
-        "sla.breached": "需求 {ref}「{title}」已超过{sla}时限 {overdue}（应于 {due} 前完成）。",
-        "sla.details": "客户：{customer}　紧急程度：{urgency}　当前状态：{status}　跟进人：{owner}",
-        "sla.first_response": "首次响应",
-        "sla.resolution": "解决",
-        "sla.unassigned": "未指定",
-        "unit.day": "{n} 天",
-        "unit.hour": "{n} 小时",
-        "unit.minute": "{n} 分钟",
-        "list.separator": "、",
-    },
-    "zh_Hant": {
-        "colon": "：",
-        "status.title": "需求狀態更新",
-        "status.subject": "需求 {ref}「{title}」狀態更新：{new}",
-        "status.greeting": "{customer} 您好：",
-        "status.changed": "您的需求 {ref}「{title}」狀態已更新：{old} → {new}",
-        "status.current": "您的需求 {ref}「{title}」目前狀態：{new}",
-        "status.remarks": "說明",
-        "status.comment": "我們的留言",
-        "status.issue_link": "查看研發進度",
-        "status.page_link": "查看您的全部需求",
-        "status.footer": "本通知由系統自動發送；如有疑問，請聯絡您的客戶成功團隊。",
-        "owner.title": "你跟進的需求有更新",
-        "owner.subject": "[Cocreate] {customer}：需求 {ref} {old} → {new}",
-        "owner.subject_current": "[Cocreate] {customer}：需求 {ref} 目前狀態 {new}",
-        "owner.greeting": "{owner}，你好：",
-        "owner.changed": "你跟進的需求 {ref}「{title}」（客戶：{customer}）狀態已從 {old} 變為 {new}。",
-        "owner.current": "你跟進的需求 {ref}「{title}」（客戶：{customer}）目前狀態：{new}。",
-        "owner.notified": "已通知客戶：{customers}",
-        "owner.not_notified": "本次沒有通知任何客戶。",
-        "owner.tracker_comment": "研發備註",
-        "internal.need_link": "在 Cocreate 中查看",
-        "internal.issue_link": "開啟研發工單",
-        "internal.footer": "內部通知，請勿轉寄給客戶。",
-        "sla.title": "SLA 逾時提醒",
-        "sla.subject": "【SLA 逾時】需求 {ref}「{title}」已超過{sla}時限",
-        "sla.breached": "需求 {ref}「{title}」已超過{sla}時限 {overdue}（應於 {due} 前完成）。",
-        "sla.details": "客戶：{customer}　緊急程度：{urgency}　目前狀態：{status}　跟進人：{owner}",
-        "sla.first_response": "首次回應",
-        "sla.resolution": "解決",
-        "sla.unassigned": "未指定",
-        "unit.day": "{n} 天",
-        "unit.hour": "{n} 小時",
-        "unit.minute": "{n} 分鐘",
-        "list.separator": "、",
-    },
-    "en": {
-        "colon": ": ",
-        "status.title": "Status update",
-        "status.subject": "Your request {ref} “{title}” is now {new}",
-        "status.greeting": "Hello {customer},",
-        "status.changed": "The status of your request {ref} “{title}” has changed: {old} → {new}",
-        "status.current": "Your request {ref} “{title}” is now {new}.",
-        "status.remarks": "Notes",
-        "status.comment": "A message from our team",
-        "status.issue_link": "Follow development",
-        "status.page_link": "See all your requests",
-        "status.footer": "This notice was sent automatically. If you have questions, please contact your "
-        "customer success team.",
-        "owner.title": "A need you follow has changed",
-        "owner.subject": "[Cocreate] {customer}: {ref} {old} → {new}",
-        "owner.subject_current": "[Cocreate] {customer}: {ref} is now {new}",
-        "owner.greeting": "Hi {owner},",
-        "owner.changed": "The need {ref} “{title}” you follow for {customer} moved from {old} to {new}.",
-        "owner.current": "The need {ref} “{title}” you follow for {customer} is now {new}.",
-        "owner.notified": "Customers notified: {customers}",
-        "owner.not_notified": "No customer was notified this time.",
-        "owner.tracker_comment": "Note from R&D",
-        "internal.need_link": "Open in Cocreate",
-        "internal.issue_link": "Open the issue",
-        "internal.footer": "Internal notice: do not forward to customers.",
-        "sla.title": "SLA breach",
-        "sla.subject": "[SLA breach] {ref} “{title}” missed its {sla} target",
-        "sla.breached": "Need {ref} “{title}” is {overdue} past its {sla} target (due {due}).",
-        "sla.details": "Customer: {customer} · Urgency: {urgency} · Status: {status} · Owner: {owner}",
-        "sla.first_response": "first response",
-        "sla.resolution": "resolution",
-        "sla.unassigned": "unassigned",
-        "unit.day": "{n} day|{n} days",
-        "unit.hour": "{n} hour|{n} hours",
-        "unit.minute": "{n} minute|{n} minutes",
-        "list.separator": ", ",
-    },
-}
+_FIELD = re.compile(r"%\((\w+)\)s")
 
 
 def _fill(template: str, strong: frozenset[str] = frozenset(), **values: str) -> tuple[Text, ...]:
-    """Split ``template`` at its ``{fields}`` into text runs; the fields named in ``strong`` are bold."""
+    """Split ``template`` at its ``%(fields)s`` into text runs; the fields named in ``strong`` are bold."""
     parts: list[Text] = []
-    for literal, name, _spec, _conversion in string.Formatter().parse(template):
-        if literal:
-            parts.append(Text(literal))
-        if name is not None:
-            parts.append(Text(values[name], strong=name in strong))
+    for index, piece in enumerate(_FIELD.split(template)):
+        if index % 2:
+            parts.append(Text(values[piece], strong=piece in strong))
+        elif piece:
+            parts.append(Text(piece))
     return tuple(parts)
 
 
@@ -178,21 +68,17 @@ def _plain(template: str, **values: str) -> str:
     return "".join(part.text for part in _fill(template, **values))
 
 
-def _count(texts: dict[str, str], key: str, n: int) -> str:
-    one, _, many = texts[key].partition("|")
-    return (many if n != 1 and many else one).format(n=n)
-
-
 def format_duration(delta: dt.timedelta, locale: str) -> str:
     """``2 天 3 小时`` / ``2 days 3 hours``: the two largest units, at least one minute."""
-    texts = TEXTS[normalise_locale(locale)]
+    words = catalog(normalise_locale(locale))
     minutes = max(int(delta.total_seconds() // 60), 1)
     days, rest = divmod(minutes, 1440)
     hours, minutes = divmod(rest, 60)
-    units = [("unit.day", days), ("unit.hour", hours), ("unit.minute", minutes)]
-    first = next(index for index, (_key, n) in enumerate(units) if n)
-    shown = [_count(texts, key, n) for key, n in units[first : first + 2] if n]
-    return " ".join(shown)
+    units = [(days, words.ngettext("%(num)d day", "%(num)d days", days)),
+             (hours, words.ngettext("%(num)d hour", "%(num)d hours", hours)),
+             (minutes, words.ngettext("%(num)d minute", "%(num)d minutes", minutes))]
+    first = next(index for index, (n, _text) in enumerate(units) if n)
+    return " ".join(text for n, text in units[first : first + 2] if n)
 
 
 def format_when(moment: dt.datetime, timezone: str) -> str:
@@ -367,33 +253,38 @@ def notice_from_data(data: dict[str, Any]) -> Notice:
 _STRONG = frozenset({"ref", "old", "new"})
 
 
-def _status_document(notice: StatusNotice, texts: dict[str, str]) -> tuple[str, Document]:
+def _status_document(notice: StatusNotice, words: Catalog) -> tuple[str, Document]:
     title = clip(notice.need_title, SUBJECT_TITLE_LIMIT)
-    subject = _plain(texts["status.subject"], ref=notice.need_ref, title=title, new=notice.new_status_label)
+    subject = _plain(words.pgettext("subject", "Your request %(ref)s “%(title)s” is now %(new)s"),
+                     ref=notice.need_ref, title=title, new=notice.new_status_label)
     values = {"ref": notice.need_ref, "title": notice.need_title, "new": notice.new_status_label}
     if notice.old_status_label:
-        headline = _fill(texts["status.changed"], _STRONG, old=notice.old_status_label, **values)
+        headline = _fill(words.gettext("The status of your request %(ref)s “%(title)s” has changed: "
+                                       "%(old)s → %(new)s"), _STRONG, old=notice.old_status_label, **values)
     else:
-        headline = _fill(texts["status.current"], _STRONG, **values)
+        headline = _fill(words.gettext("Your request %(ref)s “%(title)s” is now %(new)s."), _STRONG, **values)
     blocks: list[Any] = [
-        Paragraph(_fill(texts["status.greeting"], customer=notice.customer_name)),
+        Paragraph(_fill(words.gettext("Hello %(customer)s,"), customer=notice.customer_name)),
         Paragraph(headline),
     ]
     if notice.remarks_for_customer:
-        blocks.append(Quote(texts["status.remarks"], notice.remarks_for_customer))
+        blocks.append(Quote(words.gettext("Notes"), notice.remarks_for_customer))
     if notice.comment_for_customer:
-        blocks.append(Quote(texts["status.comment"], notice.comment_for_customer))
+        blocks.append(Quote(words.gettext("A message from our team"), notice.comment_for_customer))
     links = [
-        Link(texts[label], url)
-        for label, url in (("status.issue_link", notice.issue_url), ("status.page_link", notice.status_page_url))
+        Link(label, url)
+        for label, url in ((words.gettext("Follow development"), notice.issue_url),
+                           (words.gettext("See all your requests"), notice.status_page_url))
         if url
     ]
     if links:
         blocks.append(Links(tuple(links)))
-    return subject, _document(texts["status.title"], blocks, texts["status.footer"], notice.locale)
+    footer = words.gettext("This notice was sent automatically. If you have questions, please contact your "
+                           "customer success team.")
+    return subject, _document(words.gettext("Status update"), blocks, footer, notice.locale)
 
 
-def _owner_document(notice: OwnerNotice, texts: dict[str, str]) -> tuple[str, Document]:
+def _owner_document(notice: OwnerNotice, words: Catalog) -> tuple[str, Document]:
     values = {
         "ref": notice.need_ref,
         "title": notice.need_title,
@@ -401,30 +292,36 @@ def _owner_document(notice: OwnerNotice, texts: dict[str, str]) -> tuple[str, Do
         "new": notice.new_status_label,
     }
     if notice.old_status_label:
-        subject = _plain(texts["owner.subject"], old=notice.old_status_label, **values)
-        headline = _fill(texts["owner.changed"], _STRONG, old=notice.old_status_label, **values)
+        subject = _plain(words.pgettext("subject", "[Cocreate] %(customer)s: %(ref)s %(old)s → %(new)s"),
+                         old=notice.old_status_label, **values)
+        headline = _fill(words.gettext("The need %(ref)s “%(title)s” you follow for %(customer)s moved from "
+                                       "%(old)s to %(new)s."), _STRONG, old=notice.old_status_label, **values)
     else:
-        subject = _plain(texts["owner.subject_current"], **values)
-        headline = _fill(texts["owner.current"], _STRONG, **values)
-    blocks: list[Any] = [Paragraph(_fill(texts["owner.greeting"], owner=notice.owner_name)), Paragraph(headline)]
+        subject = _plain(words.pgettext("subject", "[Cocreate] %(customer)s: %(ref)s is now %(new)s"), **values)
+        headline = _fill(words.gettext("The need %(ref)s “%(title)s” you follow for %(customer)s is now %(new)s."),
+                         _STRONG, **values)
+    blocks: list[Any] = [Paragraph(_fill(words.gettext("Hi %(owner)s,"), owner=notice.owner_name)),
+                         Paragraph(headline)]
     if notice.customers_notified is not None:
         if notice.customers_notified:
-            names = texts["list.separator"].join(notice.customers_notified)
-            blocks.append(Paragraph(_fill(texts["owner.notified"], customers=names)))
+            names = words.pgettext("punctuation", ", ").join(notice.customers_notified)
+            blocks.append(Paragraph(_fill(words.gettext("Customers notified: %(customers)s"), customers=names)))
         else:
-            blocks.append(Paragraph((Text(texts["owner.not_notified"]),)))
+            blocks.append(Paragraph((Text(words.gettext("No customer was notified this time.")),)))
     if notice.tracker_comment:
-        blocks.append(Quote(texts["owner.tracker_comment"], notice.tracker_comment))
-    blocks.extend(_internal_links(notice.need_url, notice.issue_url, texts))
-    return subject, _document(texts["owner.title"], blocks, texts["internal.footer"], notice.locale)
+        blocks.append(Quote(words.gettext("Note from R&D"), notice.tracker_comment))
+    blocks.extend(_internal_links(notice.need_url, notice.issue_url, words))
+    return subject, _document(words.gettext("A need you follow has changed"), blocks,
+                              words.gettext("Internal notice: do not forward to customers."), notice.locale)
 
 
-def _escalation_document(notice: EscalationNotice, texts: dict[str, str]) -> tuple[str, Document]:
-    sla = texts[f"sla.{notice.sla}"]
+def _escalation_document(notice: EscalationNotice, words: Catalog) -> tuple[str, Document]:
+    sla = words.gettext("first response") if notice.sla == "first_response" else words.gettext("resolution")
     title = clip(notice.need_title, SUBJECT_TITLE_LIMIT)
-    subject = _plain(texts["sla.subject"], ref=notice.need_ref, title=title, sla=sla)
+    subject = _plain(words.pgettext("subject", "[SLA breach] %(ref)s “%(title)s” missed its %(sla)s target"),
+                     ref=notice.need_ref, title=title, sla=sla)
     breached = _fill(
-        texts["sla.breached"],
+        words.gettext("Need %(ref)s “%(title)s” is %(overdue)s past its %(sla)s target (due %(due)s)."),
         frozenset({"ref", "overdue"}),
         ref=notice.need_ref,
         title=notice.need_title,
@@ -433,31 +330,34 @@ def _escalation_document(notice: EscalationNotice, texts: dict[str, str]) -> tup
         due=format_when(notice.due_at, notice.timezone),
     )
     details = _fill(
-        texts["sla.details"],
+        words.gettext("Customer: %(customer)s · Urgency: %(urgency)s · Status: %(status)s · Owner: %(owner)s"),
         customer=notice.customer_name,
         urgency=notice.urgency_label,
         status=notice.status_label,
-        owner=notice.owner_name or texts["sla.unassigned"],
+        owner=notice.owner_name or words.gettext("unassigned"),
     )
     blocks: list[Any] = [Paragraph(breached), Paragraph(details)]
-    blocks.extend(_internal_links(notice.need_url, notice.issue_url, texts))
-    return subject, _document(texts["sla.title"], blocks, texts["internal.footer"], notice.locale)
+    blocks.extend(_internal_links(notice.need_url, notice.issue_url, words))
+    return subject, _document(words.gettext("SLA breach"), blocks,
+                              words.gettext("Internal notice: do not forward to customers."), notice.locale)
 
 
-def _internal_links(need_url: str | None, issue_url: str | None, texts: dict[str, str]) -> list[Links]:
+def _internal_links(need_url: str | None, issue_url: str | None, words: Catalog) -> list[Links]:
     links = [
-        Link(texts[label], url)
-        for label, url in (("internal.need_link", need_url), ("internal.issue_link", issue_url))
+        Link(label, url)
+        for label, url in ((words.gettext("Open in Cocreate"), need_url),
+                           (words.gettext("Open the issue"), issue_url))
         if url
     ]
     return [Links(tuple(links))] if links else []
 
 
 def _document(title: str, blocks: list[Any], footer: str, locale: str) -> Document:
-    return Document(title, tuple(blocks), footer, lang=_LANG_TAGS[locale], colon=TEXTS[locale]["colon"])
+    return Document(title, tuple(blocks), footer, lang=_LANG_TAGS[locale],
+                    colon=catalog(locale).pgettext("punctuation", ": "))
 
 
-_BUILDERS: dict[type, Callable[[Any, dict[str, str]], tuple[str, Document]]] = {
+_BUILDERS: dict[type, Callable[[Any, Catalog], tuple[str, Document]]] = {
     StatusNotice: _status_document,
     OwnerNotice: _owner_document,
     EscalationNotice: _escalation_document,
@@ -470,7 +370,7 @@ def render(notice: Notice) -> Message:
         build = _BUILDERS[type(notice)]
     except KeyError:
         raise TypeError(f"render() takes a StatusNotice, OwnerNotice or EscalationNotice, not {type(notice).__name__}")
-    subject, document = build(notice, TEXTS[notice.locale])
+    subject, document = build(notice, catalog(notice.locale))
     return Message(
         notice_id=notice.notice_id,
         kind=notice.kind,

@@ -56,8 +56,6 @@ FIELD_KEYS = tuple(COLUMN)
 """The column keys ``table.aliases`` in the config may name."""
 
 
-SHEET_TITLE = {"zh_Hant": "需求收集表", "zh_Hans": "需求收集表", "en": "Requirements"}
-
 # Fill and font of the urgency cell, by position in the config (0 = most urgent), as on the /needs page.
 URGENCY_COLOURS = (("FEF3F2", "B42318"), ("FFF6ED", "C4320A"), ("FEFBE8", "8A6100"), ("F2F4F7", "475467"))
 

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from plugin.need import STAGE_NAMES
+from plugin.catalogs import catalog
+from plugin.need import stage_name
 from plugin.settings import Settings
 from sync.ledger.store import Need
-from sync.table.columns import COLUMNS, SHEET_TITLE, URGENCY_COLOURS
+from sync.table.columns import COLUMNS, URGENCY_COLOURS
 from sync.table.sheets import column_letter, escape_text, join_description
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def export_values(need: Need, settings: Settings, locale: str, zone: dt.tzinfo) 
         "status": name(settings.status(need.status), need.status),
         "remarks": need.remarks or "",
         "customer": customer.name if customer else need.customer,
-        "stage": STAGE_NAMES[need.stage][locale] if need.stage in STAGE_NAMES else (need.stage or ""),
+        "stage": stage_name(need.stage, locale),
         "reporter_email": need.reporter_email or "",
         "reporter_channel": need.reporter_channel or "",
         "linked_to": need.linked_to or "",
@@ -113,7 +114,7 @@ def _write_xlsx(target, needs, settings: Settings, locale: str, zone: dt.tzinfo)
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE[locale])
+    sheet = workbook.create_sheet(catalog(locale).gettext("Requirements"))
     for index, column in enumerate(COLUMNS):
         sheet.column_dimensions[column_letter(index)].width = column.width
     sheet.freeze_panes = "B2"

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
-from plugin.need import N_, STAGE_NAMES, STAGES, FieldError, InvalidNeed, NeedInput, validate_need
+from plugin.need import N_, STAGE_NAMES, STAGES, FieldError, InvalidNeed, NeedInput, stage_name, validate_need
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
 from sync.ledger.store import Need, StatusChange, utcnow
@@ -298,7 +298,7 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
             categories=_Lookup.of_items(settings.categories), urgencies=_Lookup.of_items(settings.urgencies),
             statuses=_Lookup.of_items(settings.statuses),
             customers=_Lookup((item.key, (item.key, item.name)) for item in settings.customers),
-            stages=_Lookup((key, (key, *STAGE_NAMES[key].values())) for key in STAGES),
+            stages=_Lookup((key, (key, STAGE_NAMES[key], *(stage_name(key, locale) for locale in LOCALES))) for key in STAGES),
             actor=actor, dry_run=dry_run,
         )
         total = opened.total - header.row if opened.total else None

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from sync.report import Durations, durations, month_bounds, render_document, voc_report
+from sync.report.figures import Durations, durations, month_bounds, voc_report
+from sync.report.render import render_document
 from sync.sla import FIRST_RESPONSE, RESOLUTION
 from tests.table.sheets import add_need, at
 

@@ -11,7 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from plugin.need import STAGE_NAMES, STAGES
+from plugin.need import STAGE_NAMES, STAGES, stage_name
 from plugin.settings import LOCALES
 from webhooks.forms import STAGE_NAMES as FORM_STAGE_NAMES
 
@@ -81,10 +81,10 @@ def test_every_stage_has_a_display_name():
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_pages_issues_and_sheets_name_the_stages_alike(app, locale):
-    """The web pages translate the stage names through the catalogs; issue bodies and sheets take them from
-    plugin.need.STAGE_NAMES: the same words in every language."""
+    """The web pages translate the stage names through the catalogs; issue bodies and sheets through
+    plugin.need.stage_name: the same words in every language."""
     from flask_babel import force_locale
 
     with app.test_request_context(), force_locale(locale):
         shown = {stage: str(FORM_STAGE_NAMES[stage]) for stage in STAGES}
-    assert shown == {stage: STAGE_NAMES[stage][locale] for stage in STAGES}
+    assert shown == {stage: stage_name(stage, locale) for stage in STAGES}

@@ -13,15 +13,14 @@ import tempfile
 from pathlib import Path
 
 import click
-from babel.support import Translations
 
+from plugin.catalogs import catalog
 from plugin.settings import LOCALES, known_zone
 from sync.table.columns import TableError
 from sync.table.export import export_table
 from sync.table.importer import import_table
 from webhooks.cli.common import config_option, runtime_for
 
-TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGE_CHOICE = click.Choice(["zh-Hans", "zh-Hant", "en"], case_sensitive=False)
 
 
@@ -30,10 +29,6 @@ def _locale(value: str | None, default: str) -> str:
     if not value:
         return default
     return next(locale for locale in LOCALES if locale.lower() == value.replace("-", "_").lower())
-
-
-def _translator(locale: str):
-    return Translations.load(str(TRANSLATIONS), [locale]).gettext
 
 
 def _known_zone(_ctx, _param, value: str | None) -> str | None:
@@ -62,7 +57,7 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
     file again updates them. Rows with problems are not written; they are listed by row and column.
     Exits 1 when any row was refused."""
     runtime = runtime_for(config)
-    _ = _translator(runtime.settings.locale)
+    _ = catalog(runtime.settings.locale).gettext
     with contextlib.ExitStack() as stack:
         bar = None
 
@@ -119,7 +114,7 @@ def export_command(config: str | None, file: Path, lang: str | None, timezone: s
     if fmt not in ("xlsx", "csv"):
         raise click.UsageError("FILE must end in .xlsx or .csv")
     runtime = runtime_for(config)
-    _ = _translator(runtime.settings.locale)
+    _ = catalog(runtime.settings.locale).gettext
     count = export_table(runtime, file, fmt, locale=_locale(lang, runtime.settings.locale),
                          timezone=timezone or runtime.settings.timezone,
                          filters={name: value for name, value in filters.items() if value})
@@ -141,7 +136,8 @@ def report() -> None:
 def report_voc(config: str | None, month: str, lang: str | None, timezone: str, output: Path | None) -> None:
     """The monthly voice-of-customer report: needs by category, urgency and status, time to acceptance and to
     resolution, SLA breaches, the most requested issues and the share of needs delivered."""
-    from sync.report import render_document, summary_lines, voc_report
+    from sync.report.figures import voc_report
+    from sync.report.render import render_document, summary_lines
 
     runtime = runtime_for(config)
     locale = _locale(lang, runtime.settings.locale)
