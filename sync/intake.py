@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from plugin.need import NeedInput
 from sync.ledger.store import Attachment, Need, StatusChange, utcnow
+from sync.loop.outbound import sync_state_at_intake
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -71,7 +72,8 @@ def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] =
     """Store the need with its screenshots and its ``sync_need`` job in one transaction, then queue the job.
 
     The need is committed before any tracker call, so a submitted need is never lost; if the process dies or
-    the queue's storage is down before the job is queued, the heartbeat sweep queues it from the ledger.
+    the queue's storage is down before the job is queued, the heartbeat sweep queues it from the ledger. With
+    no tracker configured there is no job: the need waits for one (``resume_syncs``).
     """
     checked = check_uploads(list(uploads), runtime.settings.upload_max_bytes)
     runtime.uploads.mkdir(parents=True, exist_ok=True)
@@ -80,7 +82,7 @@ def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] =
         with runtime.Session.begin() as session:
             fields = asdict(need_input)
             need = Need(ref=f"tmp-{uuid.uuid4().hex[:20]}", status=runtime.settings.initial_status,
-                        sync_state="pending", created_by=created_by, **fields)
+                        sync_state=sync_state_at_intake(runtime), created_by=created_by, **fields)
             session.add(need)
             session.flush()
             need.ref = format_ref(need.id)
@@ -95,12 +97,12 @@ def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] =
                 ))
             need.history.append(StatusChange(status=need.status, previous=None, source="cs", actor=created_by,
                                              note="", at=utcnow()))
-            job = runtime.queue.record(session, "sync_need", need.ref, ref=need.ref)
+            jobs = _sync_job(runtime, session, need)
     except Exception:
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    runtime.queue.send(job)
+    runtime.queue.send(*jobs)
     return need
 
 
@@ -112,19 +114,17 @@ def update_need(runtime: Runtime, ref: str, need_input: NeedInput, actor: str | 
             if getattr(need, name) != value:
                 setattr(need, name, value)
         if session.is_modified(need):
-            need.sync_state = "pending"
-        job = runtime.queue.record(session, "sync_need", ref, ref=ref)
-    runtime.queue.send(job)
+            need.sync_state = sync_state_at_intake(runtime)
+        jobs = _sync_job(runtime, session, need)
+    runtime.queue.send(*jobs)
     return need
 
 
-def requeue_pending(runtime: Runtime) -> int:
-    """Queue ``sync_need`` for needs whose sync never started (e.g. the process stopped right after intake)."""
-    with runtime.Session() as session:
-        refs = session.scalars(select(Need.ref).where(Need.sync_state == "pending")).all()
-    for ref in refs:
-        runtime.queue.enqueue("sync_need", ref, ref=ref)
-    return len(refs)
+def _sync_job(runtime: Runtime, session, need: Need) -> list:
+    """The need's ``sync_need`` job, recorded in ``session``; none while no tracker is configured."""
+    if runtime.settings.tracker is None:
+        return []
+    return [runtime.queue.record(session, "sync_need", need.ref, ref=need.ref)]
 
 
 def _suffix(content_type: str) -> str:

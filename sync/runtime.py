@@ -32,6 +32,7 @@ from sync.minutes import action_items
 JOBS = job_table(
     outbound.sync_need,               # a need -> its issue (created once, changed fields written)
     outbound.sync_needs,              # many needs at once, after an import (bulk create where the tracker can)
+    outbound.resume_syncs,            # needs whose sync never started, a chunk per job (queued by cocreate serve)
     inbound.apply_issue_change,       # a stored webhook delivery -> the issue's current state applied
     reconcile.reconcile,              # what the tracker changed since the watermark, for lost webhooks
     outbox.deliver_outbox,            # one status comment or customer notice, exactly once

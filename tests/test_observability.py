@@ -12,8 +12,9 @@ from tests.sync.trackers import tracker_runtime
 from webhooks.app import create_app
 
 
-def test_healthz_without_tracker(client, make_need):
-    make_need()
+def test_healthz_without_tracker(client, runtime, make_need):
+    make_need()  # waits for a tracker: no job
+    runtime.queue.enqueue("check_sla")
     report = client.get("/healthz").get_json()
     assert report["status"] == "ok" and report["database"]["status"] == "ok"
     assert report["queue"]["jobs"]["done"] == 1 and report["queue"]["consumer_running"] is True

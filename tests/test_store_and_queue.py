@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from plugin.errors import TrackerInvalidField, TrackerUnavailable
 from plugin.need import InvalidNeed, validate_need
 from sync import runtime as runtime_module
-from sync.intake import InvalidUpload, Upload, create_need, requeue_pending
+from sync.intake import InvalidUpload, Upload, create_need
 from sync.jobs.queue import backoff_delay
 from sync.ledger.store import Job, Need, StatusChange
 from tests.factories import need_data
@@ -30,7 +30,7 @@ def test_sqlite_runs_in_wal_mode(runtime):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_intake_stores_need_history_and_job(runtime, make_need):
+def test_intake_without_a_tracker_stores_need_and_history_and_queues_nothing(runtime, make_need):
     need = make_need(uploads=[Upload("shot.png", png_bytes())])
     assert need.ref == "N-0001"
     with runtime.Session() as session:
@@ -40,7 +40,7 @@ def test_intake_stores_need_history_and_job(runtime, make_need):
         assert [change.status for change in stored.history] == ["new"]
         assert stored.attachments[0].content_type == "image/png"
         assert (runtime.uploads / stored.attachments[0].stored_name).read_bytes() == png_bytes()
-        assert session.scalars(select(Job)).one().state == "done"
+        assert session.scalars(select(Job)).all() == []  # no job that could only record "waiting"
 
 
 def test_refs_are_sequential_and_never_reused(runtime, make_need):
@@ -75,15 +75,6 @@ def test_future_report_time_is_refused(settings):
     now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
     with pytest.raises(InvalidNeed, match="future"):
         validate_need(need_data(reported_at="2026-12-01T00:00:00"), settings, now=now)
-
-
-def test_requeue_pending_picks_up_needs_whose_job_never_ran(runtime, make_need):
-    need = make_need()
-    with runtime.Session.begin() as session:
-        session.get(Need, need.id).sync_state = "pending"
-    assert requeue_pending(runtime) == 1
-    with runtime.Session() as session:
-        assert session.get(Need, need.id).sync_state == "waiting_for_tracker"
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def healthz():
     return jsonify(report), 200 if report["status"] == "ok" else 503
 
 
-TRACKER_JOBS = ("sync_need", "sync_needs", "apply_issue_change", "reconcile", "deliver_outbox",
+TRACKER_JOBS = ("sync_need", "sync_needs", "resume_syncs", "apply_issue_change", "reconcile", "deliver_outbox",
                 "create_action_item_issue")
 """The jobs that call the tracker (every job but ``check_sla``): their outcomes date the last tracker call."""
 

@@ -31,6 +31,18 @@ log = logging.getLogger("cocreate.sync")
 
 _REF = re.compile(r"^N-\d+$", re.I)
 
+RESUME_STATES = ("pending", "waiting_for_tracker")
+"""Needs whose sync never started: the process stopped between intake and the job, or no tracker was set."""
+RESUME_CHUNK = 200
+"""Needs one ``resume_syncs`` job syncs (with the bulk create) before it queues the next chunk."""
+
+
+def sync_state_at_intake(runtime: Runtime) -> str:
+    """A new or changed need's sync state: ``pending`` (its sync job follows) or, while no tracker is configured,
+    ``waiting_for_tracker`` at once, so that no job is queued that could only record that. ``resume_syncs`` picks
+    such needs up once a tracker is configured."""
+    return "pending" if runtime.settings.tracker is not None else "waiting_for_tracker"
+
 
 # Jobs --------------------------------------------------------------------------------------------
 
@@ -63,6 +75,37 @@ def sync_needs(runtime: Runtime, refs: list[str]) -> None:
             log.info("sync_needs: %s busy elsewhere", ref)
     if failed:
         log.warning("sync_needs: %d of %d failed: %s", len(failed), len(refs), failed)
+
+
+def queue_resume(runtime: Runtime) -> bool:
+    """At start-up: queue the first ``resume_syncs`` job when a tracker is configured and a need waits (one
+    indexed query, whatever the number of needs); True when queued."""
+    if runtime.settings.tracker is None:
+        return False
+    with runtime.Session() as session:
+        waiting = session.scalar(select(Need.id).where(Need.sync_state.in_(RESUME_STATES)).limit(1))
+    if waiting is None:
+        return False
+    runtime.queue.enqueue("resume_syncs", 0)
+    return True
+
+
+def resume_syncs(runtime: Runtime, after_id: int = 0) -> None:
+    """Sync the needs whose sync never started (:data:`RESUME_STATES`), :data:`RESUME_CHUNK` at a time in id
+    order, beginning after ``after_id``. Each job queues the next chunk when it is done, so recovery after a
+    restart takes one worker at a time and never delays live work or the start of the web server; with no
+    tracker configured there is nothing to do."""
+    if runtime.settings.tracker is None:
+        return
+    with runtime.Session() as session:
+        rows = session.execute(select(Need.id, Need.ref).where(
+            Need.sync_state.in_(RESUME_STATES), Need.id > after_id).order_by(Need.id).limit(RESUME_CHUNK)).all()
+    if not rows:
+        return
+    log.info("resume_syncs: %d needs after id %d", len(rows), after_id)
+    sync_needs(runtime, [row.ref for row in rows])
+    if len(rows) == RESUME_CHUNK:
+        runtime.queue.enqueue("resume_syncs", rows[-1].id)
 
 
 def sync_need_to_tracker(runtime: Runtime, ref: str) -> None:

@@ -38,6 +38,7 @@ from plugin.need import N_, STAGE_NAMES, STAGES, FieldError, InvalidNeed, NeedIn
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
 from sync.ledger.store import Need, StatusChange, utcnow
+from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
 from sync.table.columns import (
     COLUMN,
@@ -196,6 +197,8 @@ class _Context:
     stages: _Lookup
     actor: str | None
     dry_run: bool
+    sync_state: str
+    """What a created or changed need's sync state starts as (``sync_state_at_intake``)."""
 
 
 _NEED_FIELD_COLUMN = {
@@ -298,8 +301,9 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
             categories=_Lookup.of_items(settings.categories), urgencies=_Lookup.of_items(settings.urgencies),
             statuses=_Lookup.of_items(settings.statuses),
             customers=_Lookup((item.key, (item.key, item.name)) for item in settings.customers),
-            stages=_Lookup((key, (key, STAGE_NAMES[key], *(stage_name(key, locale) for locale in LOCALES))) for key in STAGES),
-            actor=actor, dry_run=dry_run,
+            stages=_Lookup((key, (key, STAGE_NAMES[key], *(stage_name(key, locale) for locale in LOCALES)))
+                           for key in STAGES),
+            actor=actor, dry_run=dry_run, sync_state=sync_state_at_intake(runtime),
         )
         total = opened.total - header.row if opened.total else None
         csv_text = path.suffix.lower() in (".csv", ".txt")
@@ -378,8 +382,9 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
         if not ctx.dry_run:
             _insert(db, explicit, numbered)
             refs = changed_refs + [need.ref for need in explicit + numbered]
+            # With no tracker configured the needs wait for one (``resume_syncs``): no job could do anything.
             jobs = [runtime.queue.record(db, "sync_needs", refs[start : start + SYNC_CHUNK])
-                    for start in range(0, len(refs), SYNC_CHUNK)]
+                    for start in range(0, len(refs), SYNC_CHUNK)] if runtime.settings.tracker is not None else []
             report.synced_refs.extend(refs)
             report.sync_jobs += len(jobs)
     runtime.queue.send(*jobs)
@@ -404,7 +409,7 @@ def _create(row: _Row, ref: str | None, need_input, status: str | None, ctx: _Co
     if ctx.dry_run:
         return None
     status = status or ctx.settings.initial_status
-    need = Need(ref=ref or f"tmp-{uuid.uuid4().hex[:20]}", status=status, sync_state="pending",
+    need = Need(ref=ref or f"tmp-{uuid.uuid4().hex[:20]}", status=status, sync_state=ctx.sync_state,
                 created_by=ctx.actor, status_changed_at=ctx.now, created_at=ctx.now, **asdict(need_input))
     if _number(ref):
         need.id = _number(ref)  # the ref's number is the need's number, as for needs filed in Cocreate
@@ -432,7 +437,7 @@ def _update(row: _Row, need: Need, need_input, status: str | None, ctx: _Context
     for name in changed:
         setattr(need, name, values[name])
     if changed:
-        need.sync_state = "pending"
+        need.sync_state = ctx.sync_state
     if status_changed:
         need.history.append(StatusChange(status=status, previous=need.status, source="import", actor=ctx.actor,
                                          note=f"{report.filename} #{row.number}", at=ctx.now))

@@ -221,3 +221,36 @@ def test_link_to_an_existing_issue_typed_in_lower_case(site, rt):
     key = fake.add_issue("CS", "Existing R&D issue")
     need = file_need(rt, linked_to=f" {key.lower()} ")
     assert stored(rt, need.ref).issue_key == key and stored(rt, need.ref).sync_state == "synced"
+
+
+NO_TRACKER = {"""tracker:
+  kind: jira
+  jira: {url: "https://cocreate-test.atlassian.net", email: cocreate@example.com, api_token: fake-token,
+         account_id: 5b10ac8d82e05b22cc7d4ef5}
+""": ""}
+
+
+def test_needs_filed_before_a_tracker_is_configured_are_synced_in_chunks_once_it_is(site, tmp_path, monkeypatch):
+    fake, _mock = site
+    home = tmp_path / "later"
+    before = tracker_runtime("jira", home, replace=NO_TRACKER)
+    refs = [file_need(before, title=f"Need {n}").ref for n in range(5)]
+    with before.Session() as session:
+        assert set(session.scalars(select(Need.sync_state))) == {"waiting_for_tracker"}
+        assert session.scalars(select(Job)).all() == []  # nothing queued that could only record "waiting"
+    assert outbound.queue_resume(before) is False
+    before.engine.dispose()
+
+    monkeypatch.setattr(outbound, "RESUME_CHUNK", 2)
+    runtime = tracker_runtime("jira", home)  # the same data, now with Jira configured
+    with runtime.Session.begin() as session:  # and one need whose job was lost with the process
+        session.scalars(select(Need).where(Need.ref == refs[0])).one().sync_state = "pending"
+    assert outbound.queue_resume(runtime) is True
+    assert [stored(runtime, ref).issue_key for ref in refs] == [f"CS-{n}" for n in range(1, 6)]
+    bulk_calls = [path for method, path in fake.write_log if path.endswith("/issue/bulk")]
+    assert len(bulk_calls) == 3  # one bulk create per chunk: 2 + 2 + 1
+    with runtime.Session() as session:
+        resumed = session.scalars(select(Job).where(Job.name == "resume_syncs").order_by(Job.created_at)).all()
+    assert [(job.args, job.state) for job in resumed] == [([0], "done"), ([2], "done"), ([4], "done")]
+    assert outbound.queue_resume(runtime) is False  # nothing waits any more: no job
+    runtime.engine.dispose()

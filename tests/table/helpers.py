@@ -5,14 +5,19 @@ from __future__ import annotations
 TABLE_YAML = """
 locale: en
 secret_key: test-secret
+tracker:  # configured so that imports queue their sync jobs; the tests' queues record them and run none
+  kind: jira
+  jira: {url: "https://cocreate-test.atlassian.net", email: cocreate@example.com, api_token: fake-token}
 customers:
   - {key: acme, name: ACME Corp, locale: en}
   - {key: globex, name: Globex, locale: zh-Hant}
 categories:
   - key: billing
     name: {zh-Hans: 计费, zh-Hant: 計費, en: Billing}
+    jira_project: CS
   - key: reports
     name: {zh-Hans: 报表, zh-Hant: 報表, en: Reports}
+    jira_project: CS
 urgencies:
   - {key: critical, name: {zh-Hans: 紧急, zh-Hant: 緊急, en: Critical}, sla: {first_response: 4h, resolution: 3d}}
   - {key: high, name: {zh-Hans: 高, zh-Hant: 高, en: High}, sla: {first_response: 1d, resolution: 7d}}

@@ -55,6 +55,19 @@ def test_import_dry_run_lists_problems_and_exits_1_without_writing(cli, tmp_path
     assert stored(tmp_path) == ([], [])
 
 
+def test_without_a_tracker_imported_needs_wait_and_no_job_is_queued(cli, tmp_path):
+    tracker = TABLE_YAML[TABLE_YAML.index("tracker:"):TABLE_YAML.index("customers:")]
+    (tmp_path / "cocreate.yaml").write_text(TABLE_YAML.replace(tracker, "").replace("    jira_project: CS\n", ""),
+                                            encoding="utf-8")
+    result = cli("import", str(write_xlsx(tmp_path / "needs.xlsx", [HEADER, GOOD])))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "1 need(s) wait for a tracker: their issues are made once one is configured.")
+    refs, jobs = stored(tmp_path)
+    assert refs == ["1"] and jobs == []
+
+
 def test_import_writes_good_rows_and_queues_their_sync_then_export_round_trips(cli, tmp_path):
     sheet = write_xlsx(tmp_path / "needs.xlsx", [HEADER, GOOD, BAD])
     result = cli("import", str(sheet), "--as", "cs1")

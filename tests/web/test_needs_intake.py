@@ -66,7 +66,7 @@ def test_a_valid_need_with_a_screenshot_is_stored_and_shown(cs_client, runtime):
     assert [(a.filename, a.content_type, a.size) for a in attachments] == [("screen shot.png", "image/png", len(image))]
     assert (runtime.uploads / attachments[0].stored_name).read_bytes() == image
     assert [(h.status, h.source, h.actor) for h in history] == [("new", "cs", "cs1")]
-    assert [job.name for job in jobs] == ["sync_need"]
+    assert jobs == []  # no tracker configured: the need waits for one, no job could do anything
     assert f'/needs/N-0001/attachments/{attachments[0].id}' in page.text
 
 

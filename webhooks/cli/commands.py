@@ -29,8 +29,8 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     """Migrate the store, run the job consumer in-process and serve the web app (waitress)."""
     from waitress import serve as waitress_serve
 
-    from sync.intake import requeue_pending
     from sync.ledger.directory import load_directory
+    from sync.loop.outbound import queue_resume
     from webhooks.app import create_app, freeze_startup_heap
 
     runtime = runtime_for(config)
@@ -38,10 +38,11 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     app = create_app(runtime=runtime)
     if not no_worker:
         runtime.queue.start_consumer(runtime.settings.queue.workers)
-    requeued = requeue_pending(runtime)
+    resuming = queue_resume(runtime)  # the needs themselves are read by the job, in chunks, after the port opens
     freeze_startup_heap()
     click.echo(f"Cocreate serving on http://{host}:{port}/ (data in {runtime.home}; "
-               f"{'jobs in-process' if not no_worker else 'jobs in cocreate worker'}; {requeued} needs re-queued)")
+               f"{'jobs in-process' if not no_worker else 'jobs in cocreate worker'}"
+               f"{'; needs whose sync never started are being synced' if resuming else ''})")
     # SIGTERM (systemctl stop) ends waitress's loop like Ctrl-C: requests in flight finish, then jobs in flight.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:

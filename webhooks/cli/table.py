@@ -91,8 +91,12 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
     else:
         click.echo(_("Imported %(name)s: %(rows)d rows: %(created)d new, %(updated)d updated, "
                      "%(unchanged)d unchanged, %(refused)d refused (not written).") % counts)
-        click.echo(_("%(jobs)d sync job(s) queued for %(needs)d need(s).")
-                   % {"jobs": report.sync_jobs, "needs": len(report.synced_refs)})
+        if report.sync_jobs or not report.synced_refs:
+            click.echo(_("%(jobs)d sync job(s) queued for %(needs)d need(s).")
+                       % {"jobs": report.sync_jobs, "needs": len(report.synced_refs)})
+        else:
+            click.echo(_("%(needs)d need(s) wait for a tracker: their issues are made once one is configured.")
+                       % {"needs": len(report.synced_refs)})
     if report.problems:
         raise SystemExit(1)
 
