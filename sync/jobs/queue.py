@@ -119,14 +119,17 @@ class Queue:
         """Reconcile with the tracker every ``sync.reconcile_minutes`` (a lost webhook delays a status, never
         loses it) and check SLA timers every 5 minutes (escalations go out once per breach)."""
         if settings.tracker is not None:
-            @self.huey.periodic_task(crontab(minute=f"*/{settings.sync.reconcile_minutes}"),
-                                     name="schedule_reconcile")
-            def schedule_reconcile():
-                self.enqueue("reconcile")
+            self._periodic("schedule_reconcile", crontab(minute=f"*/{settings.sync.reconcile_minutes}"), "reconcile")
+        self._periodic("schedule_check_sla", crontab(minute="*/5"), "check_sla")
 
-        @self.huey.periodic_task(crontab(minute="*/5"), name="schedule_check_sla")
-        def schedule_check_sla():
-            self.enqueue("check_sla")
+    def _periodic(self, name: str, schedule, job: str) -> None:
+        """A periodic task that queues ``job``, named ``sync.queue.<name>`` like the jobs (Huey names a task after
+        its function's module), so a tick an earlier version queued still runs."""
+        def tick():
+            self.enqueue(job)
+
+        tick.__name__, tick.__module__ = name, TASK_NAMESPACE
+        self.huey.periodic_task(schedule, name=name)(tick)
 
     def enqueue(self, name: str, *args, ref: str | None = None) -> str:
         """Record the job, then queue it; returns the job id."""
