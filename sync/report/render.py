@@ -90,17 +90,19 @@ def paired_bar_chart(rows: list[tuple[str, float | None, float | None]], legend:
 
 
 def share_gauge(share: float | None, caption: str, *, size: int = 180) -> str:
-    """A ring filled to ``share`` with the percentage in the middle."""
-    radius, stroke, centre = size / 2 - 14, 18, size / 2
+    """A ring filled to ``share`` with the percentage in the middle and ``caption`` under it (the drawing is wider
+    than the ring so that a caption of some twenty characters is not cut)."""
+    width = size + 160
+    radius, stroke, centre, middle = size / 2 - 14, 18, size / 2, width / 2
     circumference = 2 * math.pi * radius
-    ring = (f'cx="{centre}" cy="{centre}" r="{radius}" fill="none" stroke-width="{stroke}"')
-    return _svg(size, size + 24, 12, [
+    ring = (f'cx="{middle}" cy="{centre}" r="{radius}" fill="none" stroke-width="{stroke}"')
+    return _svg(width, size + 24, 12, [
         f'<circle {ring} stroke="#e4e7ec"/>',
         f'<circle {ring} stroke="#067647" stroke-dasharray="{circumference * (share or 0):.2f} {circumference:.2f}" '
-        f'transform="rotate(-90 {centre} {centre})"/>',
-        f'<text x="{centre}" y="{centre + 9}" text-anchor="middle" font-size="28" font-weight="700" '
+        f'transform="rotate(-90 {middle} {centre})"/>',
+        f'<text x="{middle}" y="{centre + 9}" text-anchor="middle" font-size="28" font-weight="700" '
         f'fill="#1c2430">{_e(_percent(share))}</text>',
-        f'<text x="{centre}" y="{size + 16}" text-anchor="middle" fill="#5d6b7c">{_e(caption)}</text>',
+        f'<text x="{middle}" y="{size + 16}" text-anchor="middle" fill="#5d6b7c">{_e(caption)}</text>',
     ])
 
 
