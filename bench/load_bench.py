@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -325,7 +326,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="threads per server process (both endpoints); default: the "
                         "product's (cocreate serve 16, deploy/gunicorn.conf.py 8)")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="a second a phase, one round: that every step runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.rate, args.duration, args.saturate, args.rounds, args.max_requests = 50.0, 0.5, 0.5, 1, 500
     if args.threads is None:
         args.threads = default_threads(args.server)
     if args.serve:
@@ -389,6 +393,7 @@ def main() -> int:
             server.wait(timeout=10)
         redis.close()
         postgres.close()
+        shutil.rmtree(home, ignore_errors=True)
 
     shape = (f"gunicorn (deploy/gunicorn.conf.py), {args.processes} processes x {args.threads} threads"
              if args.server == "gunicorn" else f"waitress (cocreate serve), {args.threads} threads")

@@ -109,7 +109,10 @@ def main() -> None:
     parser.add_argument("--needs", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--smoke", action="store_true", help="10 needs, 1 ms a call: that every step runs")
     options = parser.parse_args()
+    if options.smoke:
+        options.needs, options.latency = 10, 0.001
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
         print(f"Tracker calls per synced need (fake tracker, {options.latency * 1000:.0f} ms per call)")

@@ -32,6 +32,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -128,10 +129,16 @@ def wait_until_answers(url: str, started: float, process: subprocess.Popen, limi
 @contextlib.contextmanager
 def server(command: list[str], env: dict, port: int, probe: str = "/login"):
     """A server process; yields (its pid, seconds from launch to its first answer)."""
+    log = tempfile.TemporaryFile()
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        seconds = wait_until_answers(f"http://127.0.0.1:{port}{probe}", started, process)
+        try:
+            seconds = wait_until_answers(f"http://127.0.0.1:{port}{probe}", started, process)
+        except RuntimeError:
+            log.seek(0)
+            print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
+            raise
         yield process.pid, seconds
     finally:
         process.terminate()
@@ -385,6 +392,13 @@ class Table:
 
 def measure(needs: int, requests: int, database_url: str | None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="cocreate-table-bench-"))
+    try:
+        _measure(folder, needs, requests, database_url)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _measure(folder: Path, needs: int, requests: int, database_url: str | None) -> None:
     (folder / "cocreate.yaml").write_text(CONFIG, encoding="utf-8")
     env = {**os.environ, "COCREATE_HOME": str(folder / "home"), "COCREATE_CONFIG": str(folder / "cocreate.yaml"),
            "PYTHONPATH": str(ROOT)}
