@@ -6,17 +6,16 @@ import datetime as dt
 import json
 import re
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, render_template, request, send_file
+from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import get_timezone, gettext
 from flask_login import current_user, login_required
 
 from plugin.settings import LOCALES
 from sync.table.columns import TableError
-from sync.table.export import export_table
+from sync.table.export import FORMATS, TableExport
 from sync.table.importer import import_table
 from webhooks.context import runtime
 from webhooks.i18n import page_locale, page_timezone
@@ -24,6 +23,9 @@ from webhooks.needs import FILTERS
 
 bp = Blueprint("table", __name__)
 
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+"""The download's exact Content-Type (given whole: Flask would add a charset to a text/* mimetype again)."""
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
 UPLOAD_TTL = 24 * 3600
 """An upload waiting for its confirmation is kept this many seconds."""
@@ -36,21 +38,29 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 @bp.route("/needs/export")
 @login_required
 def export():
-    """The table as .xlsx (default) or .csv, with the /needs filters, headers in ``lang`` or the page's language."""
+    """The table as .xlsx (default) or .csv, with the /needs filters, headers in ``lang`` or the page's language.
+
+    The file is streamed as the needs are read, so the download starts at once at any table size."""
     fmt = request.args.get("format", "xlsx")
-    if fmt not in ("xlsx", "csv"):
+    if fmt not in FORMATS:
         abort(404)
     lang = request.args.get("lang", "")
     locale = lang if lang in LOCALES else page_locale()
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
-    handle = tempfile.TemporaryFile()
-    export_table(runtime(), handle, fmt, locale=locale, timezone=page_timezone(),
-                 filters={name: value for name, value in filters.items() if value})
-    handle.seek(0)
-    mimetype = ("text/csv; charset=utf-8" if fmt == "csv"
-                else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    name = f"cocreate-needs-{dt.datetime.now(get_timezone()):%Y%m%d-%H%M}.{fmt}"
-    return send_file(handle, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    table = TableExport(runtime(), fmt, locale=locale, timezone=page_timezone(),
+                        filters={name: value for name, value in filters.items() if value})
+    return _download(table.chunks(), f"cocreate-needs-{dt.datetime.now(get_timezone()):%Y%m%d-%H%M}.{fmt}", fmt)
+
+
+def _download(chunks, name: str, fmt: str) -> Response:
+    """``chunks`` sent as they come, as the attachment ``name``, never cached."""
+    response = Response(chunks, content_type=CONTENT_TYPES[fmt])
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.cache_control.no_cache, response.cache_control.max_age = True, 0
+    response.expires = int(time.time())
+    # A reverse proxy that buffers responses (nginx does by default) would hold the download back to the end.
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
 
 
 # Import ------------------------------------------------------------------------------------------

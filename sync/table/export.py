@@ -1,61 +1,95 @@
 """Exporting the requirement table, xlsx (formatted: header, widths, urgency colours, links) or csv
-(formula-safe), with live status and tracker links; an export imports back unchanged."""
+(formula-safe), with live status and tracker links; an export imports back unchanged. Rows are written as they
+are read, so memory stays flat and a download starts at once at any table size."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from plugin.catalogs import catalog
-from plugin.need import stage_name
+from plugin.need import STAGE_NAMES, stage_name
 from plugin.settings import Settings
-from sync.ledger.store import Need
+from sync.ledger.store import Attachment, Need
 from sync.table.columns import COLUMNS, URGENCY_COLOURS
-from sync.table.sheets import column_letter, escape_text, join_description
+from sync.table.sheets import escape_text, join_description
+from sync.table.workbook import STYLE, SheetStream
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
 
+FORMATS = ("xlsx", "csv")
 FETCH_ROWS = 400
-"""Needs read from the database per round trip while the rows are written."""
+"""Needs read from the database per round trip (with one query for their screenshots) while rows are written."""
+CSV_CHUNK_ROWS = 200
+"""CSV rows encoded at a time, between two chunks handed on."""
+_FIELDS = (Need.id, Need.ref, Need.category, Need.title, Need.description, Need.urgency, Need.reporter_name,
+           Need.reported_at, Need.owner, Need.status, Need.remarks, Need.customer, Need.stage, Need.reporter_email,
+           Need.reporter_channel, Need.linked_to, Need.issue_key, Need.issue_url)
+_WRAPPED = ("description", "remarks", "screenshots")
+_LINKED = tuple(index for index, column in enumerate(COLUMNS) if column.key in ("issue", "issue_url"))
+_URGENCY = next(index for index, column in enumerate(COLUMNS) if column.key == "urgency")
 
 
 # Export -----------------------------------------------------------------------------------------
 
 
-def export_values(need: Need, settings: Settings, locale: str, zone: dt.tzinfo) -> dict[str, object]:
-    """One need as the table's cells (text, or a local datetime for 反饋時間), keyed by column."""
-    def name(item, key):
-        return item.name.get(locale) if item else (key or "")
+@dataclass(frozen=True)
+class Names:
+    """The names one export shows for the config's keys, looked up once per export rather than per row."""
 
-    customer = settings.customer(need.customer)
-    return {
-        "ref": need.ref,
-        "category": name(settings.category(need.category), need.category),
-        "description": join_description(need.title, need.description or ""),
-        "screenshots": "\n".join(attachment.filename for attachment in need.attachments),
-        "urgency": name(settings.urgency(need.urgency), need.urgency),
-        "reporter": need.reporter_name,
-        "reported_at": need.reported_at.astimezone(zone).replace(tzinfo=None, microsecond=0),
-        "owner": need.owner or "",
-        "status": name(settings.status(need.status), need.status),
-        "remarks": need.remarks or "",
-        "customer": customer.name if customer else need.customer,
-        "stage": stage_name(need.stage, locale),
-        "reporter_email": need.reporter_email or "",
-        "reporter_channel": need.reporter_channel or "",
-        "linked_to": need.linked_to or "",
-        "issue": need.issue_key or "",
-        "issue_url": need.issue_url or "",
-    }
+    categories: dict[str, str]
+    urgencies: dict[str, str]
+    statuses: dict[str, str]
+    customers: dict[str, str]
+    stages: dict[str, str]
+    levels: dict[str, int]
+    """Urgency key -> its colour's position in URGENCY_COLOURS (the least urgent share the last colour)."""
+
+    @classmethod
+    def of(cls, settings: Settings, locale: str) -> Names:
+        def named(items):
+            return {item.key: item.name.get(locale) for item in items}
+
+        return cls(categories=named(settings.categories), urgencies=named(settings.urgencies),
+                   statuses=named(settings.statuses),
+                   customers={customer.key: customer.name for customer in settings.customers},
+                   stages={stage: stage_name(stage, locale) for stage in STAGE_NAMES},
+                   levels={urgency.key: min(index, len(URGENCY_COLOURS) - 1)
+                           for index, urgency in enumerate(settings.urgencies)})
+
+
+def export_values(need, screenshots, names: Names, zone: dt.tzinfo) -> list:
+    """One need (a row of ``_FIELDS``) as the table's cells in ``COLUMNS`` order: text, or a local datetime
+    for 反饋時間. A key the config no longer knows is shown as stored."""
+    return [
+        need.ref,
+        names.categories.get(need.category, need.category or ""),
+        join_description(need.title, need.description or ""),
+        "\n".join(screenshots),
+        names.urgencies.get(need.urgency, need.urgency or ""),
+        need.reporter_name,
+        need.reported_at.astimezone(zone).replace(tzinfo=None, microsecond=0),
+        need.owner or "",
+        names.statuses.get(need.status, need.status or ""),
+        need.remarks or "",
+        names.customers.get(need.customer, need.customer),
+        names.stages.get(need.stage, need.stage or ""),
+        need.reporter_email or "",
+        need.reporter_channel or "",
+        need.linked_to or "",
+        need.issue_key or "",
+        need.issue_url or "",
+    ]
 
 
 def _time_text(moment: dt.datetime) -> str:
@@ -63,100 +97,101 @@ def _time_text(moment: dt.datetime) -> str:
 
 
 def _needs_query(filters: Mapping[str, str] | None):
-    query = select(Need).options(selectinload(Need.attachments)).order_by(Need.id)
+    query = select(*_FIELDS).order_by(Need.id)
     for name, value in (filters or {}).items():
         if value:
             query = query.where(getattr(Need, name) == value)
     return query.execution_options(yield_per=FETCH_ROWS)
 
 
+def _needs(session, filters: Mapping[str, str] | None) -> Iterator[tuple]:
+    """``(need, screenshot file names)`` in table order, FETCH_ROWS needs and one screenshot query at a time."""
+    for chunk in session.execute(_needs_query(filters)).partitions():
+        screenshots = defaultdict(list)
+        query = (select(Attachment.need_id, Attachment.filename)
+                 .where(Attachment.need_id.in_([need.id for need in chunk])).order_by(Attachment.id))
+        for need_id, filename in session.execute(query):
+            screenshots[need_id].append(filename)
+        for need in chunk:
+            yield need, screenshots.get(need.id, ())
+
+
+class TableExport:
+    """The needs matching ``filters`` (column -> exact value) as a ``fmt`` file (``xlsx`` or ``csv``), headers
+    in ``locale`` (default: the config's), times in ``timezone``.
+
+    :meth:`chunks` makes the file while the needs are read: its first bytes come before the first query and
+    memory stays flat however many needs there are. ``rows`` counts the needs written so far.
+    """
+
+    def __init__(self, runtime: Runtime, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
+                 filters: Mapping[str, str] | None = None):
+        if fmt not in FORMATS:
+            raise ValueError(f"export format {fmt!r}: use xlsx or csv")
+        self.runtime, self.fmt = runtime, fmt
+        self.locale = locale or runtime.settings.locale
+        self.zone = ZoneInfo(timezone)
+        self.filters = filters
+        self.rows = 0
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes, a chunk at a time."""
+        names = Names.of(self.runtime.settings, self.locale)
+        with self.runtime.Session() as session:
+            rows = self._values(session, names)
+            yield from self._csv(rows) if self.fmt == "csv" else self._xlsx(rows, names)
+
+    def _values(self, session, names: Names) -> Iterator[tuple]:
+        for need, screenshots in _needs(session, self.filters):
+            self.rows += 1
+            yield need, export_values(need, screenshots, names, self.zone)
+
+    def _csv(self, rows) -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([column.headers[self.locale] for column in COLUMNS])
+        # UTF-8 with a BOM: Excel then opens the Chinese text correctly.
+        yield "\ufeff".encode() + _drain(buffer)
+        for count, (_need, values) in enumerate(rows, start=1):
+            writer.writerow([_time_text(value) if isinstance(value, dt.datetime) else escape_text(value)
+                             for value in values])
+            if count % CSV_CHUNK_ROWS == 0:
+                yield _drain(buffer)
+        if data := _drain(buffer):
+            yield data
+
+    def _xlsx(self, rows, names: Names) -> Iterator[bytes]:
+        stream = SheetStream(catalog(self.locale).gettext("Requirements"), [column.width for column in COLUMNS])
+        base = [STYLE["wrap"] if column.key in _WRAPPED else STYLE["top"] for column in COLUMNS]
+
+        def cells():
+            for need, values in rows:
+                styles, links = list(base), {}
+                if need.urgency in names.levels:
+                    styles[_URGENCY] = STYLE["urgency"][names.levels[need.urgency]]
+                if need.issue_url and need.issue_url.startswith(("https://", "http://")):
+                    for index in _LINKED:
+                        styles[index], links[index] = STYLE["link"], need.issue_url
+                yield values, styles, links
+
+        yield from stream.chunks([column.headers[self.locale] for column in COLUMNS], cells())
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    data = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
 def export_table(runtime: Runtime, target, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
                  filters: Mapping[str, str] | None = None) -> int:
     """Write the needs (``filters``: column -> exact value) to ``target`` (a path or binary file) as
     ``fmt`` ``xlsx`` or ``csv``, headers in ``locale`` (default: the config's); returns the row count."""
-    settings = runtime.settings
-    locale = locale or settings.locale
-    zone = ZoneInfo(timezone)
-    if fmt not in ("xlsx", "csv"):
-        raise ValueError(f"export format {fmt!r}: use xlsx or csv")
-    with runtime.Session() as session:
-        needs = session.scalars(_needs_query(filters))
-        if fmt == "csv":
-            return _write_csv(target, needs, settings, locale, zone)
-        return _write_xlsx(target, needs, settings, locale, zone)
-
-
-def _write_csv(target, needs, settings: Settings, locale: str, zone: dt.tzinfo) -> int:
-    own = isinstance(target, (str, Path))
-    binary = open(target, "wb") if own else target
-    # UTF-8 with a BOM: Excel then opens the Chinese text correctly.
-    stream = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="", write_through=True)
-    try:
-        writer = csv.writer(stream)
-        writer.writerow([column.headers[locale] for column in COLUMNS])
-        count = 0
-        for need in needs:
-            values = export_values(need, settings, locale, zone)
-            writer.writerow([_time_text(value) if isinstance(value, dt.datetime) else escape_text(value)
-                             for value in values.values()])
-            count += 1
-        return count
-    finally:
-        stream.detach()
-        if own:
-            binary.close()
-
-
-def _write_xlsx(target, needs, settings: Settings, locale: str, zone: dt.tzinfo) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(catalog(locale).gettext("Requirements"))
-    for index, column in enumerate(COLUMNS):
-        sheet.column_dimensions[column_letter(index)].width = column.width
-    sheet.freeze_panes = "B2"
-    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E8C")
-    border = Border(bottom=Side(style="thin", color="DDE3EA"))
-    wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
-    link_font = Font(color="1F4E8C", underline="single")
-    urgency_styles = []
-    for fill, font in URGENCY_COLOURS:
-        urgency_styles.append((PatternFill("solid", fgColor=fill), Font(bold=True, color=font)))
-    levels = {urgency.key: min(index, len(URGENCY_COLOURS) - 1) for index, urgency in enumerate(settings.urgencies)}
-
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(sheet, column.headers[locale])
-        cell.font, cell.fill, cell.alignment = head_font, head_fill, Alignment(vertical="center")
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for need in needs:
-        values = export_values(need, settings, locale, zone)
-        row = []
-        for column in COLUMNS:
-            value = values[column.key]
-            if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters have no place in the XML
-            cell = WriteOnlyCell(sheet, value if value != "" else None)
-            if isinstance(value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm:ss" if value.second else "yyyy-mm-dd hh:mm"
-            elif isinstance(value, str) and value:
-                cell.data_type = "s"  # text that starts with '=' stays text, never a formula
-            cell.alignment = wrap if column.key in ("description", "remarks", "screenshots") else top
-            cell.border = border
-            if column.key == "urgency" and need.urgency in levels:
-                cell.fill, cell.font = urgency_styles[levels[need.urgency]]
-            if column.key in ("issue", "issue_url") and need.issue_url and need.issue_url.startswith(("https://",
-                                                                                                     "http://")):
-                cell.hyperlink, cell.font = need.issue_url, link_font
-            row.append(cell)
-        sheet.append(row)
-        count += 1
-    sheet.auto_filter.ref = f"A1:{column_letter(len(COLUMNS) - 1)}{count + 1}"
-    workbook.save(target)
-    return count
+    export = TableExport(runtime, fmt, locale=locale, timezone=timezone, filters=filters)
+    if isinstance(target, (str, Path)):
+        with open(target, "wb") as handle:
+            handle.writelines(export.chunks())
+    else:
+        target.writelines(export.chunks())
+    return export.rows

@@ -87,6 +87,11 @@ def test_import_writes_good_rows_and_queues_their_sync_then_export_round_trips(c
     assert again.exit_code == 0, again.output
     assert "0 new, 0 updated, 1 unchanged, 0 refused" in again.stdout
 
+    workbook = tmp_path / "out.xlsx"
+    result = cli("export", str(workbook), "--lang", "zh-Hans")
+    assert result.exit_code == 0 and result.stdout.strip() == f"1 needs written to {workbook}"
+    assert read_cells(workbook)[1][:3] == read_cells(exported)[1][:3]
+
 
 def test_unreadable_file_is_refused_with_its_reason(cli, tmp_path):
     sheet = tmp_path / "notes.csv"

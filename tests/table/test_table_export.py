@@ -124,3 +124,41 @@ def test_control_characters_do_not_break_the_workbook(runtime, tmp_path):
     path = tmp_path / "needs.xlsx"
     export_table(runtime, path, "xlsx")
     assert load_workbook(path).active["J2"].value == "Bell in the remarks"
+
+
+def test_xlsx_keeps_text_exactly(runtime, tmp_path):
+    file_need(runtime)
+    text = "  indented\r\nthen <b> & \"quoted\" 稅號 \U0001f9fe\t"
+    with runtime.Session.begin() as session:
+        session.scalars(select(Need)).one().remarks = text
+    path = tmp_path / "needs.xlsx"
+    export_table(runtime, path, "xlsx")
+    assert load_workbook(path).active["J2"].value == text
+
+
+def test_links_past_excels_limit_keep_their_text(runtime, tmp_path, monkeypatch):
+    monkeypatch.setattr("sync.table.workbook.HYPERLINK_LIMIT", 3)
+    file_need(runtime)
+    file_need(runtime)
+    with runtime.Session.begin() as session:
+        for need in session.scalars(select(Need)):
+            need.issue_key, need.issue_url = f"CS-{need.id}", f"https://jira.example/browse/CS-{need.id}?a=1&b=2"
+    path = tmp_path / "needs.xlsx"
+    export_table(runtime, path, "xlsx")
+
+    sheet = load_workbook(path).active
+    assert [sheet[cell].hyperlink.target for cell in ("P2", "Q2", "P3")] == [
+        "https://jira.example/browse/CS-1?a=1&b=2"] * 2 + ["https://jira.example/browse/CS-2?a=1&b=2"]
+    assert sheet["Q3"].hyperlink is None and sheet["Q3"].value == "https://jira.example/browse/CS-2?a=1&b=2"
+
+
+def test_many_needs_are_read_a_chunk_at_a_time_with_their_screenshots(runtime, tmp_path, monkeypatch):
+    monkeypatch.setattr("sync.table.export.FETCH_ROWS", 2)
+    for number in range(5):
+        file_need(runtime, uploads=[Upload(f"shot-{number}-{index}.png", png_bytes(4, 4, (number, index, 0)))
+                                    for index in range(number % 3)])
+    path = tmp_path / "needs.csv"
+    assert export_table(runtime, path, "csv") == 5
+    assert [(row[0], row[3]) for row in read_cells(path)[1:]] == [
+        ("N-0001", ""), ("N-0002", "shot-1-0.png"), ("N-0003", "shot-2-0.png\nshot-2-1.png"), ("N-0004", ""),
+        ("N-0005", "shot-4-0.png")]

@@ -1,17 +1,20 @@
-"""On PostgreSQL: an imported ``N-`` number moves the needs' id sequence, so the next need filed keeps working."""
+"""On PostgreSQL: an imported ``N-`` number moves the needs' id sequence, so the next need filed keeps working; the
+export reads the needs through a server-side cursor, a chunk and its screenshots at a time."""
 
 from __future__ import annotations
 
 import pytest
 
 from plugin.need import validate_need
-from sync.intake import create_need
+from sync.intake import Upload, create_need
 from sync.runtime import build_runtime
+from sync.table.export import export_table
 from sync.table.importer import import_table
-from tests.factories import NOW, need_data
+from tests.factories import NOW, file_need, need_data
+from tests.images import png_bytes
 from tests.scale.servers import PostgresServer
 from tests.table.helpers import RecordingQueue
-from tests.table.sheets import SEED_HEADERS, needs_by_ref, write_xlsx
+from tests.table.sheets import SEED_HEADERS, needs_by_ref, read_cells, write_xlsx
 
 
 @pytest.fixture(scope="module")
@@ -38,5 +41,21 @@ def test_imported_numbers_move_the_postgresql_sequence(postgres_url, settings, t
 
         filed = create_need(runtime, validate_need(need_data(), settings, now=NOW))
         assert filed.ref == "N-0042"
+    finally:
+        runtime.engine.dispose()
+
+
+def test_export_reads_chunks_and_their_screenshots(postgres_url, settings, tmp_path, monkeypatch):
+    monkeypatch.setattr("sync.table.export.FETCH_ROWS", 2)
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path), "COCREATE_DATABASE_URL": postgres_url},
+                            immediate=True)
+    runtime.queue = RecordingQueue()
+    try:
+        for number in range(5):
+            shots = [Upload(f"shot-{number}.png", png_bytes(4, 4, (number, 0, 0)))] if number % 2 else []
+            file_need(runtime, customer="globex", uploads=shots)
+        path = tmp_path / "globex.csv"
+        assert export_table(runtime, path, "csv", filters={"customer": "globex"}) == 5
+        assert [row[3] for row in read_cells(path)[1:]] == ["", "shot-1.png", "", "shot-3.png", ""]
     finally:
         runtime.engine.dispose()

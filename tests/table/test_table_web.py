@@ -8,7 +8,10 @@ from html import unescape
 
 from flask import render_template_string
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from sync.ledger.store import Need
+from tests.factories import file_need
 from tests.table.sheets import SEED_HEADERS, add_need, need_count, needs_by_ref, write_xlsx
 from tests.web.pages import log_in
 
@@ -91,14 +94,59 @@ def test_export_downloads_with_filters_and_language(cs_client, runtime, tmp_path
 
     response = cs_client.get("/needs/export?category=reports&lang=zh_Hans")
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"].startswith("attachment; filename=cocreate-needs-")
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(r"attachment; filename=cocreate-needs-\d{8}-\d{4}\.xlsx", disposition)
+    assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("序号", "产品类别") and [row[0] for row in rows[1:]] == ["N-0002"]
 
     as_csv = cs_client.get("/needs/export?format=csv", headers={"Accept-Language": "zh-TW"})
-    assert as_csv.mimetype == "text/csv" and as_csv.data.decode("utf-8-sig").startswith("序號,產品類別")
+    assert as_csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    assert re.fullmatch(r"attachment; filename=cocreate-needs-\d{8}-\d{4}\.csv", as_csv.headers["Content-Disposition"])
+    assert as_csv.data.decode("utf-8-sig").startswith("序號,產品類別")
+    for download in (response, as_csv):  # never kept by a browser or a proxy
+        assert download.headers["Cache-Control"] == "no-cache, max-age=0" and "Expires" in download.headers
     assert cs_client.get("/needs/export?format=ods").status_code == 404
+
+
+def test_export_download_is_a_stream_of_the_formatted_workbook(cs_client, runtime):
+    file_need(runtime, urgency="critical")
+    file_need(runtime, urgency="low", reported_at="2026-11-21T10:15:30+00:00")
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == "N-0001")).one()
+        need.issue_key, need.issue_url = "CS-12", "https://jira.example/browse/CS-12"
+        need.remarks = "=SUM(A1:A3) is text\x07, not a formula"
+
+    response = cs_client.get("/needs/export?lang=en")
+
+    assert response.is_streamed and "Content-Length" not in response.headers
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.title == "Requirements" and sheet.freeze_panes == "B2"
+    assert sheet["A1"].value == "Ref" and sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F4E8C")
+    assert sheet.column_dimensions["C"].width == 60 and sheet.auto_filter.ref == "A1:Q3"
+    assert sheet["E2"].fill.fgColor.rgb.endswith("FEF3F2") and sheet["E3"].fill.fgColor.rgb.endswith("F2F4F7")
+    assert sheet["C2"].alignment.wrap_text and sheet["C2"].alignment.vertical == "top"
+    assert sheet["J2"].value == "=SUM(A1:A3) is text, not a formula" and sheet["J2"].data_type == "s"
+    assert sheet["P2"].hyperlink.target == sheet["Q2"].hyperlink.target == "https://jira.example/browse/CS-12"
+    assert sheet["G2"].is_date and sheet["G2"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet["G3"].number_format == "yyyy-mm-dd hh:mm:ss"
+
+
+def test_export_download_starts_before_the_needs_are_read(cs_client, runtime):
+    add_need(runtime, "N-0001", "10-01 00:00", [("new", "10-01 00:00", "cs")])
+
+    response = cs_client.get("/needs/export?format=csv&lang=en")
+    chunks = iter(response.response)
+    first = next(chunks)
+    # The header row is sent before the query runs: a need stored now is still in the download.
+    add_need(runtime, "N-0002", "10-02 00:00", [("new", "10-02 00:00", "cs")])
+    rest = b"".join(chunks)
+    response.close()
+
+    assert first.decode("utf-8-sig") == ",".join(SEED_HEADERS["en"]) + ",Customer,Stage,Reporter e-mail," \
+        "Reporter channel,Linked to,Tracker issue,Tracker link\r\n"
+    assert [line.split(",")[0] for line in rest.decode().splitlines()] == ["N-0001", "N-0002"]
 
 
 def test_reports_page_and_its_html_document(cs_client, runtime):
