@@ -12,7 +12,7 @@ history for most of them. Then it measures, each in its own process where memory
 - ``/needs``: page 1, a deep page, every sort, every filter, a Chinese and an English search (p50 and p95);
   floor: a static file from the same server;
 - ``/needs/export`` as xlsx and csv (seconds, the server's RSS growth); floor: the same rows, read with one
-  query, written by the bare writer without formatting;
+  query, written by the same writer (``sync.table.workbook``; csv: the csv module) without names or formatting;
 - ``/reports`` (p50, p95) and the VOC report in-process; floor: one GROUP BY over the month;
 - the import of the sheet and its re-import (seconds, peak RSS); floor: the sheet read and its cells inserted
   into a plain table.
@@ -309,6 +309,7 @@ RESULT = {"changes": len(changes)}
 
 EXPORT_FLOOR_CHILD = """
 import sys, time, os, csv, io
+from sync.table.workbook import SheetStream
 from sqlalchemy import create_engine, text
 fmt, target = sys.argv[1], sys.argv[2]
 url = os.environ.get("COCREATE_DATABASE_URL") or "sqlite:///" + os.environ["COCREATE_HOME"] + "/cocreate.db"
@@ -325,22 +326,15 @@ with engine.connect() as db:
             for row in rows:
                 writer.writerow(row)
     else:
-        try:  # the bare writer the export uses
-            import xlsxwriter
-        except ImportError:
-            from openpyxl import Workbook
-            workbook = Workbook(write_only=True)
-            sheet = workbook.create_sheet()
-            for row in rows:
-                sheet.append(list(row))
-            workbook.save(target)
-        else:
-            workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
-            sheet = workbook.add_worksheet()
-            for number, row in enumerate(rows):
-                sheet.write_row(number, 0, [value if value is None or isinstance(value, str) else str(value)
-                                            for value in row])
-            workbook.close()
+        # The writer the export streams through, with the rows as they come from the database: no names looked
+        # up, no styles, no links.
+        stream = SheetStream("needs", [12] * 17)
+        header = [str(index) for index in range(17)]
+        plain = ((["" if value is None else value if isinstance(value, str) else str(value) for value in row],
+                  [0] * 17, {}) for row in rows)
+        with open(target, "wb") as handle:
+            for chunk in stream.chunks(header, plain):
+                handle.write(chunk)
 RESULT = {"seconds": time.perf_counter() - started}
 """
 
