@@ -24,13 +24,17 @@ from werkzeug.exceptions import HTTPException
 from plugin.need import InvalidNeed, validate_need
 from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
+from sync.ledger.search import QUERY_MAX, matching, words
 from sync.ledger.store import Attachment, Job, Need, remarks_sort_key
 from sync.sla import live_state
 from webhooks.context import runtime
 from webhooks.forms import STAGE_NAMES, NeedForm
+from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
 
 bp = Blueprint("needs", __name__)
+bp.add_app_template_filter(highlight)
+bp.add_app_template_filter(snippet)
 
 PAGE_SIZE = 50
 FILTERS = ("status", "urgency", "category", "customer", "owner")
@@ -167,6 +171,7 @@ def table():
     rt = runtime()
     settings = rt.settings
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
+    search = request.args.get("q", "").strip()[:QUERY_MAX]
     sorts = _sort_columns(settings)
     sort = request.args.get("sort", "ref")
     if sort not in sorts:
@@ -175,17 +180,22 @@ def table():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
 
     where = [getattr(Need, name) == value for name, value in filters.items() if value]
+    where.append(matching(search, rt.engine.dialect.name, settings.customers))
     ids = _sorted_ids(where, sort, sorts[sort], direction)
+    search_words = words(search)
     with rt.Session() as session:
-        ids, total, page = _page_of_ids(session, ids, where, page)
+        ids, total, page = _page_of_ids(session, ids, where, page, bool(search_words))
         needs = _needs_in_order(session, ids)
         options = _filter_options(session, settings, page_locale())
     args = {name: value for name, value in filters.items() if value}
+    if search:
+        args["q"] = search
     if sort != "ref" or direction != "desc":
         args.update(sort=sort, dir=direction)
     return render_template(
         "needs/table.html", needs=needs, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        columns=COLUMNS, sort=sort, direction=direction, filters=filters, args=args, settings=settings, **options,
+        columns=COLUMNS, sort=sort, direction=direction, filters=filters, search=search,
+        search_words=search_words, query_max=QUERY_MAX, args=args, settings=settings, **options,
     )
 
 
@@ -214,9 +224,20 @@ def _filter_options(session, settings: Settings, locale: str) -> dict:
     }
 
 
-def _page_of_ids(session, ids: Select, where: list, page: int) -> tuple[list[int], int, int]:
+def _page_of_ids(session, ids: Select, where: list, page: int, searched: bool) -> tuple[list[int], int, int]:
     """The ids on ``page`` of the sorted ``ids`` (the last page when it is past the end), how many needs match
-    ``where``, and the page shown. Only ids are sorted and skipped, so a deep page never sorts whole needs."""
+    ``where``, and the page shown.
+
+    Only ids are sorted and skipped, so a deep page never sorts whole needs. When ``searched``, the count rides
+    on the page's rows as a window, so the search runs once rather than once for the count and again for the
+    page; without a search the count is its own query, which an index answers at once, while a window would
+    pass over every need.
+    """
+    if searched:
+        rows = session.execute(ids.add_columns(func.count().over()).limit(PAGE_SIZE)
+                               .offset((page - 1) * PAGE_SIZE)).all()
+        if rows or page == 1:
+            return [row[0] for row in rows], rows[0][1] if rows else 0, page
     total = session.scalar(select(func.count(Need.id)).where(*where))
     page = min(page, max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
     return list(session.scalars(ids.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))), total, page

@@ -15,6 +15,7 @@ from flask_babel import get_timezone, gettext
 from flask_login import current_user, login_required
 
 from plugin.settings import LOCALES
+from sync.ledger.search import QUERY_MAX
 from sync.table.columns import TableError
 from sync.table.export import export_table
 from sync.table.importer import import_table
@@ -36,7 +37,8 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 @bp.route("/needs/export")
 @login_required
 def export():
-    """The table as .xlsx (default) or .csv, with the /needs filters, headers in ``lang`` or the page's language."""
+    """The table as .xlsx (default) or .csv, with the /needs filters and search, headers in ``lang`` or the
+    page's language."""
     fmt = request.args.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         abort(404)
@@ -45,7 +47,8 @@ def export():
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
     handle = tempfile.TemporaryFile()
     export_table(runtime(), handle, fmt, locale=locale, timezone=page_timezone(),
-                 filters={name: value for name, value in filters.items() if value})
+                 filters={name: value for name, value in filters.items() if value},
+                 search=request.args.get("q", "").strip()[:QUERY_MAX])
     handle.seek(0)
     mimetype = ("text/csv; charset=utf-8" if fmt == "csv"
                 else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from plugin.catalogs import catalog
 from plugin.need import stage_name
 from plugin.settings import Settings
+from sync.ledger.search import matching
 from sync.ledger.store import Need
 from sync.table.columns import COLUMNS, URGENCY_COLOURS
 from sync.table.sheets import column_letter, escape_text, join_description
@@ -62,25 +63,27 @@ def _time_text(moment: dt.datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}" if moment.second else f"{moment:%Y-%m-%d %H:%M}"
 
 
-def _needs_query(filters: Mapping[str, str] | None):
+def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: str):
     query = select(Need).options(selectinload(Need.attachments)).order_by(Need.id)
     for name, value in (filters or {}).items():
         if value:
             query = query.where(getattr(Need, name) == value)
+    query = query.where(matching(search, runtime.engine.dialect.name, runtime.settings.customers))
     return query.execution_options(yield_per=FETCH_ROWS)
 
 
 def export_table(runtime: Runtime, target, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
-                 filters: Mapping[str, str] | None = None) -> int:
-    """Write the needs (``filters``: column -> exact value) to ``target`` (a path or binary file) as
-    ``fmt`` ``xlsx`` or ``csv``, headers in ``locale`` (default: the config's); returns the row count."""
+                 filters: Mapping[str, str] | None = None, search: str = "") -> int:
+    """Write the needs (``filters``: column -> exact value; ``search``: the words of the /needs search box) to
+    ``target`` (a path or binary file) as ``fmt`` ``xlsx`` or ``csv``, headers in ``locale`` (default: the
+    config's); returns the row count."""
     settings = runtime.settings
     locale = locale or settings.locale
     zone = ZoneInfo(timezone)
     if fmt not in ("xlsx", "csv"):
         raise ValueError(f"export format {fmt!r}: use xlsx or csv")
     with runtime.Session() as session:
-        needs = session.scalars(_needs_query(filters))
+        needs = session.scalars(_needs_query(runtime, filters, search))
         if fmt == "csv":
             return _write_csv(target, needs, settings, locale, zone)
         return _write_xlsx(target, needs, settings, locale, zone)

@@ -1,5 +1,5 @@
 """Search on PostgreSQL: the same answers as on SQLite (``tests/search_cases.py``), through the pg_trgm index,
-also after migrating a store that already held needs."""
+on /needs and after migrating a store that already held needs."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import pytest
 from sqlalchemy import select, update
 
 from plugin.loading import parse_settings
-from sync.ledger import store
+from sync.ledger import accounts, store
 from sync.ledger.search import matching
 from sync.ledger.store import Need
 from sync.runtime import build_runtime
 from tests.factories import DEFAULT_YAML, file_need
 from tests.search_cases import CASES, NEEDS, found, insert_needs
+from tests.web.pages import log_in, table_refs
+from webhooks.app import create_app
 
 
 def postgres_runtime(url: str, home):
@@ -55,6 +57,20 @@ def test_edits_are_found_at_once(searched):
     with searched.Session.begin() as session:
         session.execute(update(Need).where(Need.ref == "N-0003").values(remarks="等待研發評估"))
     assert found(searched, "研發評估") == ["N-0003"] and found(searched, "研發") == ["N-0003"]
+
+
+def test_the_needs_page_searches_with_a_filter_and_a_sort(searched):
+    file_need(searched, title="報表 second", category="reports", reported_at="2026-11-10T09:00:00+00:00")
+    with searched.Session.begin() as session:
+        accounts.add_user(session, "cs1", "password1", "cs")
+    client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=searched).test_client()
+    log_in(client)
+
+    html = client.get("/needs?q=報表&category=reports&sort=reported_at&dir=asc").text
+
+    assert table_refs(html) == ["N-0005", "N-0001"]
+    assert "<mark>報表</mark>匯出很慢" in html and "<mark>報表</mark> second" in html
+    assert "No need matches “麒麟”." in client.get("/needs?q=麒麟").text
 
 
 def test_the_migration_indexes_the_needs_already_stored(database, tmp_path):
