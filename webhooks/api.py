@@ -30,6 +30,7 @@ from plugin.need import N_, NEED_FIELDS, FieldError, InvalidNeed, storable, vali
 from plugin.settings import Settings
 from sync.intake import create_need
 from sync.jobs.queue import database_unavailable
+from sync.ledger.search import QUERY_MAX, matching
 from sync.ledger.store import Need
 from sync.loop.mapping import need_url
 from sync.runtime import Runtime
@@ -199,11 +200,15 @@ def get_need(ref: str):
 @bp.get("/needs")
 @api_token_required
 def list_needs():
-    """Needs, newest first, filtered by exact values; ``next_cursor`` fetches the next page."""
-    unknown = sorted(set(request.args) - {*LIST_FILTERS, "limit", "cursor"})
+    """Needs, newest first, filtered by exact values and searched by ``q`` as /needs searches; ``next_cursor``
+    fetches the next page."""
+    unknown = sorted(set(request.args) - {*LIST_FILTERS, "q", "limit", "cursor"})
     if unknown:
         return _error_body(400, f"unknown query parameter {', '.join(unknown)}; "
-                                f"use {', '.join(LIST_FILTERS)}, limit, cursor")
+                                f"use {', '.join(LIST_FILTERS)}, q, limit, cursor")
+    search = request.args.get("q", "")
+    if len(search) > QUERY_MAX:
+        return _error_body(400, f"q is longer than {QUERY_MAX} characters")
     limit_text = request.args.get("limit", str(LIST_LIMIT_DEFAULT))
     if not re.fullmatch(r"[0-9]{1,4}", limit_text) or not 1 <= int(limit_text) <= LIST_LIMIT_MAX:
         return _error_body(400, f"limit must be a whole number from 1 to {LIST_LIMIT_MAX}")
@@ -221,6 +226,7 @@ def list_needs():
         if values:
             query = query.where(getattr(Need, name).in_(values))
     rt = runtime()
+    query = query.where(matching(search, rt.engine.dialect.name, rt.settings.customers))
     with rt.Session() as session:
         needs = session.scalars(query.order_by(Need.id.desc()).limit(limit + 1)).all()
         items = [_need_json(need, rt.settings) for need in needs[:limit]]

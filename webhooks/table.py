@@ -14,6 +14,7 @@ from flask_babel import get_timezone, gettext
 from flask_login import current_user, login_required
 
 from plugin.settings import LOCALES
+from sync.ledger.search import QUERY_MAX
 from sync.table.columns import TableError
 from sync.table.export import FORMATS, TableExport
 from sync.table.importer import import_table
@@ -38,7 +39,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 @bp.route("/needs/export")
 @login_required
 def export():
-    """The table as .xlsx (default) or .csv, with the /needs filters, headers in ``lang`` or the page's language.
+    """The table as .xlsx (default) or .csv, with the /needs filters and search, headers in ``lang`` or the page's language.
 
     The file is streamed as the needs are read, so the download starts at once at any table size."""
     fmt = request.args.get("format", "xlsx")
@@ -48,7 +49,8 @@ def export():
     locale = lang if lang in LOCALES else page_locale()
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
     table = TableExport(runtime(), fmt, locale=locale, timezone=page_timezone(),
-                        filters={name: value for name, value in filters.items() if value})
+                        filters={name: value for name, value in filters.items() if value},
+                        search=request.args.get("q", "").strip()[:QUERY_MAX])
     return _download(table.chunks(), f"cocreate-needs-{dt.datetime.now(get_timezone()):%Y%m%d-%H%M}.{fmt}", fmt)
 
 

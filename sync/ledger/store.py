@@ -25,6 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
+    literal_column,
 )
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import (
@@ -64,10 +66,21 @@ class Base(DeclarativeBase):
 
 
 class Need(Base):
-    """One row of the requirement collection table."""
+    """One row of the requirement collection table.
+
+    The /needs table sorts by every column and pages to the end at 100,000 needs: each column it sorts by
+    directly has an index ending in ``id``, the tie-break, so a sorted page is read off the index (on SQLite
+    every index ends in the row id anyway). Category, urgency and status sort in the config's order, which no
+    index knows; they sort ids alone, in memory. Search has an index of its own (``sync/ledger/search.py``).
+    """
 
     __tablename__ = "needs"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        Index("ix_needs_title_id", "title", "id"),
+        Index("ix_needs_reporter_name_id", "reporter_name", "id"),
+        Index("ix_needs_reported_at_id", "reported_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(32), unique=True)
@@ -109,6 +122,19 @@ class Need(Base):
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="need", order_by="StatusChange.id", cascade="all, delete-orphan"
     )
+
+
+REMARKS_SORTED = 200
+"""Remarks sort by their first 200 characters: remarks run to 20,000, beyond what a PostgreSQL B-tree entry
+holds, and the table shows only their start."""
+
+
+def remarks_sort_key():
+    """The expression the table sorts remarks by; literal bounds, so that it is the indexed expression itself."""
+    return func.substr(Need.remarks, literal_column("1"), literal_column(str(REMARKS_SORTED)))
+
+
+Index("ix_needs_remarks_id", remarks_sort_key(), Need.id)
 
 
 class Attachment(Base):
@@ -407,8 +433,8 @@ MIGRATION_LOCK = 0x636F637265617465
 """PostgreSQL advisory lock key ("cocreate") held while migrating."""
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest Alembic revision.
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to the newest Alembic revision (or to ``revision``).
 
     On PostgreSQL every process starting at once (web processes, workers) would otherwise race to create the
     same tables; an advisory lock held for the migration's transaction makes them take turns, and the later
@@ -424,4 +450,4 @@ def migrate(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from plugin.catalogs import catalog
 from plugin.need import STAGE_NAMES, stage_name
 from plugin.settings import Settings
+from sync.ledger.search import matching
 from sync.ledger.store import Attachment, Need
 from sync.table.columns import COLUMNS, URGENCY_COLOURS
 from sync.table.sheets import escape_text, join_description
@@ -96,17 +97,18 @@ def _time_text(moment: dt.datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}" if moment.second else f"{moment:%Y-%m-%d %H:%M}"
 
 
-def _needs_query(filters: Mapping[str, str] | None):
+def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: str):
     query = select(*_FIELDS).order_by(Need.id)
     for name, value in (filters or {}).items():
         if value:
             query = query.where(getattr(Need, name) == value)
+    query = query.where(matching(search, runtime.engine.dialect.name, runtime.settings.customers))
     return query.execution_options(yield_per=FETCH_ROWS)
 
 
-def _needs(session, filters: Mapping[str, str] | None) -> Iterator[tuple]:
+def _needs(runtime: Runtime, session, filters: Mapping[str, str] | None, search: str) -> Iterator[tuple]:
     """``(need, screenshot file names)`` in table order, FETCH_ROWS needs and one screenshot query at a time."""
-    for chunk in session.execute(_needs_query(filters)).partitions():
+    for chunk in session.execute(_needs_query(runtime, filters, search)).partitions():
         screenshots = defaultdict(list)
         query = (select(Attachment.need_id, Attachment.filename)
                  .where(Attachment.need_id.in_([need.id for need in chunk])).order_by(Attachment.id))
@@ -117,7 +119,8 @@ def _needs(session, filters: Mapping[str, str] | None) -> Iterator[tuple]:
 
 
 class TableExport:
-    """The needs matching ``filters`` (column -> exact value) as a ``fmt`` file (``xlsx`` or ``csv``), headers
+    """The needs matching ``filters`` (column -> exact value) and ``search`` (the words of the /needs search
+    box) as a ``fmt`` file (``xlsx`` or ``csv``), headers
     in ``locale`` (default: the config's), times in ``timezone``.
 
     :meth:`chunks` makes the file while the needs are read: its first bytes come before the first query and
@@ -125,13 +128,13 @@ class TableExport:
     """
 
     def __init__(self, runtime: Runtime, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
-                 filters: Mapping[str, str] | None = None):
+                 filters: Mapping[str, str] | None = None, search: str = ""):
         if fmt not in FORMATS:
             raise ValueError(f"export format {fmt!r}: use xlsx or csv")
         self.runtime, self.fmt = runtime, fmt
         self.locale = locale or runtime.settings.locale
         self.zone = ZoneInfo(timezone)
-        self.filters = filters
+        self.filters, self.search = filters, search
         self.rows = 0
 
     def chunks(self) -> Iterator[bytes]:
@@ -142,7 +145,7 @@ class TableExport:
             yield from self._csv(rows) if self.fmt == "csv" else self._xlsx(rows, names)
 
     def _values(self, session, names: Names) -> Iterator[tuple]:
-        for need, screenshots in _needs(session, self.filters):
+        for need, screenshots in _needs(self.runtime, session, self.filters, self.search):
             self.rows += 1
             yield need, export_values(need, screenshots, names, self.zone)
 
@@ -185,10 +188,11 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 def export_table(runtime: Runtime, target, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
-                 filters: Mapping[str, str] | None = None) -> int:
-    """Write the needs (``filters``: column -> exact value) to ``target`` (a path or binary file) as
-    ``fmt`` ``xlsx`` or ``csv``, headers in ``locale`` (default: the config's); returns the row count."""
-    export = TableExport(runtime, fmt, locale=locale, timezone=timezone, filters=filters)
+                 filters: Mapping[str, str] | None = None, search: str = "") -> int:
+    """Write the needs (``filters``: column -> exact value; ``search``: the words of the /needs search box) to
+    ``target`` (a path or binary file) as ``fmt`` ``xlsx`` or ``csv``, headers in ``locale`` (default: the
+    config's); returns the row count."""
+    export = TableExport(runtime, fmt, locale=locale, timezone=timezone, filters=filters, search=search)
     if isinstance(target, (str, Path)):
         with open(target, "wb") as handle:
             handle.writelines(export.chunks())

@@ -36,8 +36,9 @@ def field_errors(html: str, field: str) -> list[str]:
 
 
 def table_refs(html: str) -> list[str]:
-    """The refs of the table's rows, top to bottom."""
-    return re.findall(r'<td class="col-ref"><a href="[^"]+">(N-\d+)</a></td>', html)
+    """The refs of the table's rows, top to bottom (as read: without the marks of a search)."""
+    cells = re.findall(r'<td class="col-ref"><a href="[^"]+">(.*?)</a></td>', html)
+    return [re.sub(r"</?mark>", "", cell) for cell in cells]
 
 
 def header_labels(html: str) -> list[str]:
