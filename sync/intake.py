@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from plugin.need import NeedInput
-from sync.ledger.edits import SCREENSHOTS, change_fields, edits_since
-from sync.ledger.store import Attachment, Need, NeedEdit, StatusChange, utcnow
+from sync.ledger.edits import SCREENSHOTS, FieldChange, change_fields, edits_since
+from sync.ledger.store import Attachment, Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class NeedConflict(Exception):
 
     ``edits`` are the changes saved since (oldest first), ``current`` the version the need is at now."""
 
-    def __init__(self, ref: str, expected: int, current: int, edits: list[NeedEdit]):
+    def __init__(self, ref: str, expected: int, current: int, edits: list[FieldChange]):
         super().__init__(f"{ref} is at version {current}, not {expected}: someone saved it since")
         self.ref, self.expected, self.current, self.edits = ref, expected, current, edits
 

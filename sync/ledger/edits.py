@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,7 +59,20 @@ def change_fields(session: Session, need: Need, values: Mapping[str, object], *,
     return changed + ([SCREENSHOTS] if added or removed else [])
 
 
-def edits_since(session: Session, need_id: int, version: int) -> list[NeedEdit]:
+@dataclass(frozen=True)
+class FieldChange:
+    """One entry of the field history as plain values, usable once its session (perhaps rolled back) is gone."""
+
+    field: str
+    old: str | None
+    new: str | None
+    source: str
+    actor: str | None
+    at: dt.datetime
+
+
+def edits_since(session: Session, need_id: int, version: int) -> list[FieldChange]:
     """The changes saved after ``version`` of the need, oldest first: what a stale editor has not seen."""
-    return list(session.scalars(select(NeedEdit).where(NeedEdit.need_id == need_id, NeedEdit.version > version)
-                                .order_by(NeedEdit.id)))
+    rows = session.scalars(select(NeedEdit).where(NeedEdit.need_id == need_id, NeedEdit.version > version)
+                           .order_by(NeedEdit.id))
+    return [FieldChange(row.field, row.old, row.new, row.source, row.actor, row.at) for row in rows]
