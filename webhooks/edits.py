@@ -135,7 +135,7 @@ def status(ref: str):
     note = (form.note.data or "").strip()
     key = form.status.data or ""
     names = Names(rt.settings, page_locale())
-    back = redirect(url_for("needs.detail", ref=ref, _anchor="status"))
+    back = redirect(url_for("needs.detail", ref=ref, _anchor="customer-status"))
     if len(note) > NOTE_MAX or not storable(note):
         flash(gettext("The note is longer than %(limit)d characters or holds characters that cannot be stored.",
                       limit=NOTE_MAX), "error")
