@@ -228,11 +228,12 @@ def edit_need(ref: str):
     lists what changed since, never an overwrite."""
     if not storable(ref):
         abort(404, description=f"no need {ref!r}")
-    tags = request.if_match.as_set()
-    if len(tags) != 1 or not next(iter(tags)).isdigit():
+    tags = list(request.if_match.as_set())
+    # One of the versions this API gives out: a short run of digits (werkzeug reads an empty tag as None).
+    if len(tags) != 1 or not re.fullmatch(r"[0-9]{1,9}", tags[0] or ""):
         return _error_body(428, "send the need's ETag from GET /api/v1/needs/{ref} as 'If-Match', so that an edit "
                                 "never overwrites a change you have not seen")
-    version = int(next(iter(tags)))
+    version = int(tags[0])
     data = _json_object()
     if isinstance(data, Response):
         return data

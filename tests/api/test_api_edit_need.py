@@ -49,7 +49,8 @@ def test_the_fields_sent_change_and_the_others_keep_their_values(api, make_need,
 def test_an_edit_without_if_match_is_refused(api, make_need, runtime):
     make_need()
 
-    for headers in ({}, {"If-Match": "*"}, {"If-Match": '"v1"'}):
+    for headers in ({}, {"If-Match": "*"}, {"If-Match": '"v1"'}, {"If-Match": '""'}, {"If-Match": '"1", "2"'},
+                    {"If-Match": '"99999999999999999999"'}):
         response = api.call("PATCH", "/api/v1/needs/N-0001", data='{"title": "x"}', headers=headers,
                             content_type="application/json")
         assert response.status_code == 428
