@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select
+from sqlalchemy import column, insert, select
+from sqlalchemy import table as sa_table
 
 from sync.ledger.search import matching
 from sync.ledger.store import Need
@@ -67,10 +68,12 @@ def found(runtime, query: str) -> list[str]:
 def insert_needs(engine, count: int, start: int = 1) -> None:
     """``count`` needs written straight to the table (as an older Cocreate left them), refs from ``start``."""
     moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    with engine.begin() as connection:
-        connection.execute(insert(Need), [
-            dict(ref=f"N-{number:04d}", category="billing", title=f"舊的報表 {number}", description="匯出 old",
+    rows = [dict(ref=f"N-{number:04d}", category="billing", title=f"舊的報表 {number}", description="匯出 old",
                  urgency="high", reporter_name="Li Na", reported_at=moment, status="new", remarks="",
                  customer="acme", created_at=moment, updated_at=moment, status_changed_at=moment,
-                 sync_state="pending", synced_fields={})
-            for number in range(start, start + count)])
+                 sync_state="pending", synced_fields={}) for number in range(start, start + count)]
+    # Only the columns an older schema had: the model's later columns (and their defaults) stay out.
+    table = Need.__table__
+    with engine.begin() as connection:
+        older = sa_table(table.name, *(column(name, table.c[name].type) for name in rows[0]))
+        connection.execute(insert(older), rows)

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1: file a need, read one, list them; described by /api/v1/openapi.json.
+"""The JSON API under /api/v1: file a need, read one, edit one, list them; described by /api/v1/openapi.json.
 
 Every answer under /api/v1 is JSON, errors included (``{"error": ..., "message": ...}``), whatever HTML error
 pages the rest of the app registers: see :func:`_json_error` and :func:`_routing_errors_as_json`.
@@ -28,7 +28,7 @@ from werkzeug.routing import RoutingException
 
 from plugin.need import N_, NEED_FIELDS, FieldError, InvalidNeed, storable, validate_need
 from plugin.settings import Settings
-from sync.intake import create_need
+from sync.intake import NeedConflict, create_need, update_need
 from sync.jobs.queue import database_unavailable
 from sync.ledger.search import QUERY_MAX, matching
 from sync.ledger.store import Need
@@ -47,7 +47,8 @@ LIST_FILTERS = ("status", "customer", "category", "urgency")
 
 ERROR_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    413: "too_large", 415: "unsupported_media_type", 422: "invalid", 500: "internal_error",
+    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 428: "precondition_required",
+    500: "internal_error",
 }
 """HTTP status -> the ``error`` value of the JSON body; statuses not listed get werkzeug's name, snake_cased."""
 
@@ -129,6 +130,23 @@ def openapi_document():
 @api_token_required
 def create():
     """File a need: checked like the CS form, stored, then queued for sync to the tracker."""
+    data = _json_object()
+    if isinstance(data, Response):
+        return data
+    rt = runtime()
+    need_input = _checked(data, rt.settings)
+    if isinstance(need_input, Response):
+        return need_input
+    need = create_need(rt, need_input, created_by=g.api_user)
+    response = jsonify({"ref": need.ref, "status": need.status, "url": need_url(rt.settings, need.ref),
+                        "sync_state": _sync_state_now(rt, need)})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_need", ref=need.ref, _external=True)
+    return response
+
+
+def _json_object() -> dict | Response:
+    """The request's body as a JSON object, or the error answer saying why it is not one."""
     if not request.is_json:
         return _error_body(415, "send the need as a JSON object with 'Content-Type: application/json'")
     limit = min(MAX_BODY_BYTES, current_app.config["MAX_CONTENT_LENGTH"] or MAX_BODY_BYTES)
@@ -147,25 +165,25 @@ def create():
         return _error_body(400, f"the body is not valid JSON: {exc}")
     if not isinstance(data, dict):
         return _error_body(400, f"the body must be a JSON object of need fields, not {_json_type(data)}")
+    return data
 
-    rt = runtime()
+
+def _checked(data: dict, settings: Settings, stored: dict | None = None):
+    """The need ``validate_need`` makes of ``data`` (over the ``stored`` need's fields, for an edit), or the 422
+    answer listing every field's problem."""
     problems = _value_problems(data)
     # The shared check sees only the fields that are text; each field is named once, with its first problem.
     rejected = {problem.field for problem in problems}
+    sent = {key: value for key, value in data.items() if key not in rejected}
+    need_input = None
     try:
-        need_input = validate_need({key: value for key, value in data.items() if key not in rejected}, rt.settings)
+        need_input = validate_need({**(stored or {}), **sent}, settings)
     except InvalidNeed as invalid:
         problems += [problem for problem in invalid.errors if problem.field not in rejected]
     if problems:
         return _error_body(422, "the need has problems; each field lists its own",
                            fields=InvalidNeed(problems).by_field())
-
-    need = create_need(rt, need_input, created_by=g.api_user)
-    response = jsonify({"ref": need.ref, "status": need.status, "url": need_url(rt.settings, need.ref),
-                        "sync_state": _sync_state_now(rt, need)})
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_need", ref=need.ref, _external=True)
-    return response
+    return need_input
 
 
 def _sync_state_now(rt: Runtime, need: Need) -> str:
@@ -184,9 +202,13 @@ def _sync_state_now(rt: Runtime, need: Need) -> str:
 @bp.get("/needs/<ref>")
 @api_token_required
 def get_need(ref: str):
-    """One need with its status history and attachments."""
+    """One need with its status history and attachments; its ETag is its version, for ``If-Match`` on PATCH."""
     if not storable(ref):  # no need has such a ref, and PostgreSQL refuses to even compare with a NUL
         abort(404, description=f"no need {ref!r}")
+    return _need_response(ref)
+
+
+def _need_response(ref: str) -> Response:
     rt = runtime()
     with rt.Session() as session:
         need = session.scalars(
@@ -194,7 +216,44 @@ def get_need(ref: str):
         ).one_or_none()
         if need is None:
             abort(404, description=f"no need {ref}")
-        return jsonify(_need_json(need, rt.settings))
+        response = jsonify(_need_json(need, rt.settings))
+    response.set_etag(str(need.version))
+    return response
+
+
+@bp.patch("/needs/<ref>")
+@api_token_required
+def edit_need(ref: str):
+    """Change some fields of a need, from the version named by ``If-Match`` (the ETag of ``GET``); the fields not
+    sent keep their values, and the whole need is checked again as at intake. A stale version is a 409 that
+    lists what changed since, never an overwrite."""
+    if not storable(ref):
+        abort(404, description=f"no need {ref!r}")
+    tags = list(request.if_match.as_set())
+    # One of the versions this API gives out: a short run of digits (werkzeug reads an empty tag as None).
+    if len(tags) != 1 or not re.fullmatch(r"[0-9]{1,9}", tags[0] or ""):
+        return _error_body(428, "send the need's ETag from GET /api/v1/needs/{ref} as 'If-Match', so that an edit "
+                                "never overwrites a change you have not seen")
+    version = int(tags[0])
+    data = _json_object()
+    if isinstance(data, Response):
+        return data
+    rt = runtime()
+    with rt.Session() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
+    if need is None:
+        abort(404, description=f"no need {ref}")
+    need_input = _checked(data, rt.settings, {name: getattr(need, name) for name in NEED_FIELDS})
+    if isinstance(need_input, Response):
+        return need_input
+    try:
+        update_need(rt, ref, need_input, g.api_user, version=version, source="api")
+    except NeedConflict as conflict:
+        return _error_body(409, f"{ref} was changed after version {version}; GET it again and apply your edit "
+                                f"to version {conflict.current}", version=conflict.current,
+                           changes=[{"field": edit.field, "old": edit.old, "new": edit.new, "source": edit.source,
+                                     "actor": edit.actor, "at": _iso(edit.at)} for edit in conflict.edits])
+    return _need_response(ref)
 
 
 @bp.get("/needs")
@@ -295,6 +354,7 @@ def _need_json(need: Need, settings: Settings) -> dict:
         "created_by": need.created_by,
         "created_at": _iso(need.created_at),
         "updated_at": _iso(need.updated_at),
+        "version": need.version,
         "history": [
             {
                 "status": change.status,

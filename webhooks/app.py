@@ -28,12 +28,27 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.config.update(overrides or {})
     app.extensions["cocreate"] = runtime
 
-    from webhooks import api, auth, files, health, i18n, metrics, minutes, needs, receiver, reports, status_page, table
+    from webhooks import (
+        api,
+        auth,
+        edits,
+        files,
+        health,
+        i18n,
+        metrics,
+        minutes,
+        needs,
+        receiver,
+        reports,
+        status_page,
+        table,
+    )
 
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(needs.bp)
+    app.register_blueprint(edits.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(table.bp)
     app.register_blueprint(minutes.bp)

@@ -1,4 +1,4 @@
-"""CS pages for needs: the table, the intake form and one page per need."""
+"""CS pages for needs: the table, the intake form and one page per need (editing it: ``webhooks.edits``)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from sync.ledger.search import QUERY_MAX, matching, words
 from sync.ledger.store import Attachment, Job, Need, remarks_sort_key
 from sync.sla import live_state
 from webhooks.context import runtime
-from webhooks.forms import STAGE_NAMES, NeedForm
+from webhooks.forms import FIELD_NAMES, STAGE_NAMES, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
 
@@ -60,6 +60,7 @@ SOURCE_NAMES = {
     "cs": lazy_gettext("Customer success"),
     "tracker": lazy_gettext("Tracker"),
     "import": lazy_gettext("Table import"),
+    "api": lazy_gettext("JSON API"),
     "system": lazy_gettext("System"),
 }
 
@@ -129,6 +130,26 @@ class Names:
 
     def source(self, key: str) -> str:
         return str(SOURCE_NAMES.get(key, key))
+
+    @staticmethod
+    def field(name: str) -> str:
+        return str(FIELD_NAMES.get(name, name))
+
+    def value(self, name: str, text: str | None) -> str:
+        """A value of the field history (stored as text) as the reader sees the field: names, local times."""
+        if text is None:
+            return "—"
+        if name == "category":
+            return self.category(text)
+        if name == "urgency":
+            return self.urgency(text)
+        if name == "stage":
+            return self.stage(text)
+        if name == "customer":
+            return self.customer(text)
+        if name == "reported_at":
+            return self.time(dt.datetime.fromisoformat(text))
+        return text
 
     @staticmethod
     def time(value: dt.datetime | None) -> str:
@@ -261,7 +282,7 @@ def new():
     uploads: list[Upload] = []
     if request.method == "POST":
         data = form.need_data()
-        data["reported_at"] = _reported_at(data["reported_at"])
+        data["reported_at"] = parse_reported_at(data["reported_at"])
         need_input = None
         try:
             need_input = validate_need(data, settings)
@@ -269,18 +290,17 @@ def new():
             errors.update(exc.by_field(gettext))
         uploads = [Upload(file.filename, file.read()) for file in request.files.getlist("screenshots")
                    if file.filename]
-        upload_errors = _upload_errors(uploads, settings.upload_max_bytes)
-        if upload_errors:
-            errors["screenshots"] = upload_errors
+        if problems := upload_errors(uploads, settings.upload_max_bytes):
+            errors["screenshots"] = problems
         if not errors:
             need = create_need(rt, need_input, uploads, created_by=current_user.name)
             flash(gettext("Need %(ref)s filed", ref=need.ref), "success")
             return redirect(url_for("needs.detail", ref=need.ref))
     elif not form.reported_at.data:
-        form.reported_at.data = _now_local()
+        form.reported_at.data = now_local()
     return render_template(
         "needs/new.html", form=form, errors=errors, settings=settings, had_uploads=bool(uploads),
-        max_upload=_size(settings.upload_max_bytes),
+        max_upload=size_text(settings.upload_max_bytes),
     ), 400 if errors else 200
 
 
@@ -291,7 +311,7 @@ def detail(ref: str):
     with rt.Session() as session:
         need = session.scalars(
             select(Need).where(Need.ref == ref)
-            .options(selectinload(Need.attachments), selectinload(Need.history))
+            .options(selectinload(Need.attachments), selectinload(Need.history), selectinload(Need.edits))
         ).one_or_none()
         if need is None:
             abort(404)
@@ -299,7 +319,10 @@ def detail(ref: str):
             select(Job).where(Job.ref == need.ref).order_by(Job.updated_at.desc(), Job.created_at.desc()).limit(1)
         ).first()
     failed_job = last_job if last_job is not None and last_job.state == "failed" else None
-    return render_template("needs/detail.html", need=need, failed_job=failed_job, settings=rt.settings)
+    status_form = StatusForm(status=need.status)
+    status_form.set_choices(rt.settings, page_locale())
+    return render_template("needs/detail.html", need=need, failed_job=failed_job, settings=rt.settings,
+                           status_form=status_form)
 
 
 @bp.route("/needs/<ref>/attachments/<int:attachment_id>")
@@ -322,12 +345,12 @@ def attachment(ref: str, attachment_id: int):
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def _now_local() -> str:
+def now_local() -> str:
     """Now, in the reader's time zone, as a ``datetime-local`` input wants it."""
     return dt.datetime.now(get_timezone()).strftime("%Y-%m-%dT%H:%M")
 
 
-def _reported_at(text: str):
+def parse_reported_at(text: str):
     """A ``datetime-local`` value is wall-clock time in the reader's time zone; make it an aware datetime.
 
     Anything else is handed on unchanged so that ``validate_need`` judges it and says what is wrong.
@@ -342,13 +365,13 @@ def _reported_at(text: str):
     return zone.localize(value) if hasattr(zone, "localize") else value.replace(tzinfo=zone)
 
 
-def _size(count: int) -> str:
+def size_text(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):g} MB"
     return f"{max(count // 1024, 1)} KB"
 
 
-def _upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:
+def upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:
     """One translated message per rejected screenshot; ``check_uploads`` decides what is rejected, and why."""
     messages = []
     for upload in uploads:
@@ -357,7 +380,7 @@ def _upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:
         except InvalidUpload as exc:
             if exc.too_large:
                 messages.append(gettext("%(name)s is larger than %(size)s.", name=upload.filename,
-                                        size=_size(max_bytes)))
+                                        size=size_text(max_bytes)))
             else:
                 messages.append(gettext("%(name)s is not a PNG, JPEG, GIF or WebP image.", name=upload.filename))
     return messages
@@ -393,7 +416,7 @@ def too_large(error):
     if _for_machines():
         return error
     settings = runtime().settings
-    return render_template("errors/413.html", error=error, max_upload=_size(settings.upload_max_bytes)), 413
+    return render_template("errors/413.html", error=error, max_upload=size_text(settings.upload_max_bytes)), 413
 
 
 @bp.app_errorhandler(CSRFError)

@@ -115,12 +115,18 @@ class Need(Base):
     # A short lease so that two workers never sync one need at the same time.
     sync_lease_owner: Mapped[str | None] = mapped_column(String(64))
     sync_lease_until: Mapped[dt.datetime | None]
+    # Counts the saves that changed a field CS edits (never the sync's own bookkeeping): an edit made from an
+    # older version is a conflict, not a silent overwrite.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="need", order_by="Attachment.id", cascade="all, delete-orphan"
     )
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="need", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+    edits: Mapped[list[NeedEdit]] = relationship(
+        back_populates="need", order_by="NeedEdit.id", cascade="all, delete-orphan"
     )
 
 
@@ -170,6 +176,28 @@ class StatusChange(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     need: Mapped[Need] = relationship(back_populates="history")
+
+
+class NeedEdit(Base):
+    """One entry of a need's field history: who changed which field, when, from what to what.
+
+    Values are kept as text (``sync.ledger.edits.as_text``) so that the history reads the same whatever the
+    field's type; ``version`` is the need's version the change produced, so an editor who started from an
+    older version can be shown exactly what changed since."""
+
+    __tablename__ = "need_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(32))  # a need field, or "screenshots"
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32))  # cs, api, tracker, import
+    actor: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="edits")
 
 
 class Customer(Base):

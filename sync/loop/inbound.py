@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from plugin.base import IssueState
 from plugin.errors import TrackerNotFound
+from sync.ledger.edits import change_fields
 from sync.ledger.store import Need
 from sync.loop.status import apply_issue_state, forward_customer_comments
 
@@ -28,9 +29,10 @@ def linked_needs(session: Session, issue_key: str) -> list[Need]:
     return list(session.scalars(select(Need).where(Need.issue_key == issue_key).order_by(Need.id)))
 
 
-def apply_issue_fields(runtime: Runtime, state: IssueState) -> list[str]:
+def apply_issue_fields(runtime: Runtime, state: IssueState, actor: str | None = None) -> list[str]:
     """Assignee -> owner and priority/label -> urgency on the needs that created the issue, where the
-    config asks for it. What is taken over is recorded as synced, so it is not written back (no loop)."""
+    config asks for it, kept in each need's field history as the tracker's (``actor``: who changed the issue).
+    What is taken over is recorded as synced, so it is not written back (no loop)."""
     settings = runtime.settings
     inbound = settings.sync.inbound
     tracker = settings.tracker.section
@@ -40,19 +42,20 @@ def apply_issue_fields(runtime: Runtime, state: IssueState) -> list[str]:
             if need.linked_to:
                 continue
             last = dict(need.synced_fields or {})
+            values = {}
             if inbound.owner and state.assignee != last.get("assignee"):
                 person = next((p for p in settings.people if tracker.user_id(p) == state.assignee), None)
                 if person is not None and person.name != need.owner:
-                    need.owner = person.name
+                    values["owner"] = person.name
                     last["assignee"] = state.assignee
-                    changed.append(f"{need.ref}.owner")
             if inbound.urgency:
                 urgency = tracker.urgency_of(state, settings.urgencies)
                 if urgency is not None and urgency.key != need.urgency:
-                    need.urgency = urgency.key
+                    values["urgency"] = urgency.key
                     last["priority"] = state.priority
                     last["labels"] = sorted(state.labels)
-                    changed.append(f"{need.ref}.urgency")
+            fields = change_fields(session, need, values, source="tracker", actor=actor)
+            changed += [f"{need.ref}.{name}" for name in fields]
             need.synced_fields = last
     return changed
 
@@ -60,7 +63,7 @@ def apply_issue_fields(runtime: Runtime, state: IssueState) -> list[str]:
 def apply_state(runtime: Runtime, state: IssueState, actor: str) -> bool:
     """Apply an issue's current state to its needs as configured: owner and urgency, the status when
     ``sync.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
-    apply_issue_fields(runtime, state)
+    apply_issue_fields(runtime, state, actor)
     changed = runtime.settings.sync.inbound.status and apply_issue_state(runtime, state, actor=actor)
     forward_customer_comments(runtime, state)
     return bool(changed)

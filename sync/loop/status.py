@@ -73,7 +73,7 @@ def _told(settings, needs: list[Need], owners: list[tuple[Person, list[Need]]]) 
     return told
 
 
-def _customer_rows(settings, state: IssueState, needs: list[Need], kind: str, event: str, *, old: str | None,
+def _customer_rows(settings, issue_key: str | None, needs: list[Need], kind: str, event: str, *, old: str | None,
                    new: str | None, **extra) -> list[OutboxMessage]:
     """One outbox row per channel of each customer whose need is among ``needs`` (a status change or a forwarded
     comment, ``kind``), naming that customer's needs; ``event`` makes the dedupe key unique to the occasion.
@@ -89,11 +89,30 @@ def _customer_rows(settings, state: IssueState, needs: list[Need], kind: str, ev
             dedupe_key = (f"forward:{event}:{key}:{index}" if kind == "forward"
                           else f"{kind}:{key}:{index}:{event}")
             rows.append(OutboxMessage(
-                dedupe_key=dedupe_key, kind=kind, issue_key=state.key, need_ref=mine[0].ref, customer=key,
+                dedupe_key=dedupe_key, kind=kind, issue_key=issue_key, need_ref=mine[0].ref, customer=key,
                 channel=channel.kind, target=str(index),
                 payload={"old": old, "new": mine[0].status if new is None else new,
                          "refs": [need.ref for need in mine], "titles": [need.title for need in mine], **extra},
             ))
+    return rows
+
+
+def _notice_rows(settings, needs: list[Need], issue_key: str | None, issue_url: str | None, event: str,
+                 old: str | None, new: str, owners: list[tuple[Person, list[Need]]],
+                 told: list[str]) -> list[OutboxMessage]:
+    """The notices of one status change of ``needs``: to each customer on each channel, and to each owner;
+    ``event`` makes their dedupe keys unique to this change."""
+    rows = _customer_rows(settings, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
+    for person, mine in owners:
+        rows.append(OutboxMessage(
+            dedupe_key=f"owner:{person.name}:{event}", kind="owner", issue_key=issue_key,
+            need_ref=mine[0].ref, channel="email", target=person.email,
+            payload={"old": old, "new": new, "refs": [need.ref for need in mine],
+                     "titles": [need.title for need in mine], "issue_url": issue_url, "owner": person.name,
+                     "customer_name": ", ".join(dict.fromkeys(
+                         customer_name(settings, need.customer) for need in mine)),
+                     "told": told},
+        ))
     return rows
 
 
@@ -126,7 +145,7 @@ def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
     rows = []
     for comment in marked:
         text = comment.text.lstrip()[len(prefix):].strip()
-        rows += _customer_rows(settings, state, needs, "forward", f"{state.key}:{comment.id}", old=None,
+        rows += _customer_rows(settings, state.key, needs, "forward", f"{state.key}:{comment.id}", old=None,
                                new=None, comment=text)
     if not rows:
         return 0
@@ -182,21 +201,64 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
             channel="tracker", target=state.key,
             payload={"text": comment_text(settings, old_status, new, refs, told)},
         )]
-        rows += _customer_rows(settings, state, needs, "customer", f"{state.key}:{anchor}", old=old_status,
-                               new=new, issue_url=state.url)
-        for person, mine in owners:
-            rows.append(OutboxMessage(
-                dedupe_key=f"owner:{person.name}:{state.key}:{anchor}", kind="owner", issue_key=state.key,
-                need_ref=mine[0].ref, channel="email", target=person.email,
-                payload={"old": old_status, "new": new, "refs": [need.ref for need in mine],
-                         "titles": [need.title for need in mine], "issue_url": state.url, "owner": person.name,
-                         "customer_name": ", ".join(dict.fromkeys(
-                             customer_name(settings, need.customer) for need in mine)),
-                         "told": told},
-            ))
+        rows += _notice_rows(settings, needs, state.key, state.url, f"{state.key}:{anchor}", old_status, new,
+                             owners, told)
         session.add_all(rows)
         session.flush()
         jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=refs[0]) for row in rows]
     runtime.queue.send(*jobs)
     log.info("issue %s: %s -> %s for %s", state.key, old_status, new, ", ".join(refs))
+    return True
+
+
+# Status set by CS ----------------------------------------------------------------------------------
+
+
+class StatusSetByTracker(ValueError):
+    """The need has a tracker issue: its status follows the issue (as the table import's rule says), so CS
+    changes it in the tracker, not in Cocreate."""
+
+    def __init__(self, ref: str, issue_key: str):
+        super().__init__(f"{ref} has the tracker issue {issue_key}, which sets its status")
+        self.ref, self.issue_key = ref, issue_key
+
+
+def set_status_by_hand(runtime: Runtime, ref: str, status: str, note: str, actor: str | None) -> bool:
+    """CS sets the customer-facing status of a need that has no tracker issue (yet), with a note for the history.
+
+    The customer and the owner are told through the outbox, as for a change in the tracker, in the same
+    transaction as the change; a repeated request changes and tells nothing more. Returns False when the need
+    already had ``status``. Raises :class:`StatusSetByTracker` when the need has an issue, and ``ValueError``
+    for a status the config does not name. Should the need get an issue later, the issue's status wins
+    (:func:`apply_issue_state`) and both changes stay in the history.
+    """
+    settings = runtime.settings
+    if settings.status(status) is None:
+        raise ValueError(f"unknown status {status!r}")
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one()
+        if need.issue_key:
+            raise StatusSetByTracker(ref, need.issue_key)
+        old, now = need.status, utcnow()
+        # Conditional update: of two requests setting the same status, only one records and tells it; the
+        # issue check is repeated in it, so a sync that created the issue meanwhile wins.
+        won = session.execute(
+            update(Need).where(Need.id == need.id, Need.status == old, Need.status != status,
+                               Need.issue_key.is_(None))
+            .values(status=status, status_changed_at=now).execution_options(synchronize_session=False)
+        ).rowcount
+        if not won:
+            return False
+        entry = StatusChange(need_id=need.id, status=status, previous=old, source="cs", actor=actor, note=note,
+                             at=now)
+        session.add(entry)
+        session.flush()
+        owners = _owners(settings, [need])
+        rows = _notice_rows(settings, [need], None, None, f"{ref}:cs:{entry.id}", old, status, owners,
+                            _told(settings, [need], owners))
+        session.add_all(rows)
+        session.flush()
+        jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=ref) for row in rows]
+    runtime.queue.send(*jobs)
+    log.info("need %s: %s -> %s set by %s", ref, old, status, actor)
     return True

@@ -37,6 +37,7 @@ from sqlalchemy import select, text
 from plugin.need import N_, STAGE_NAMES, STAGES, FieldError, InvalidNeed, NeedInput, stage_name, validate_need
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
+from sync.ledger.edits import change_fields
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
@@ -376,7 +377,7 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
                 created = _create(row, ref, need_input, status, ctx, report)
                 if created is not None:
                     (explicit if _number(ref) else numbered).append(created)
-            elif _update(row, need, need_input, status, ctx, report):
+            elif _update(db, row, need, need_input, status, ctx, report):
                 changed_refs.append(need.ref)
         jobs = []
         if not ctx.dry_run:
@@ -418,8 +419,10 @@ def _create(row: _Row, ref: str | None, need_input, status: str | None, ctx: _Co
     return need
 
 
-def _update(row: _Row, need: Need, need_input, status: str | None, ctx: _Context, report: ImportReport) -> bool:
-    """Apply the row to its need; True when a field the tracker shows changed (the need must be synced)."""
+def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Context,
+            report: ImportReport) -> bool:
+    """Apply the row to its need, each change kept in its field history; True when a field the tracker shows
+    changed (the need must be synced)."""
     values = asdict(need_input)
     changed = [name for name, value in values.items() if not _same(need, name, value)]
     status_changed = status is not None and status != need.status
@@ -434,8 +437,8 @@ def _update(row: _Row, need: Need, need_input, status: str | None, ctx: _Context
     report.updated += 1
     if ctx.dry_run:
         return False
-    for name in changed:
-        setattr(need, name, values[name])
+    change_fields(db, need, {name: values[name] for name in changed}, source="import", actor=ctx.actor,
+                  at=ctx.now)
     if changed:
         need.sync_state = ctx.sync_state
     if status_changed:

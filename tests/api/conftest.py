@@ -67,6 +67,14 @@ class Api:
         kwargs.setdefault("content_type", "application/json")
         return self.call("POST", path, data=data, **kwargs)
 
+    def patch(self, path: str, body: object, *, etag: str | None, **kwargs):
+        """PATCH ``body`` as JSON with ``If-Match: etag`` (none when ``etag`` is None)."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        if etag is not None:
+            headers["If-Match"] = etag
+        kwargs.setdefault("content_type", "application/json")
+        return self.call("PATCH", path, data=json.dumps(body), headers=headers, **kwargs)
+
     def check(self, response) -> None:
         assert response.mimetype == "application/json", response.get_data(as_text=True)[:200]
         sent = response.request

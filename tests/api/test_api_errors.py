@@ -38,7 +38,7 @@ def test_an_unknown_api_path_is_404_json(api, app_variant, path):
 
 @pytest.mark.parametrize(("method", "path", "allowed"), [
     ("DELETE", "/api/v1/needs", "GET, POST"),
-    ("PUT", "/api/v1/needs/N-0001", "GET"),
+    ("PUT", "/api/v1/needs/N-0001", "GET, PATCH"),
     ("POST", "/api/v1/openapi.json", "GET"),
     ("PROPFIND", "/api/v1/needs", "GET, POST"),
 ])
