@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from plugin.settings import Settings
@@ -169,19 +169,28 @@ def live_state(settings: Settings, need: Need, now: dt.datetime | None = None) -
     return LiveState(overdue, first.sla, first.due_at, first.late_by(now) if overdue else None)
 
 
-def _open_timed_needs(settings: Settings):
-    """The query for needs not closed whose urgency has an SLA target; None when no urgency has one."""
-    timed = [urgency.key for urgency in settings.urgencies if urgency.sla.first_response or urgency.sla.resolution]
-    if not timed:
+def _overdue_needs(settings: Settings, now: dt.datetime):
+    """The query for needs not closed with a timer running past its target ``now`` (as :func:`timers` reads the
+    current status: first response runs in the initial status, resolution until closed); None when no urgency
+    has a target."""
+    late = []
+    for urgency in settings.urgencies:
+        first_response, resolution = urgency.sla.first_response, urgency.sla.resolution
+        if first_response:
+            late.append(and_(Need.urgency == urgency.key, Need.status == settings.initial_status,
+                             Need.reported_at < now - dt.timedelta(seconds=first_response)))
+        if resolution:
+            late.append(and_(Need.urgency == urgency.key, Need.reported_at < now - dt.timedelta(seconds=resolution)))
+    if not late:
         return None
-    return (select(Need).where(Need.urgency.in_(timed), Need.status.not_in(closed_statuses(settings)))
+    return (select(Need).where(Need.status.not_in(closed_statuses(settings)), or_(*late))
             .order_by(Need.id).execution_options(yield_per=500))
 
 
 def overdue_needs(runtime: Runtime, now: dt.datetime | None = None) -> list[tuple[Need, LiveState]]:
     """Open needs past an SLA target now, the one due first first."""
     now = now or utcnow()
-    query = _open_timed_needs(runtime.settings)
+    query = _overdue_needs(runtime.settings, now)
     if query is None:
         return []
     found = []
@@ -226,7 +235,7 @@ def escalate_breaches(runtime: Runtime, now: dt.datetime | None = None) -> list[
     recipient) and queue its delivery; returns the ids of the rows written by this call."""
     settings = runtime.settings
     now = now or utcnow()
-    query = _open_timed_needs(settings)
+    query = _overdue_needs(settings, now)
     if query is None:
         return []
     with runtime.Session() as session:

@@ -1,4 +1,4 @@
-"""The figures of the monthly voice-of-customer (VOC) report, computed from the store.
+"""The figures of the monthly voice-of-customer (VOC) report, computed in the database (``sync.report.queries``).
 
 Which needs count, and as of when:
 
@@ -21,17 +21,17 @@ Which needs count, and as of when:
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import text
 
 from plugin.settings import Settings
-from sync.ledger.store import Need, utcnow
-from sync.sla import delivered_statuses, history_until, resolved, responded, timers
+from sync.ledger.store import utcnow
+from sync.report.queries import ACCEPTANCE, month_figures, top_issues
+from sync.sla import FIRST_RESPONSE, RESOLUTION, Timer, delivered_statuses
 
 TOP_ISSUES = 10
 
@@ -119,11 +119,29 @@ def month_bounds(month: str, timezone: str) -> tuple[dt.datetime, dt.datetime]:
 
 def durations(values: list[dt.timedelta]) -> Durations:
     """Median and 90th percentile (linear interpolation between closest ranks) of ``values``."""
-    if not values:
+    ordered = sorted(values)
+    return order_statistics(len(ordered), ordered.__getitem__)
+
+
+def order_statistics(count: int, at_rank: Callable[[int], dt.timedelta]) -> Durations:
+    """Median and 90th percentile of ``count`` sorted durations, ``at_rank(rank)`` giving the one at ``rank``
+    (from 0). Only ranks ``(count - 1) // 2``, ``count // 2``, ``9 * (count - 1) // 10`` and the next are
+    asked for; the arithmetic is ``statistics.median``'s and ``statistics.quantiles(n=10,
+    method="inclusive")``'s on seconds, so that figures do not depend on where the durations were sorted."""
+    if not count:
         return Durations(0, None, None)
-    seconds = sorted(value.total_seconds() for value in values)
-    p90 = seconds[0] if len(seconds) == 1 else statistics.quantiles(seconds, n=10, method="inclusive")[8]
-    return Durations(len(seconds), dt.timedelta(seconds=statistics.median(seconds)), dt.timedelta(seconds=p90))
+
+    def seconds(rank: int) -> float:
+        return at_rank(rank).total_seconds()
+
+    half = count // 2
+    median = seconds(half) if count % 2 else (seconds(half - 1) + seconds(half)) / 2
+    if count == 1:
+        p90 = seconds(0)
+    else:
+        rank, delta = divmod(9 * (count - 1), 10)
+        p90 = (seconds(rank) * (10 - delta) + seconds(rank + 1) * delta) / 10
+    return Durations(count, dt.timedelta(seconds=median), dt.timedelta(seconds=p90))
 
 
 def _in_order(counts: Counter, keys: list[str]) -> tuple[tuple[str, int], ...]:
@@ -133,67 +151,77 @@ def _in_order(counts: Counter, keys: list[str]) -> tuple[tuple[str, int], ...]:
 
 
 def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime | None = None) -> VocReport:
-    """Compute the VOC figures of ``month`` (``YYYY-MM``) from the store."""
+    """Compute the VOC figures of ``month`` (``YYYY-MM``) in the database (``sync.report.queries``)."""
+    settings = runtime.settings
     start, end = month_bounds(month, timezone)
     cutoff = min(end, now or utcnow())
     with runtime.Session() as session:
-        needs = session.scalars(select(Need).where(Need.reported_at < cutoff)
-                                .options(selectinload(Need.history)).order_by(Need.id)).all()
-        return build_report(runtime.settings, needs, month, timezone, start, end, cutoff)
-
-
-def build_report(settings: Settings, needs: list[Need], month: str, timezone: str, start: dt.datetime,
-                 end: dt.datetime, cutoff: dt.datetime) -> VocReport:
-    """The figures over ``needs`` (each with its history loaded), all raised before ``cutoff``."""
+        dialect = session.bind.dialect.name
+        if dialect == "postgresql":
+            # Row estimates over the statement's CTEs are poor: JIT compiling would cost more than the run.
+            session.execute(text("SET LOCAL jit = off"))
+        rows = session.execute(month_figures(settings, start, cutoff)).all()
+        issues = session.execute(top_issues(start, cutoff, TOP_ISSUES, dialect)).all()
+    parts: dict[str, list] = {"status": [], "duration": [], "breach": [], "north_star": []}
+    for row in rows:
+        parts[row.part].append(row)
+    [north_star] = parts["north_star"]
+    categories, urgencies, statuses = Counter(), Counter(), Counter()
+    for row in parts["status"]:
+        categories[row.category] += row.count
+        urgencies[row.urgency] += row.count
+        statuses[row.status] += row.count
     delivered_keys = delivered_statuses(settings)
-    urgency_keys = [item.key for item in settings.urgencies]
-    categories: Counter = Counter()
-    urgencies: Counter = Counter()
-    statuses: Counter = Counter()
-    accepted: dict[str, list[dt.timedelta]] = {}
-    closed: dict[str, list[dt.timedelta]] = {}
-    breaches: list[Breach] = []
-    issues: dict[str, dict] = {}
-    total = delivered = all_delivered = 0
-    for need in needs:
-        history = history_until(need.history, cutoff)
-        stops = responded(settings, history), resolved(settings, history)
-        status = history[-1].status if history else need.status
-        in_month = start <= need.reported_at < end
-        if status in delivered_keys:
-            all_delivered += 1
-        if in_month:
-            total += 1
-            delivered += status in delivered_keys
-            categories[need.category] += 1
-            urgencies[need.urgency] += 1
-            statuses[status] += 1
-            for (stopped, at), bucket in zip(stops, (accepted, closed), strict=True):
-                if stopped and at is not None:
-                    bucket.setdefault(need.urgency, []).append(at - need.reported_at)
-        for timer in timers(settings, need, stops=stops):
-            if start <= timer.due_at < cutoff and timer.breached(cutoff):
-                breaches.append(Breach(need.ref, need.title, need.urgency, timer.sla, timer.due_at,
-                                       timer.late_by(cutoff), timer.state(cutoff) == "overdue"))
-        if need.issue_key:
-            issue = issues.setdefault(need.issue_key, {"url": need.issue_url, "title": need.title,
-                                                       "customers": {}, "needs": 0, "new": 0})
-            issue["customers"].setdefault(need.customer, None)
-            issue["needs"] += 1
-            issue["new"] += in_month
-            issue["url"] = issue["url"] or need.issue_url
-    ranked = sorted(issues.items(), key=lambda item: (-len(item[1]["customers"]), -item[1]["needs"], item[0]))
-    urgency_order = [*urgency_keys, *sorted((set(accepted) | set(closed)) - set(urgency_keys))]
+    to_acceptance, to_resolution = _durations(settings, parts["duration"])
     return VocReport(
-        month=month, timezone=timezone, start=start, end=end, cutoff=cutoff, total=total,
+        month=month, timezone=timezone, start=start, end=end, cutoff=cutoff, total=sum(statuses.values()),
         by_category=_in_order(categories, [item.key for item in settings.categories]),
-        by_urgency=_in_order(urgencies, urgency_keys),
+        by_urgency=_in_order(urgencies, [item.key for item in settings.urgencies]),
         by_status=_in_order(statuses, [item.key for item in settings.statuses]),
-        to_acceptance=tuple((key, durations(accepted.get(key, []))) for key in urgency_order),
-        to_resolution=tuple((key, durations(closed.get(key, []))) for key in urgency_order),
-        breaches=tuple(sorted(breaches, key=lambda breach: (breach.due_at, breach.ref, breach.sla))),
-        top_issues=tuple(
-            IssueDemand(key, value["url"], value["title"], tuple(value["customers"]), value["needs"], value["new"])
-            for key, value in ranked[:TOP_ISSUES]),
-        delivered=delivered, all_needs=len(needs), all_delivered=all_delivered,
+        to_acceptance=to_acceptance, to_resolution=to_resolution,
+        breaches=_breaches(settings, parts["breach"], start, cutoff), top_issues=_top_issues(issues),
+        delivered=sum(count for key, count in statuses.items() if key in delivered_keys),
+        all_needs=north_star.count, all_delivered=north_star.delivered,
     )
+
+
+def _durations(settings: Settings, rows) -> tuple[tuple[tuple[str, Durations], ...], ...]:
+    """Time to acceptance and to resolution per urgency (configured ones first) from the ``duration`` rows."""
+    ranks: dict[tuple[str, str], dict[int, dt.timedelta]] = {}
+    sizes: dict[tuple[str, str], int] = {}
+    for row in rows:
+        ranks.setdefault((row.sla, row.urgency), {})[row.rank] = dt.timedelta(microseconds=row.micros)
+        sizes[row.sla, row.urgency] = row.count
+    keys = [item.key for item in settings.urgencies]
+    order = [*keys, *sorted({urgency for _measure, urgency in sizes} - set(keys))]
+    return tuple(
+        tuple((key, order_statistics(sizes.get((measure, key), 0), ranks.get((measure, key), {}).__getitem__))
+              for key in order)
+        for measure in (ACCEPTANCE, RESOLUTION))
+
+
+def _breaches(settings: Settings, rows, start: dt.datetime, cutoff: dt.datetime) -> tuple[Breach, ...]:
+    """The ``breach`` rows as timers (``sync.sla.Timer`` decides), by due time."""
+    found = []
+    for row in rows:
+        sla = settings.urgency(row.urgency).sla
+        seconds = sla.first_response if row.sla == FIRST_RESPONSE else sla.resolution
+        timer = Timer(row.sla, row.reported_at, dt.timedelta(seconds=seconds), row.stopped_at is not None,
+                      row.stopped_at)
+        if start <= timer.due_at < cutoff and timer.breached(cutoff):
+            found.append(Breach(row.ref, row.title, row.urgency, timer.sla, timer.due_at, timer.late_by(cutoff),
+                                timer.state(cutoff) == "overdue"))
+    return tuple(sorted(found, key=lambda breach: (breach.due_at, breach.ref, breach.sla)))
+
+
+def _top_issues(rows) -> tuple[IssueDemand, ...]:
+    """The ``top_issues`` rows (one per issue and customer) as issues, customers by their first need."""
+    issues: dict[str, list] = {}
+    for row in rows:
+        issues.setdefault(row.issue_key, []).append(row)
+    ranked = sorted(issues.values(), key=lambda asked: (-len(asked), -asked[0].needs, asked[0].issue_key))
+    return tuple(
+        IssueDemand(asked[0].issue_key, asked[0].issue_url, asked[0].title,
+                    tuple(row.customer for row in sorted(asked, key=lambda row: row.first_id)),
+                    asked[0].needs, asked[0].new)
+        for asked in ranked)
