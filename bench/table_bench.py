@@ -93,8 +93,9 @@ def generate(path: Path, rows: int) -> None:
 
 def python(code: str, env: dict, *args: str) -> dict:
     """Run ``code`` in a fresh interpreter; it prints one JSON line, returned with the child's peak RSS (MB)."""
-    wrapped = code + "\nimport resource as _r, json as _j\nprint(_j.dumps({**RESULT, 'rss_mb': " \
-        "_r.getrusage(_r.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    # VmHWM, not ru_maxrss: the latter keeps the parent's peak across exec.
+    wrapped = code + "\nimport json as _j\n_h = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]" \
+        "\nprint(_j.dumps({**RESULT, 'rss_mb': int(_h[0].split()[1]) / 1024}))\n"
     done = subprocess.run([sys.executable, "-c", wrapped, *args], env=env, capture_output=True, text=True,
                           cwd=ROOT, check=False)
     if done.returncode != 0:
