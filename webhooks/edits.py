@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import selectinload
 
-from plugin.need import NEED_FIELDS, InvalidNeed, storable, validate_need
+from plugin.need import NEED_FIELDS, storable
 from sync.intake import NeedConflict, Upload, update_need
 from sync.ledger.edits import SCREENSHOTS, as_text
 from sync.ledger.store import Need
@@ -21,7 +21,7 @@ from sync.loop.status import StatusSetByTracker, set_status_by_hand
 from webhooks.context import runtime
 from webhooks.forms import NOTE_MAX, EditNeedForm, StatusForm
 from webhooks.i18n import page_locale
-from webhooks.needs import Names, parse_reported_at, size_text, upload_errors
+from webhooks.needs import Names, checked_submission, parse_reported_at, size_text
 
 bp = Blueprint("edits", __name__)
 
@@ -76,15 +76,7 @@ def edit(ref: str):
         typed = data["reported_at"]
         data["reported_at"] = need.reported_at if typed == _local_minutes(need.reported_at) else (
             parse_reported_at(typed))
-        need_input = None
-        try:
-            need_input = validate_need(data, settings)
-        except InvalidNeed as exc:
-            errors.update(exc.by_field(gettext))
-        uploads = [Upload(file.filename, file.read()) for file in request.files.getlist("screenshots")
-                   if file.filename]
-        if problems := upload_errors(uploads, settings.upload_max_bytes):
-            errors["screenshots"] = problems
+        need_input, uploads = checked_submission(data, settings, errors)
         version = int(form.version.data) if (form.version.data or "").isdigit() else 0
         if not errors:
             try:

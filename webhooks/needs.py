@@ -283,15 +283,7 @@ def new():
     if request.method == "POST":
         data = form.need_data()
         data["reported_at"] = parse_reported_at(data["reported_at"])
-        need_input = None
-        try:
-            need_input = validate_need(data, settings)
-        except InvalidNeed as exc:
-            errors.update(exc.by_field(gettext))
-        uploads = [Upload(file.filename, file.read()) for file in request.files.getlist("screenshots")
-                   if file.filename]
-        if problems := upload_errors(uploads, settings.upload_max_bytes):
-            errors["screenshots"] = problems
+        need_input, uploads = checked_submission(data, settings, errors)
         if not errors:
             need = create_need(rt, need_input, uploads, created_by=current_user.name)
             flash(gettext("Need %(ref)s filed", ref=need.ref), "success")
@@ -369,6 +361,20 @@ def size_text(count: int) -> str:
     if count >= 1024 * 1024:
         return f"{count / (1024 * 1024):g} MB"
     return f"{max(count // 1024, 1)} KB"
+
+
+def checked_submission(data: dict, settings: Settings, errors: dict[str, list[str]]):
+    """The form's need as ``validate_need`` checks it (None when refused) and its screenshots; every problem
+    goes into ``errors`` by field, for the filing and the edit page alike."""
+    need_input = None
+    try:
+        need_input = validate_need(data, settings)
+    except InvalidNeed as exc:
+        errors.update(exc.by_field(gettext))
+    uploads = [Upload(file.filename, file.read()) for file in request.files.getlist("screenshots") if file.filename]
+    if problems := upload_errors(uploads, settings.upload_max_bytes):
+        errors["screenshots"] = problems
+    return need_input, uploads
 
 
 def upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:
