@@ -90,10 +90,12 @@ def _due_between(settings: Settings, sla: str, start: dt.datetime, cutoff: dt.da
 
 
 def _changed_since(cutoff: dt.datetime):
-    """The needs with a history entry after the cut-off, with their status at the cut-off: that of their last
-    entry known then (``sla.history_until``). Every other need is in the status it is in now."""
+    """The needs raised before the cut-off with a history entry after it, with their status at the cut-off:
+    that of their last entry known then (``sla.history_until``). Every other need is in the status it is in
+    now."""
     entry = StatusChange
-    changed = select(entry.need_id.label("id")).where(entry.at > cutoff).distinct().subquery("changed")
+    changed = (select(entry.need_id.label("id")).join(Need, Need.id == entry.need_id)
+               .where(entry.at > cutoff, Need.reported_at < cutoff).distinct().subquery("changed"))
     known_last = (select(entry.status).where(entry.need_id == changed.c.id, entry.at <= cutoff)
                   .order_by(entry.at.desc(), entry.id.desc()).limit(1).scalar_subquery())
     first = (select(entry.status).where(entry.need_id == changed.c.id).order_by(entry.at, entry.id).limit(1)
