@@ -3,8 +3,9 @@ need's text through the database's own index, which migration 0005 makes and kee
 
 SQLite: an FTS5 table with the trigram tokenizer (``needs_search``), filled by triggers. PostgreSQL: a GIN
 ``pg_trgm`` index over :func:`search_text`. Both index three-character substrings, so a word of one or two
-characters (報表, 匯出: Chinese words are often two) cannot use them; such a word is matched by ``LIKE`` on
-the same fields, one pass over the table (about 80 ms for a /needs page at 100,000 needs, on either database).
+characters (報表, 匯出: Chinese words are often two) cannot use them; such a word is a plain substring test
+(``instr``, ``LIKE``) on each of the same fields, one pass over the table: about 70 ms for a /needs page at
+100,000 needs, on either database.
 """
 
 from __future__ import annotations
@@ -85,24 +86,31 @@ def _pattern(word: str) -> str:
 
 
 def _caseless(word: str) -> bool:
-    """Chinese, digits, punctuation: nothing to fold, so a plain LIKE (far cheaper than ILIKE) finds it."""
+    """Chinese, digits, punctuation: nothing to fold, so a match without case folding finds it."""
     return word.lower() == word.upper()
+
+
+def _each_field(condition) -> ColumnElement[bool]:
+    """``condition`` on any searched field: for a word no index helps, twice as fast as on the fields joined."""
+    return or_(*(condition(getattr(Need, name)) for name in SEARCH_FIELDS))
 
 
 def _sqlite_word(word: str) -> ColumnElement[bool]:
     if len(word) >= TRIGRAM:
         phrase = '"' + word.replace('"', '""') + '"'
         return Need.id.in_(select(_FTS.c.rowid).where(literal_column("needs_search").match(phrase)))
-    # SQLite's LIKE ignores ASCII case; each field on its own is twice as fast as LIKE on them joined.
-    pattern = _pattern(word)
-    return or_(*(getattr(Need, name).like(pattern, escape="\\") for name in SEARCH_FIELDS))
+    if _caseless(word):  # a plain byte search, a quarter faster than LIKE
+        return _each_field(lambda field: func.instr(field, word) > 0)
+    # SQLite's LIKE ignores ASCII case.
+    return _each_field(lambda field: field.like(_pattern(word), escape="\\"))
 
 
 def _postgresql_word(word: str) -> ColumnElement[bool]:
     text, pattern = search_text(), _pattern(word)
-    if _caseless(word):
-        return text.like(pattern, escape="\\")
     if len(word) >= TRIGRAM:
-        return text.ilike(pattern, escape="\\")
-    # No index helps a short word; lower() LIKE is half the cost of ILIKE on multi-byte text.
+        # The index's own expression; LIKE where there is no case to fold, half the cost of ILIKE's recheck.
+        return text.like(pattern, escape="\\") if _caseless(word) else text.ilike(pattern, escape="\\")
+    if _caseless(word):
+        return _each_field(lambda field: field.like(pattern, escape="\\"))
+    # lower() LIKE is half the cost of ILIKE on multi-byte text.
     return func.lower(text).like(func.lower(pattern), escape="\\")
