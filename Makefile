@@ -34,7 +34,7 @@ system-deps:
 	fi
 
 bench: $(STAMP)
-	for script in bench/*.py; do $(VENV)/bin/python $$script || exit 1; done
+	for script in bench/[!_]*.py; do $(VENV)/bin/python $$script || exit 1; done
 
 # Refresh the pinned versions after changing pyproject.toml's ranges.
 lock:

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _data import CONFIG, words  # bench/, the script's folder
 from sqlalchemy import insert, select
 
 from plugin.loading import parse_settings
@@ -27,29 +28,8 @@ from sync.table.export import TableExport, export_table
 
 TARGET_SECONDS = {"xlsx": 10, "csv": 3}
 TARGET_MB = 50
-CONFIG = """
-locale: zh-Hant
-customers:
-  - {key: acme, name: ACME Corp}
-  - {key: globex, name: Globex}
-  - {key: initech, name: Initech}
-categories:
-  - {key: billing, name: {zh-Hans: 计费, zh-Hant: 計費, en: Billing}}
-  - {key: reports, name: {zh-Hans: 报表, zh-Hant: 報表, en: Reports}}
-  - {key: mobile, name: {zh-Hans: 移动端, zh-Hant: 行動端, en: Mobile}}
-"""
-CHARACTERS = ("客戶反映發票上沒有稅號報表匯出時欄位順序錯亂手機版登入後會被登出權限設定無法套用到子帳號希望能批次修改狀態"
-              "重現步驟先開啟頁面再切換語言系統顯示錯誤訊息資料同步延遲審批流程通知郵件附件上傳失敗查詢速度很慢")
 
 
-def words(rng: random.Random, count: int) -> str:
-    """``count`` characters of Chinese-looking text: words of two to four characters, commas between some."""
-    text = []
-    while len(text) < count:
-        text += rng.choices(CHARACTERS, k=rng.randint(2, 4))
-        if rng.random() < 0.2:
-            text.append("，")
-    return "".join(text[:count])
 
 
 def need_rows(count: int, start: int = 1):

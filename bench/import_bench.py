@@ -18,6 +18,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from _data import CONFIG  # bench/, the script's folder
 from openpyxl import Workbook
 
 from plugin.loading import parse_settings
@@ -29,17 +30,6 @@ ROWS = 200 if "--smoke" in sys.argv else int(next((arg for arg in sys.argv[1:] i
 TARGET_SECONDS = 30
 TARGET_MB = 300
 
-CONFIG = """
-locale: zh-Hant
-customers:
-  - {key: acme, name: ACME Corp}
-  - {key: globex, name: Globex}
-  - {key: initech, name: Initech}
-categories:
-  - {key: billing, name: {zh-Hans: 计费, zh-Hant: 計費, en: Billing}}
-  - {key: reports, name: {zh-Hans: 报表, zh-Hant: 報表, en: Reports}}
-  - {key: mobile, name: {zh-Hans: 移动端, zh-Hant: 行動端, en: Mobile}}
-"""
 HEADER = ["序號", "產品類別", "問題詳細描述", "問題截圖", "緊急程度", "反饋人", "反饋時間", "跟進人", "狀態", "說明", "客戶"]
 
 

@@ -20,30 +20,20 @@ import tempfile
 import time
 from pathlib import Path
 
-HEADERS = ["序號", "產品類別", "問題詳細描述", "問題截圖", "緊急程度", "反饋人", "反饋時間", "跟進人", "狀態", "說明", "客戶",
-           "階段", "反饋人郵箱", "反饋渠道", "關聯到", "研發工單", "工單連結"]
-WIDTHS = [10, 14, 60, 18, 10, 16, 18, 12, 12, 40, 16, 12, 24, 14, 16, 16, 40]
+from _data import words  # bench/, the script's folder
+
+from sync.table.columns import COLUMNS, URGENCY_COLOURS
+
+HEADERS = [column.headers["zh_Hant"] for column in COLUMNS]
+WIDTHS = [column.width for column in COLUMNS]
 WRAPPED = {2, 3, 9}
 DATE, URGENCY, LINKED = 6, 4, (15, 16)
-URGENCY_COLOURS = (("FEF3F2", "B42318"), ("FFF6ED", "C4320A"), ("FEFBE8", "8A6100"), ("F2F4F7", "475467"))
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-CHARACTERS = ("客戶反映發票上沒有稅號報表匯出時欄位順序錯亂手機版登入後會被登出權限設定無法套用到子帳號希望能批次修改狀態"
-              "重現步驟先開啟頁面再切換語言系統顯示錯誤訊息資料同步延遲審批流程通知郵件附件上傳失敗查詢速度很慢")
-
-
-def words(rng: random.Random, count: int) -> str:
-    """``count`` characters of Chinese-looking text: words of two to four characters, commas between some."""
-    text = []
-    while len(text) < count:
-        text += rng.choices(CHARACTERS, k=rng.randint(2, 4))
-        if rng.random() < 0.2:
-            text.append("，")
-    return "".join(text[:count])
 
 
 def table_rows(count: int):
-    """``(cells, urgency level, link)`` per row, made fast enough not to weigh in the figures; cells in the table's column order, control characters in
-    some remarks and a remark that looks like a formula."""
+    """``(cells, urgency level, link)`` per row, made fast enough not to weigh in the figures; cells in the
+    table's column order, control characters in some remarks and a remark that looks like a formula."""
     rng = random.Random(7)
     # A thousand descriptions, more than zlib's window holds, so they compress like text that never repeats.
     descriptions = [words(rng, rng.randint(100, 300)) for _ in range(1000)]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted(path.name for path in (ROOT / "bench").glob("*.py"))
+SCRIPTS = sorted(path.name for path in (ROOT / "bench").glob("[!_]*.py"))  # _data.py is shared data
 RUNS = [[name, "--smoke"] for name in SCRIPTS] + [["table_bench.py", "--smoke", "--postgres"]]
 
 
