@@ -8,7 +8,6 @@ import json
 import threading
 
 import pytest
-import responses
 from sqlalchemy import func, select
 
 from plugin.need import validate_need
@@ -17,25 +16,9 @@ from sync.ledger import accounts
 from sync.ledger.store import Job, NeedEdit
 from tests.factories import NOW, file_need, need_data
 from tests.images import png_bytes
-from tests.jira.fake_jira import FakeJira, check_cloud_calls
-from tests.sync.trackers import stored, tracker_runtime
+from tests.sync.trackers import stored
 from tests.web.pages import log_in
 from webhooks.app import create_app
-
-
-@pytest.fixture
-def site():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei"})
-        yield fake, mock
-        check_cloud_calls(mock.calls)
-
-
-@pytest.fixture
-def rt(tmp_path):
-    runtime = tracker_runtime("jira", tmp_path)
-    yield runtime
-    runtime.engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ re-sync, minimal edits, crash safety, concurrent workers, many customers on one 
 import threading
 
 import pytest
-import responses
 from sqlalchemy import select
 
 from plugin.need import validate_need
@@ -13,23 +12,7 @@ from sync.ledger.store import Job, Need
 from sync.loop import issues, outbound
 from tests.factories import NOW, file_need, need_data
 from tests.images import png_bytes
-from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.sync.trackers import stored, tracker_runtime
-
-
-@pytest.fixture
-def site():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake = FakeJira(mock, projects=("CS",), users={"acc-wang": "Wang Wei"})
-        yield fake, mock
-        check_cloud_calls(mock.calls)
-
-
-@pytest.fixture
-def rt(tmp_path):
-    runtime = tracker_runtime("jira", tmp_path)
-    yield runtime
-    runtime.engine.dispose()
 
 
 def test_create_maps_fields_links_and_attaches(site, rt):
