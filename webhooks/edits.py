@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone, gettext
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
@@ -21,7 +21,7 @@ from sync.loop.status import StatusSetByTracker, set_status_by_hand
 from webhooks.context import runtime
 from webhooks.forms import NOTE_MAX, EditNeedForm, StatusForm
 from webhooks.i18n import page_locale
-from webhooks.needs import Names, checked_submission, parse_reported_at, size_text
+from webhooks.needs import Names, checked_submission, input_time, parse_reported_at, size_text
 
 bp = Blueprint("edits", __name__)
 
@@ -46,14 +46,9 @@ def _load(ref: str) -> Need:
     return need
 
 
-def _local_minutes(value: dt.datetime) -> str:
-    """A stored time as the ``datetime-local`` input shows it, in the reader's time zone."""
-    return value.astimezone(get_timezone()).strftime("%Y-%m-%dT%H:%M")
-
-
 def _form_values(need: Need) -> dict:
     values = {name: getattr(need, name) or "" for name in NEED_FIELDS}
-    values["reported_at"] = _local_minutes(need.reported_at)
+    values["reported_at"] = input_time(need.reported_at)
     values["version"] = need.version
     return values
 
@@ -74,7 +69,7 @@ def edit(ref: str):
         data = form.need_data()
         # The input shows minutes: an untouched time keeps its seconds rather than counting as a change.
         typed = data["reported_at"]
-        data["reported_at"] = need.reported_at if typed == _local_minutes(need.reported_at) else (
+        data["reported_at"] = need.reported_at if typed == input_time(need.reported_at) else (
             parse_reported_at(typed))
         need_input, uploads = checked_submission(data, settings, errors)
         version = int(form.version.data) if (form.version.data or "").isdigit() else 0

@@ -337,9 +337,14 @@ def attachment(ref: str, attachment_id: int):
 # Helpers ---------------------------------------------------------------------------------------
 
 
+def input_time(moment: dt.datetime) -> str:
+    """``moment`` in the reader's time zone, to the minute, as a ``datetime-local`` input shows it."""
+    return moment.astimezone(get_timezone()).strftime("%Y-%m-%dT%H:%M")
+
+
 def now_local() -> str:
-    """Now, in the reader's time zone, as a ``datetime-local`` input wants it."""
-    return dt.datetime.now(get_timezone()).strftime("%Y-%m-%dT%H:%M")
+    """Now, as a ``datetime-local`` input wants it."""
+    return input_time(dt.datetime.now(dt.UTC))
 
 
 def parse_reported_at(text: str):
