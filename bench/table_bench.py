@@ -33,7 +33,6 @@ import random
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -101,12 +100,6 @@ def python(code: str, env: dict, *args: str) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"child failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_answers(url: str, started: float, process: subprocess.Popen, limit: float = 600) -> float:
@@ -419,6 +412,8 @@ def _measure(folder: Path, needs: int, requests: int, database_url: str | None) 
     assert again["unchanged"] == needs, again
     table.add("re-import, all unchanged (s)", again["seconds"], floor["seconds"])
     python(HISTORY_CHILD, env)
+
+    from tests.notify.servers import free_port
 
     port, bare_port = free_port(), free_port()
     with server([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port, "/") as (_pid, bare_start):
