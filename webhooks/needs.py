@@ -21,14 +21,14 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from plugin.need import InvalidNeed, validate_need
+from plugin.need import InvalidNeed, stage_name, validate_need
 from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
 from sync.ledger.search import QUERY_MAX, matching, words
 from sync.ledger.store import Attachment, Job, Need, remarks_sort_key
 from sync.sla import live_state
 from webhooks.context import runtime
-from webhooks.forms import FIELD_NAMES, STAGE_NAMES, NeedForm, StatusForm
+from webhooks.forms import FIELD_NAMES, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
 
@@ -122,7 +122,7 @@ class Names:
         return item.name.get(self.locale) if item else key
 
     def stage(self, key: str | None) -> str:
-        return str(STAGE_NAMES.get(key, key or ""))
+        return stage_name(key, self.locale)
 
     def customer(self, key: str) -> str:
         item = self.settings.customer(key)
