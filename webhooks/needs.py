@@ -155,6 +155,33 @@ class Names:
     def time(value: dt.datetime | None) -> str:
         return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
+    def history_actor(self, change) -> str:
+        """Who made a status change: the tracker by its name, a reconcile in words, else the person."""
+        return {"github": "GitHub", "jira": "Jira", "reconcile": gettext("reconcile")}.get(
+            change.actor or "", change.actor or "")
+
+    def history_note(self, change) -> str:
+        """A tracker's status change said in words ("R&D closed the issue in GitHub (completed)"); other notes
+        (CS's, the import's) as written."""
+        if change.source != "tracker" or not change.note:
+            return change.note
+        kind = self.settings.tracker.kind if self.settings.tracker else None
+        if change.actor in ("github", "jira"):
+            kind = change.actor
+        status, _slash, reason = change.note.partition("/")
+        if kind == "github":
+            reasons = {"completed": gettext("completed"), "not_planned": gettext("not planned")}
+            if status == "closed" and reason in reasons:
+                return gettext("R&D closed the issue in GitHub (%(reason)s)", reason=reasons[reason])
+            if status == "closed":
+                return gettext("R&D closed the issue in GitHub")
+            if status == "open":
+                return gettext("R&D reopened the issue in GitHub") if reason == "reopened" else \
+                    gettext("The issue is open in GitHub")
+        if kind == "jira":
+            return gettext("R&D moved the issue to “%(status)s” in Jira", status=change.note)
+        return change.note
+
     def delivery_state(self, row: OutboxMessage) -> str:
         """Where one comment or notice stands, in the reader's language (the technical detail is shown beside)."""
         if row.state == "refused" and row.reason == "not_member":

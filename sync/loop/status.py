@@ -42,6 +42,12 @@ CHANNEL_NAMES = {"email": N_("e-mail"), "wecom": N_("WeCom"), "dingtalk": N_("Di
                  "slack": N_("Slack"), "webhook": N_("webhook")}
 
 
+def tracker_note(state: IssueState) -> str:
+    """What the status history keeps of the issue's state: its status name, and GitHub's reason after a "/"
+    (``closed/completed``); the need page words it (``webhooks.needs.Names.history_note``)."""
+    return f"{state.status_name}/{state.state_reason}" if state.state_reason else state.status_name
+
+
 def status_name(settings, key: str | None, locale: str) -> str:
     status = settings.status(key) if key else None
     return status.name.get(locale) if status else (key or "-")
@@ -226,7 +232,7 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
         anchors = []
         for need, old in changed:
             entry = StatusChange(need_id=need.id, status=new, previous=old, source="tracker", actor=actor,
-                                 note=state.status_name, at=now)
+                                 note=tracker_note(state), at=now)
             session.add(entry)
             anchors.append(entry)
         session.flush()
