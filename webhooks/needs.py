@@ -357,7 +357,8 @@ def detail(ref: str):
         if need is None:
             abort(404)
         last_job = session.scalars(
-            select(Job).where(Job.ref == need.ref).order_by(Job.updated_at.desc(), Job.created_at.desc()).limit(1)
+            # Notices have their own card, per recipient and in the page's language.
+            select(Job).where(Job.ref == need.ref, Job.name != "deliver_outbox").order_by(Job.updated_at.desc(), Job.created_at.desc()).limit(1)
         ).first()
         deliveries = [row for row in session.scalars(
             select(OutboxMessage).where((OutboxMessage.need_ref == need.ref)

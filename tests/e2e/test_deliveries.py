@@ -27,6 +27,7 @@ def test_comment_says_who_is_being_told_and_the_page_shows_each_failed_delivery_
             accounts.add_user(session, "cs1", "password1", "cs")
         log_in(client)
         page = client.get("/needs/N-0001", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
+        assert "alert-error" not in page  # no English job error in the tracker card
         deliveries = page[page.index('id="deliveries"'):]
         assert deliveries.count("無法傳送") == 2  # the customer's e-mail and the owner's
         assert "owner Wang Wei" not in deliveries and "ACME Corp (email)" in deliveries
