@@ -65,12 +65,20 @@ class IssueState:
 
 @dataclass(frozen=True)
 class Comment:
-    """A comment on an issue: its id, author (accountId / login), text as plain text, and time."""
+    """A comment on an issue: its id, author (accountId / login), text as plain text, and time.
+
+    ``author_name`` is the name the tracker shows; ``author_identities`` every stable identity of the author
+    the tracker gave (Jira: accountId, user name, key, e-mail; GitHub: the login); ``author_association`` is
+    GitHub's relation of the author to the repository (``OWNER``, ``MEMBER``, ``COLLABORATOR``, ``NONE`` ...),
+    None on Jira."""
 
     id: str
     author: str | None
     text: str
     created_at: dt.datetime | None = None
+    author_name: str | None = None
+    author_identities: tuple[str, ...] = ()
+    author_association: str | None = None
 
 
 class TrackerAdapter(abc.ABC):

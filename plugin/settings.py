@@ -412,6 +412,10 @@ class SyncSettings(_Model):
     customer_comment_prefix: str = Field(
         default="[customer]", min_length=1,
         description="tracker comments starting with this are forwarded to the customer; others stay internal")
+    customer_comment_authors: list[str] = Field(
+        default_factory=list,
+        description="who besides the people directory (and, on GitHub, the repository's owners, members and "
+                    "collaborators) may write to customers: Jira accountIds, user names or e-mails, GitHub logins")
     reconcile_minutes: int = Field(default=10, ge=1, le=59, description="how often to reconcile with the tracker")
 
 

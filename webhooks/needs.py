@@ -25,7 +25,7 @@ from plugin.need import InvalidNeed, stage_name, validate_need
 from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
 from sync.ledger.search import QUERY_MAX, matching, words
-from sync.ledger.store import Attachment, Job, Need, remarks_sort_key
+from sync.ledger.store import Attachment, Job, Need, OutboxMessage, remarks_sort_key
 from sync.sla import live_state
 from webhooks.context import runtime
 from webhooks.forms import FIELD_NAMES, NeedForm, StatusForm
@@ -154,6 +154,55 @@ class Names:
     @staticmethod
     def time(value: dt.datetime | None) -> str:
         return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+    def history_actor(self, change) -> str:
+        """Who made a status change: the tracker by its name, a reconcile in words, else the person."""
+        return {"github": "GitHub", "jira": "Jira", "reconcile": gettext("reconcile")}.get(
+            change.actor or "", change.actor or "")
+
+    def history_note(self, change) -> str:
+        """A tracker's status change said in words ("R&D closed the issue in GitHub (completed)"); other notes
+        (CS's, the import's) as written."""
+        if change.source != "tracker" or not change.note:
+            return change.note
+        kind = self.settings.tracker.kind if self.settings.tracker else None
+        if change.actor in ("github", "jira"):
+            kind = change.actor
+        status, _slash, reason = change.note.partition("/")
+        if kind == "github":
+            reasons = {"completed": gettext("completed"), "not_planned": gettext("not planned")}
+            if status == "closed" and reason in reasons:
+                return gettext("R&D closed the issue in GitHub (%(reason)s)", reason=reasons[reason])
+            if status == "closed":
+                return gettext("R&D closed the issue in GitHub")
+            if status == "open":
+                return gettext("R&D reopened the issue in GitHub") if reason == "reopened" else \
+                    gettext("The issue is open in GitHub")
+        if kind == "jira":
+            return gettext("R&D moved the issue to “%(status)s” in Jira", status=change.note)
+        return change.note
+
+    def delivery_state(self, row: OutboxMessage) -> str:
+        """Where one comment or notice stands, in the reader's language (the technical detail is shown beside)."""
+        if row.state == "refused" and row.reason == "not_member":
+            return gettext("not forwarded: not a member")
+        if row.state == "sent":
+            return gettext("sent")
+        if row.state == "failed":
+            return gettext("could not be sent")
+        if row.attempts:
+            return gettext("being sent (will retry)")
+        return gettext("being sent")
+
+    def delivery_to(self, row: OutboxMessage) -> str:
+        """Who a comment or notice is for: the issue, a customer on a channel, or an owner."""
+        if row.kind == "comment":
+            return gettext("comment on %(issue)s", issue=row.issue_key)
+        if row.state == "refused":
+            return gettext("R&D comment by %(name)s", name=row.payload.get("author") or "?")
+        if row.kind in ("customer", "forward"):
+            return f"{self.customer(row.customer or '')} ({row.channel})"
+        return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)
 
     @staticmethod
     def sync(need: Need) -> str:
@@ -308,13 +357,20 @@ def detail(ref: str):
         if need is None:
             abort(404)
         last_job = session.scalars(
-            select(Job).where(Job.ref == need.ref).order_by(Job.updated_at.desc(), Job.created_at.desc()).limit(1)
+            # Notices have their own card, per recipient and in the page's language.
+            select(Job).where(Job.ref == need.ref, Job.name != "deliver_outbox").order_by(Job.updated_at.desc(), Job.created_at.desc()).limit(1)
         ).first()
+        deliveries = [row for row in session.scalars(
+            select(OutboxMessage).where((OutboxMessage.need_ref == need.ref)
+                                        | (OutboxMessage.issue_key == need.issue_key) if need.issue_key
+                                        else OutboxMessage.need_ref == need.ref)
+            .order_by(OutboxMessage.id.desc()).limit(200))
+            if row.need_ref == need.ref or need.ref in row.payload.get("refs", ()) or row.kind == "comment"]
     failed_job = last_job if last_job is not None and last_job.state == "failed" else None
     status_form = StatusForm(status=need.status)
     status_form.set_choices(rt.settings, page_locale())
     return render_template("needs/detail.html", need=need, failed_job=failed_job, settings=rt.settings,
-                           status_form=status_form)
+                           status_form=status_form, deliveries=deliveries)
 
 
 @bp.route("/needs/<ref>/attachments/<int:attachment_id>")

@@ -364,8 +364,13 @@ def issue_state(project: str, data: dict[str, Any]) -> IssueState:
 
 
 def _comment(comment: github.IssueComment.IssueComment) -> Comment:
-    return Comment(id=str(comment.id), author=comment.user.login if comment.user else None,
-                   text=plain_text(comment.body or ""), created_at=comment.created_at)
+    login = comment.user.login if comment.user else None
+    # Read from the answer itself: PyGithub's ``author_association`` fetches the comment again when the field is
+    # absent (older GitHub Enterprise answers), and an absent field means no membership anyway.
+    association = comment._rawData.get("author_association")
+    return Comment(id=str(comment.id), author=login, text=plain_text(comment.body or ""),
+                   created_at=comment.created_at, author_name=login,
+                   author_identities=(login,) if login else (), author_association=association)
 
 
 # Errors -------------------------------------------------------------------------------------------------

@@ -307,11 +307,16 @@ class JiraAdapter(TrackerAdapter):
         body = raw.get("body")
         text = adf_text(body) if isinstance(body, dict) else wiki_unescape(body or "")
         created = raw.get("created")
+        author = raw.get("author") or {}
         return Comment(
             id=str(raw["id"]),
             author=self._user_id(raw.get("author")),
             text=text,
             created_at=jira_timestamp(created) if created else None,
+            author_name=author.get("displayName") or author.get("name"),
+            # The display name is the user's own choice on Jira Cloud: never an identity.
+            author_identities=tuple(str(author[key]) for key in ("accountId", "name", "key", "emailAddress")
+                                    if author.get(key)),
         )
 
     # Webhook registration (``cocreate install jira --register``) ----------------------------------

@@ -305,7 +305,10 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(32))  # tracker, email, wecom, dingtalk, feishu, slack, webhook
     target: Mapped[str] = mapped_column(String(500), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed, refused
+    # Why a row was not sent, as a key the need page words in the reader's language (``last_error`` keeps the
+    # technical detail): ``not_member`` for a customer comment by someone outside the team.
+    reason: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,8 @@ from plugin.need import N_, STAGE_NAMES, stage_name
 from plugin.settings import Settings
 from plugin.text import Link, neutralise_mentions, wiki_escape
 
+_WORD_JOINER = "\u2060"
+
 GITHUB_SECTION_START = "<!-- cocreate:start (edited by Cocreate; write above or below) -->"
 GITHUB_SECTION_END = "<!-- cocreate:end -->"
 _SECTION = re.compile(re.escape("<!-- cocreate:start") + r".*?" + re.escape(GITHUB_SECTION_END), re.S)
@@ -73,16 +75,27 @@ class Block:
 
 # Escaping ---------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=])")
+# GitHub links "#12", "org/repo#12" and "GH-12" to issues in any text node, escaped or not: a word joiner after
+# "#" (or "GH-") keeps what the customer wrote and links nothing.
+_MD_REFERENCE = re.compile(r"(#|\bGH\\-)(?=\d)", re.IGNORECASE)
+# Jira wiki markup starts a heading or a quote with "h1." ... "h6." or "bq." at the start of a line.
+_WIKI_LINE_MACRO = re.compile(r"^(\s*)(h[1-6]|bq)\.", re.IGNORECASE)
 
 
 def escape_markdown(text: str) -> str:
+    """Plain text as GitHub Markdown shown as written: markup escaped (a line of "===" or "---" under text makes
+    no heading), no mention pings, no issue reference links."""
     text = neutralise_mentions(text, "issue_body")
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+    escaped = _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+    return _MD_REFERENCE.sub(lambda match: match[1] + _WORD_JOINER, escaped)
 
 
 def escape_wiki(text: str) -> str:
-    return wiki_escape(neutralise_mentions(text, "issue_body"))
+    """Plain text as Jira wiki markup shown as written. A backslash is written as the entity "&#92;": escaped as
+    "\\\\" it would be Jira's line break."""
+    text = _WIKI_LINE_MACRO.sub(lambda match: f"{match[1]}{match[2]}{_WORD_JOINER}.", text)
+    return "&#92;".join(wiki_escape(neutralise_mentions(part, "issue_body")) for part in text.split("\\"))
 
 
 def _lines(text: str) -> list[str]:

@@ -47,7 +47,7 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
             old_status_label=status_name(settings, payload.get("old"), locale) if payload.get("old") else None,
             new_status_label=status_name(settings, payload["new"], locale),
             status_page_url=status_page_url(runtime, customer.key),
-            comment_for_customer=payload.get("comment"),
+            comment_for_customer=payload.get("comment"), comment_author=payload.get("author"),
             event_key=row.dedupe_key,
         )
     if row.kind == "owner":

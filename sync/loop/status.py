@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from plugin.base import IssueState
+from plugin.base import Comment, IssueState
 from plugin.catalogs import catalog
 from plugin.need import N_
 from plugin.settings import Person, Settings
@@ -42,18 +42,26 @@ CHANNEL_NAMES = {"email": N_("e-mail"), "wecom": N_("WeCom"), "dingtalk": N_("Di
                  "slack": N_("Slack"), "webhook": N_("webhook")}
 
 
+def tracker_note(state: IssueState) -> str:
+    """What the status history keeps of the issue's state: its status name, and GitHub's reason after a "/"
+    (``closed/completed``); the need page words it (``webhooks.needs.Names.history_note``)."""
+    return f"{state.status_name}/{state.state_reason}" if state.state_reason else state.status_name
+
+
 def status_name(settings, key: str | None, locale: str) -> str:
     status = settings.status(key) if key else None
     return status.name.get(locale) if status else (key or "-")
 
 
 def comment_text(settings, old: str | None, new: str, refs: list[str], told: list[str]) -> str:
-    """The status-sync comment, in the configured language, marked as Cocreate's."""
+    """The status-sync comment, in the configured language, marked as Cocreate's. It is posted while the
+    notices are still on their way, so it says who is being told; whether each got it is on the need page."""
     locale = settings.locale
     words = catalog(locale)
     prefix = words.gettext("[Cocreate status sync]")
     body = words.gettext(
-        "Customer-facing status: %(old)s → %(new)s.\nNeeds: %(refs)s.\nTold: %(told)s.",
+        "Customer-facing status: %(old)s → %(new)s.\nNeeds: %(refs)s.\nBeing told: %(told)s (delivery per "
+        "recipient on the need page).",
         old=status_name(settings, old, locale), new=status_name(settings, new, locale),
         refs=words.pgettext("punctuation", ", ").join(refs),
         told=words.pgettext("punctuation", "; ").join(told) or words.gettext("nobody (no channel configured)"),
@@ -127,9 +135,33 @@ def _owners(settings, needs: list[Need]) -> list[tuple[Person, list[Need]]]:
     return list(found.values())
 
 
+MEMBER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+"""GitHub ``author_association`` values of people who belong to the repository; anyone else (``CONTRIBUTOR``,
+``FIRST_TIME_CONTRIBUTOR``, ``NONE`` ...) can comment on a public repository without being on the team."""
+
+
+def comment_member(settings: Settings, comment: Comment) -> str | None:
+    """The name of the team member who wrote ``comment``, or None when its author may not speak to customers.
+
+    Members are the people directory (matched by tracker identity or e-mail, never by a shown name, which the
+    author chooses), the identities listed in ``sync.customer_comment_authors``, and on GitHub the repository's
+    owners, members and collaborators."""
+    identities = {identity.casefold() for identity in comment.author_identities}
+    for person in settings.people:
+        mine = {value.casefold() for value in (person.jira_account_id, person.github_login, person.email) if value}
+        if identities & mine:
+            return person.name
+    allowed = {identity.casefold() for identity in settings.sync.customer_comment_authors}
+    if identities & allowed or comment.author_association in MEMBER_ASSOCIATIONS:
+        return comment.author_name or comment.author
+    return None
+
+
 def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
-    """Queue tracker comments marked for the customer (``sync.customer_comment_prefix``) to every customer
-    whose need is on the issue, once per comment and channel. Unmarked comments are internal and stay."""
+    """Queue tracker comments marked for the customer (``sync.customer_comment_prefix``) by a team member
+    (:func:`comment_member`) to every customer whose need is on the issue, once per comment and channel, naming
+    who wrote it. Unmarked comments are internal and stay; a marked comment by anyone else is never sent, and is
+    recorded once as refused (``state`` ``refused``) for CS to see on the need page."""
     settings = runtime.settings
     prefix = settings.sync.customer_comment_prefix
     with runtime.Session() as session:
@@ -142,20 +174,34 @@ def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
     own = adapter.whoami()
     marked = [comment for comment in adapter.list_comments(state.key)
               if comment.text.lstrip().startswith(prefix) and comment.author != own]
-    rows = []
+    rows, refused = [], []
     for comment in marked:
         text = comment.text.lstrip()[len(prefix):].strip()
+        member = comment_member(settings, comment)
+        if member is None:
+            refused.append(OutboxMessage(
+                dedupe_key=f"refused:{state.key}:{comment.id}", kind="forward", issue_key=state.key,
+                need_ref=needs[0].ref, channel="tracker", target="", state="refused", reason="not_member",
+                last_error=f"{comment.author or '?'} is not a member of the team",
+                payload={"refs": [need.ref for need in needs], "comment": text,
+                         "author": comment.author_name or comment.author}))
+            continue
         rows += _customer_rows(settings, state.key, needs, "forward", f"{state.key}:{comment.id}", old=None,
-                               new=None, comment=text)
-    if not rows:
+                               new=None, comment=text, author=member)
+    if not rows and not refused:
         return 0
     with runtime.Session.begin() as session:
         known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows]))))
+            OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows + refused]))))
+        session.add_all([row for row in refused if row.dedupe_key not in known])
         new_rows = [row for row in rows if row.dedupe_key not in known]
         session.add_all(new_rows)
         session.flush()
         jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=state.key) for row in new_rows]
+    for row in refused:
+        if row.dedupe_key not in known:
+            log.warning("issue %s: comment %s marked for the customer is not forwarded: %s", state.key,
+                        row.dedupe_key.rsplit(":", 1)[1], row.last_error)
     runtime.queue.send(*jobs)
     return len(jobs)
 
@@ -186,7 +232,7 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
         anchors = []
         for need, old in changed:
             entry = StatusChange(need_id=need.id, status=new, previous=old, source="tracker", actor=actor,
-                                 note=state.status_name, at=now)
+                                 note=tracker_note(state), at=now)
             session.add(entry)
             anchors.append(entry)
         session.flush()

@@ -139,11 +139,13 @@ class StatusNotice(_Notice):
     status_page_url: str | None = None
     remarks_for_customer: str | None = None
     comment_for_customer: str | None = None
+    comment_author: str | None = None
     event_key: str | None = None
 
     kind: ClassVar[str] = "status"
     _url_fields = ("issue_url", "status_page_url")
-    _line_fields = ("customer_name", "need_ref", "need_title", "old_status_label", "new_status_label")
+    _line_fields = ("customer_name", "need_ref", "need_title", "old_status_label", "new_status_label",
+                    "comment_author")
     _block_fields = ("remarks_for_customer", "comment_for_customer")
 
 
@@ -270,7 +272,9 @@ def _status_document(notice: StatusNotice, words: Catalog) -> tuple[str, Documen
     if notice.remarks_for_customer:
         blocks.append(Quote(words.gettext("Notes"), notice.remarks_for_customer))
     if notice.comment_for_customer:
-        blocks.append(Quote(words.gettext("A message from our team"), notice.comment_for_customer))
+        heading = (words.gettext("A message from %(name)s of our team", name=notice.comment_author)
+                   if notice.comment_author else words.gettext("A message from our team"))
+        blocks.append(Quote(heading, notice.comment_for_customer))
     links = [
         Link(label, url)
         for label, url in ((words.gettext("Follow development"), notice.issue_url),

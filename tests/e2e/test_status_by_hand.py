@@ -107,7 +107,7 @@ def test_a_status_set_by_hand_is_told_once_then_the_tracker_wins(jira, tmp_path,
     assert status_history(after)[-1] == ("in_progress", "declined", "tracker", "jira", "In Progress")
     rows = history_rows(client.get("/needs/N-0001").text)
     assert [(row[1], row[2], row[3], row[4], row[5]) for row in rows] == [
-        ("In progress", "Declined", "Tracker", "jira", "In Progress"),
+        ("In progress", "Declined", "Tracker", "Jira", "R&D moved the issue to “In Progress” in Jira"),
         ("Declined", "Received", "Customer success", "cs1", "Out of scope for 2026"),
         ("Received", "—", "Customer success", "", ""),
     ]

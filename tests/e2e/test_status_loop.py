@@ -24,7 +24,8 @@ def loop_runtime(kind, tmp_path, smtp_server, http_recorder):
                        f"{{kind: wecom, url: '{http_recorder.url('/cgi-bin/webhook/send?key=k')}'}}]")
     return tracker_runtime(
         kind, tmp_path, replace={email_only: email_and_wecom},
-        extra_yaml=(f"notifications:\n  smtp: {{host: 127.0.0.1, port: {smtp_server.port}, security: none, "
+        extra_yaml=("sync: {customer_comment_authors: [rd-engineer]}\n"
+                    f"notifications:\n  smtp: {{host: 127.0.0.1, port: {smtp_server.port}, security: none, "
                     f"sender: 'Cocreate <cocreate@example.com>'}}\n"))
 
 

@@ -165,10 +165,11 @@ class FakeGitHub:
         repo, number = self._split(key)
         return copy.deepcopy(self._edit(repo, number, fields, self.actor))
 
-    def comment(self, key: str, body: str, login: str | None = None) -> dict[str, Any]:
-        """Post a comment as ``login`` (default ``actor``); returns its JSON."""
+    def comment(self, key: str, body: str, login: str | None = None, association: str = "MEMBER") -> dict[str, Any]:
+        """Post a comment as ``login`` (default ``actor``), whose ``author_association`` with the repository is
+        ``association`` (``NONE`` for a stranger on a public repository); returns its JSON."""
         repo, number = self._split(key)
-        return copy.deepcopy(self._comment(repo, number, body, login or self.actor))
+        return copy.deepcopy(self._comment(repo, number, body, login or self.actor, association))
 
     def add_pull_request(self, repo: str, title: str = "A pull request") -> dict[str, Any]:
         """A pull request in ``repo``: GitHub lists it among the issues, with a ``pull_request`` object."""
@@ -282,7 +283,8 @@ class FakeGitHub:
         issue["updated_at"] = now
         return issue
 
-    def _comment(self, repo: str, number: int, body: str, login: str) -> dict[str, Any]:
+    def _comment(self, repo: str, number: int, body: str, login: str,
+                 association: str = "MEMBER") -> dict[str, Any]:
         stored = self._repo(repo)["issues"][number]
         comment_id = self._new_id()
         now = self._advance()
@@ -291,7 +293,7 @@ class FakeGitHub:
         comment.update(
             url=api, html_url=f"{stored['json']['html_url']}#issuecomment-{comment_id}",
             issue_url=stored["json"]["url"], id=comment_id, node_id=f"IC_fake{comment_id}",
-            user=self._user(login), created_at=now, updated_at=now, author_association="MEMBER", body=body,
+            user=self._user(login), created_at=now, updated_at=now, author_association=association, body=body,
             reactions=self._reactions(f"{api}/reactions"), performed_via_github_app=None,
         )
         stored["comments"].append(comment)

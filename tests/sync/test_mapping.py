@@ -107,7 +107,7 @@ def test_wiki_markup_is_escaped():
 def test_markdown_is_escaped_and_kept_between_markers():
     body = mapping.map_need(settings_for("github"), view(description="# hi @octocat <img src=x>")).spec.body
     assert body.startswith(mapping.GITHUB_SECTION_START) and body.endswith(mapping.GITHUB_SECTION_END)
-    assert "\\# hi @\u200boctocat \\<img src=x\\>" in body
+    assert "\\# hi @\u200boctocat \\<img src\\=x\\>" in body
     assert "[N\\-0042](<https://cocreate.example/needs/N-0042>)" in body
 
 
@@ -131,3 +131,26 @@ def test_localized_body_in_configured_language():
     settings = parse_settings(BASE.replace("locale: en", "locale: zh-Hant") + TRACKERS["github"], "t.yaml")
     body = mapping.map_need(settings, view()).spec.body
     assert "反饋人" in body and "緊急程度" in body and "推廣" in body
+
+
+@pytest.mark.parametrize(("description", "shown"), [
+    ("foo\n===", "foo  \n\\=\\=\\="),  # a setext heading underline, escaped
+    ("foo\n---", "foo  \n\\-\\-\\-"),
+    ("\\#123 and org/repo#9 and GH-4", "\\\\\\#\u2060123 and org/repo\\#\u20609 and GH\\-\u20604"),
+    ("cc @octocat @acme/team", "cc @\u200boctocat @\u200bacme/team"),
+])
+def test_markdown_body_shows_the_text_as_written_and_links_or_pings_nothing(description, shown):
+    body = mapping.map_need(settings_for("github"), view(description=description)).spec.body
+    first = body.split("\n\n")[0].removeprefix(mapping.GITHUB_SECTION_START + "\n")
+    assert first == shown
+
+
+@pytest.mark.parametrize(("description", "shown"), [
+    ("a \\\\ b \\ c", "a &#92;&#92; b &#92; c"),  # "\\" would be Jira's line break
+    ("h1. Title", "h1\u2060. Title"),
+    ("x\nbq. quoted", "x\\\\ bq\u2060. quoted"),
+    ("{code}x{code} [link|https://evil.example]", "\\{code\\}x\\{code\\} \\[link\\|https://evil.example\\]"),
+])
+def test_wiki_body_shows_the_text_as_written(description, shown):
+    body = mapping.map_need(settings_for("datacenter"), view(description=description)).spec.body
+    assert body.split("\n\n")[0] == shown
