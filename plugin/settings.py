@@ -419,6 +419,21 @@ class SyncSettings(_Model):
     reconcile_minutes: int = Field(default=10, ge=1, le=59, description="how often to reconcile with the tracker")
 
 
+class ServerSettings(_Model):
+    """How ``cocreate serve`` (waitress) treats its connections. A connection costs waitress a socket, not a
+    thread (bodies are buffered before a thread sees the request), so many slow clients are held cheaply; what
+    stops the service is the connection limit filling up, so it is set well above the default 100. A slow client
+    that keeps sending a byte now and then is not idle; past a few hundred of those, the reverse proxy in front
+    (README, "Security") is what refuses them."""
+
+    connection_limit: int = Field(default=1000, ge=10, le=100_000,
+                                  description="open connections served at once; more wait in the backlog")
+    channel_timeout: int = Field(default=30, ge=1, le=3600, description="seconds a silent connection is kept")
+    cleanup_interval: int = Field(default=10, ge=1, le=3600, description="seconds between idle-connection sweeps")
+    backlog: int = Field(default=2048, ge=16, le=65535)
+    max_request_header_bytes: int = Field(default=65_536, ge=4096)
+
+
 class QueueSettings(_Model):
     url: str | None = Field(default=None, description="redis://... for Redis; empty for SQLite under home")
     workers: int = Field(default=2, ge=1, le=64)
@@ -444,6 +459,7 @@ class Settings(_Model):
     database_url: str | None = Field(default=None, description="COCREATE_DATABASE_URL overrides")
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     queue: QueueSettings = QueueSettings()
+    server: ServerSettings = ServerSettings()
     tracker: TrackerSettings | None = None
     categories: list[Category] = Field(default_factory=list)
     urgencies: list[Urgency] = Field(default_factory=list)

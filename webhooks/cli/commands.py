@@ -46,9 +46,22 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     # SIGTERM (systemctl stop) ends waitress's loop like Ctrl-C: requests in flight finish, then jobs in flight.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="cocreate")
+        waitress_serve(app, host=host, port=port, threads=threads, ident="cocreate",
+                       **waitress_options(runtime.settings))
     finally:
         runtime.queue.stop_consumer()
+
+
+def waitress_options(settings) -> dict:
+    """waitress's connection limits from ``server:`` (see :class:`plugin.settings.ServerSettings`). ``poll`` instead
+    of ``select``, which cannot watch more than 1,024 sockets; bodies larger than an upload are refused by waitress
+    before Flask reads them."""
+    server = settings.server
+    return {"connection_limit": server.connection_limit, "channel_timeout": server.channel_timeout,
+            "cleanup_interval": server.cleanup_interval, "backlog": server.backlog,
+            "max_request_header_size": server.max_request_header_bytes,
+            "max_request_body_size": max(settings.upload_max_bytes, settings.webhooks.max_body_bytes) * 8,
+            "asyncore_use_poll": True}
 
 
 def _exit_on_signal(signum, _frame) -> None:
