@@ -458,6 +458,7 @@ class Settings(_Model):
     home: str | None = Field(default=None, description="data folder; COCREATE_HOME overrides")
     database_url: str | None = Field(default=None, description="COCREATE_DATABASE_URL overrides")
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    screenshots_max: int = Field(default=30, ge=1, le=200, description="screenshots one need keeps at most")
     queue: QueueSettings = QueueSettings()
     server: ServerSettings = ServerSettings()
     tracker: TrackerSettings | None = None

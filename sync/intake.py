@@ -31,9 +31,16 @@ IMAGE_TYPES = {
 class InvalidUpload(ValueError):
     """An uploaded file is not an image Cocreate accepts, or (``too_large``) is larger than allowed."""
 
-    def __init__(self, message: str, too_large: bool = False):
+    def __init__(self, message: str, too_large: bool = False, too_many: bool = False):
         super().__init__(message)
-        self.too_large = too_large
+        self.too_large, self.too_many = too_large, too_many
+
+
+def check_screenshot_count(count: int, most: int) -> None:
+    """A need keeps at most ``most`` screenshots (``screenshots_max``): an issue body lists them all, and a
+    tracker refuses a body past its limit."""
+    if count > most:
+        raise InvalidUpload(f"{count} screenshots: a need keeps at most {most}", too_many=True)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] =
     the queue's storage is down before the job is queued, the heartbeat sweep queues it from the ledger. With
     no tracker configured there is no job: the need waits for one (``resume_syncs``).
     """
+    check_screenshot_count(len(uploads), runtime.settings.screenshots_max)
     checked = check_uploads(list(uploads), runtime.settings.upload_max_bytes)
     written: list[Path] = []
     try:
@@ -149,6 +157,7 @@ def update_need(runtime: Runtime, ref: str, need_input: NeedInput, actor: str | 
                                    .options(selectinload(Need.attachments))).one()
             removing = set(remove)
             gone = [attachment for attachment in need.attachments if attachment.id in removing]
+            check_screenshot_count(len(need.attachments) - len(gone) + len(checked), runtime.settings.screenshots_max)
             added = _store_uploads(runtime, need.ref, checked, written)
             changed = change_fields(session, need, asdict(need_input), source=source, actor=actor,
                                     screenshots=([a.filename for a in added], [a.filename for a in gone]))

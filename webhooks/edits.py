@@ -14,14 +14,21 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import selectinload
 
 from plugin.need import NEED_FIELDS, storable
-from sync.intake import NeedConflict, Upload, update_need
+from sync.intake import InvalidUpload, NeedConflict, Upload, update_need
 from sync.ledger.edits import SCREENSHOTS, as_text
 from sync.ledger.store import Need
 from sync.loop.status import StatusSetByTracker, set_status_by_hand
 from webhooks.context import runtime
 from webhooks.forms import NOTE_MAX, EditNeedForm, StatusForm
 from webhooks.i18n import page_locale
-from webhooks.needs import Names, checked_submission, input_time, parse_reported_at, size_text
+from webhooks.needs import (
+    Names,
+    checked_submission,
+    input_time,
+    parse_reported_at,
+    size_text,
+    too_many_screenshots,
+)
 
 bp = Blueprint("edits", __name__)
 
@@ -77,6 +84,8 @@ def edit(ref: str):
             try:
                 result = update_need(rt, ref, need_input, current_user.name, version=version, uploads=uploads,
                                      remove=removing)
+            except InvalidUpload:  # only the count is left to refuse: each file was checked above
+                errors.setdefault("screenshots", []).append(too_many_screenshots(settings))
             except NeedConflict as conflict:
                 need = _load(ref)
                 clashes = _clashes(conflict, need, need_input)

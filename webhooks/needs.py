@@ -333,6 +333,8 @@ def new():
         data = form.need_data()
         data["reported_at"] = parse_reported_at(data["reported_at"])
         need_input, uploads = checked_submission(data, settings, errors)
+        if len(uploads) > settings.screenshots_max:
+            errors.setdefault("screenshots", []).append(too_many_screenshots(settings))
         if not errors:
             need = create_need(rt, need_input, uploads, created_by=current_user.name)
             flash(gettext("Need %(ref)s filed", ref=need.ref), "success")
@@ -436,6 +438,10 @@ def checked_submission(data: dict, settings: Settings, errors: dict[str, list[st
     if problems := upload_errors(uploads, settings.upload_max_bytes):
         errors["screenshots"] = problems
     return need_input, uploads
+
+
+def too_many_screenshots(settings: Settings) -> str:
+    return gettext("A need keeps at most %(count)d screenshots: remove some first.", count=settings.screenshots_max)
 
 
 def upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from plugin.base import IssueSpec
@@ -45,7 +45,18 @@ LABELS = {
     "asking": N_("Customers asking"),
     "minutes": N_("Meeting minutes"),
     "unassigned": N_("not in the people directory, left unassigned"),
+    "shortened": N_("(shortened here: the whole text is on the need page)"),
+    "more_screenshots": N_("more on the need page"),
 }
+
+BODY_LIMITS = {"markdown": 65_536, "wiki": 32_767, "adf": 32_767}
+"""The longest issue body each tracker takes, in characters: GitHub refuses a longer ``body`` (422), Jira a longer
+``description`` (Cloud counts the ADF document's text as stored). A need whose body would be longer is shortened
+(:func:`fit_need`) rather than failing to sync for good."""
+BODY_MARGIN = 1_024
+"""Room left under the limit for the section markers and what a splice adds."""
+SCREENSHOTS_IN_BODY = 50
+"""Screenshots listed in a shortened body; the rest are on the need page."""
 
 
 def need_url(settings: Settings, ref: str) -> str:
@@ -322,6 +333,39 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     return blocks
 
 
+def body_size(body: Any) -> int:
+    """What a tracker counts of ``body``: its characters, or an ADF document's as JSON (an upper bound)."""
+    return len(body) if isinstance(body, str) else len(json.dumps(body, ensure_ascii=False))
+
+
+def _shortened(text: str, keep: int, note: str) -> str:
+    return text if len(text) <= keep else text[:keep].rstrip() + " … " + note
+
+
+def fit_need(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
+             assignment: Assignment) -> Any:
+    """The issue body of ``need``, shortened to fit the tracker: the description and remarks are cut (with a note
+    that the whole text is on the need page, which the body links) and the screenshot list is capped, halving
+    what is kept until the body fits. The fields, the customers asking and the minutes are always kept."""
+    body = issue_body(settings, need_blocks(settings, need, asking, minutes, assignment))
+    limit = BODY_LIMITS[settings.tracker.section.body_format] - BODY_MARGIN
+    if body_size(body) <= limit:
+        return body
+    note, more = label("shortened", settings.locale), label("more_screenshots", settings.locale)
+    keep = limit // 2
+    while True:
+        screenshots = need.screenshots
+        if len(screenshots) > SCREENSHOTS_IN_BODY:
+            screenshots = screenshots[:SCREENSHOTS_IN_BODY] + (f"… {len(need.screenshots) - SCREENSHOTS_IN_BODY} "
+                                                               f"{more}",)
+        short = replace(need, description=_shortened(need.description, keep * 2 // 3, note),
+                        remarks=_shortened(need.remarks, keep // 3, note), screenshots=screenshots)
+        body = issue_body(settings, need_blocks(settings, short, asking, minutes, assignment))
+        if body_size(body) <= limit or keep < 64:
+            return body
+        keep //= 2
+
+
 def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = ()) -> MappedIssue:
     """The issue ``need`` should have in the configured tracker."""
     tracker = settings.tracker.section
@@ -342,7 +386,7 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
     spec = IssueSpec(
         project=project_for(settings, need.category),
         title=f"[{customer_name(settings, need.customer)}] {need.title}"[:250],
-        body=issue_body(settings, need_blocks(settings, need, asking, list(minutes), assignment)),
+        body=fit_need(settings, need, asking, list(minutes), assignment),
         marker=marker_label(need.ref),
         labels=frozenset(labels),
         priority=tracker.urgency_priority(urgency) if urgency else None,

@@ -1,6 +1,7 @@
 """The need -> issue mapping, table-tested: projects, labels, priority, assignee, escaping per destination."""
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -154,3 +155,28 @@ def test_markdown_body_shows_the_text_as_written_and_links_or_pings_nothing(desc
 def test_wiki_body_shows_the_text_as_written(description, shown):
     body = mapping.map_need(settings_for("datacenter"), view(description=description)).spec.body
     assert body.split("\n\n")[0] == shown
+
+
+@pytest.mark.parametrize("kind", ["cloud", "datacenter", "github"])
+def test_a_body_past_the_trackers_limit_is_shortened_with_a_link_back(kind):
+    settings = settings_for(kind)
+    screenshots = tuple(mapping.Link(f"shot-{n}.png", f"https://cocreate.example/files/{n}") for n in range(900))
+    need = view(description="說明" * 40_000, remarks="備註" * 20_000, screenshots=screenshots)
+    destination = settings.tracker.section.body_format
+
+    whole = mapping.issue_body(settings, mapping.need_blocks(settings, need, [], [], mapping.Assignment(None)))
+    body = mapping.map_need(settings, need).spec.body
+
+    assert mapping.body_size(whole) > mapping.BODY_LIMITS[destination]  # the need as it is would fail for good
+    assert mapping.body_size(body) <= mapping.BODY_LIMITS[destination] - mapping.BODY_MARGIN
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    assert "說明說明" in text and "備註備註" in text  # both are kept, shortened
+    assert text.count("the whole text is on the need page") == 2
+    assert "https://cocreate.example/needs/N-0042" in text  # the link back
+    assert "files/49" in text and "files/50" not in text and "850 more on the need page" in text
+
+
+def test_a_body_within_the_limit_is_left_whole():
+    need = view(description="x" * 30_000)
+    body = mapping.map_need(settings_for("github"), need).spec.body
+    assert "x" * 30_000 in body and "the whole text" not in body

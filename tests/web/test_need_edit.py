@@ -260,3 +260,36 @@ def test_a_stored_attachment_belongs_to_its_need(cs_client, make_need, runtime):
 
     assert [a.filename for a in stored(runtime, "N-0002").attachments] == ["other.png"]
     assert history(runtime) == []
+
+
+def test_a_need_keeps_at_most_the_configured_screenshots(cs_client, make_need, runtime):
+    from sync.intake import Upload
+
+    most = runtime.settings.screenshots_max
+    make_need(uploads=[Upload(f"{n}.png", png_bytes()) for n in range(most)])
+    data = {**edit_form(cs_client), "title": "Kept while the extra screenshot is refused",
+            "screenshots": [(io.BytesIO(png_bytes(8, 6)), "one-too-many.png")]}
+
+    response = cs_client.post("/needs/N-0001/edit", data=data, content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert field_errors(response.text, "screenshots") == [
+        f"A need keeps at most {most} screenshots: remove some first."]
+    assert "Kept while the extra screenshot is refused" in response.text
+    assert len(stored(runtime).attachments) == most and len(stored_files(runtime)) == most
+
+
+def test_a_new_need_with_too_many_screenshots_is_refused_and_nothing_is_stored(cs_client, runtime):
+    from tests.web.test_needs_intake import with_files
+
+    most = runtime.settings.screenshots_max
+    files = [(png_bytes(), f"{n}.png") for n in range(most + 1)]
+
+    response = cs_client.post("/needs/new", data=with_files(form_data(), *files))
+
+    assert response.status_code == 400
+    assert field_errors(response.text, "screenshots") == [
+        f"A need keeps at most {most} screenshots: remove some first."]
+    with runtime.Session() as session:
+        assert session.scalars(select(Need)).all() == []
+    assert stored_files(runtime) == []
