@@ -90,3 +90,35 @@ def test_jobs_lists_failed_and_retries(cli, tmp_path):
     result = cli("jobs", "retry", "--all")
     assert result.output.strip() == "1 job(s) queued again"
     assert cli("jobs").output.strip() == "no failed jobs"
+
+
+def test_check_config_without_a_file_says_what_runs_instead(cli):
+    result = cli("check-config")
+    assert result.exit_code == 0
+    assert "no config file found (cocreate.yaml)" in result.output
+    assert "embedded defaults (no tracker, 1 categories, 4 urgency levels" in result.output
+
+
+def test_jobs_retry_all_queues_the_needs_that_wait_for_a_tracker(cli, tmp_path, monkeypatch):
+    from plugin.settings import Settings
+    from sync.ledger.store import Need
+    from sync.runtime import build_runtime
+    from tests.factories import file_need
+
+    runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")}, immediate=True)
+    for _ in range(2):
+        file_need(runtime, category="general")
+    with runtime.Session() as session:
+        assert set(session.scalars(select(Need.sync_state))) == {"waiting_for_tracker"}
+    result = cli("jobs", "retry", "--all")
+    assert result.output.splitlines() == [
+        "0 job(s) queued again", "2 need(s) wait for a tracker: configure one and they are synced"]
+
+    (tmp_path / "cocreate.yaml").write_text(
+        "tracker:\n  kind: github\n  github:\n    token: t\n"
+        "categories:\n  - {key: general, name: General, github_repo: acme/app}\n")
+    result = cli("jobs", "retry", "--all")
+    assert result.output.splitlines() == [
+        "0 job(s) queued again", "2 need(s) whose sync never started queued for sync"]
+    with runtime.Session() as session:
+        assert session.scalars(select(Job.name).where(Job.state == "queued")).all() == ["resume_syncs"]
