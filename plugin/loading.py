@@ -112,6 +112,14 @@ def config_path(environ: dict | None = None) -> Path:
     return Path(environ.get("COCREATE_CONFIG", "cocreate.yaml"))
 
 
+def config_source(path: str | os.PathLike | None = None, environ: dict | None = None) -> Path | None:
+    """The config file ``load_settings`` reads for ``path`` (or ``COCREATE_CONFIG``, or ``./cocreate.yaml``), or
+    None when there is none and the embedded defaults run."""
+    environ = os.environ if environ is None else environ
+    target = Path(path) if path is not None else config_path(environ)
+    return target.resolve() if target.exists() else None
+
+
 def load_settings(path: str | os.PathLike | None = None, environ: dict | None = None) -> Settings:
     """Read the config file; a missing default file gives the no-tracker defaults."""
     environ = os.environ if environ is None else environ

@@ -13,6 +13,10 @@ def cli(tmp_path, monkeypatch):
     """Run ``cocreate`` with a fresh data folder and no config file."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COCREATE_HOME", str(tmp_path / "data"))
+    # Messages follow the locale environment first: C leaves them to the config, whatever the developer's LANG.
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     runner = CliRunner()
 
     def run(*args, input=None):
@@ -90,3 +94,57 @@ def test_jobs_lists_failed_and_retries(cli, tmp_path):
     result = cli("jobs", "retry", "--all")
     assert result.output.strip() == "1 job(s) queued again"
     assert cli("jobs").output.strip() == "no failed jobs"
+
+
+def test_check_config_without_a_file_says_what_runs_instead(cli):
+    result = cli("check-config")
+    assert result.exit_code == 0
+    assert "no config file found (cocreate.yaml)" in result.output
+    assert "embedded defaults (no tracker, 1 categories, 4 urgency levels" in result.output
+
+
+def test_jobs_retry_all_queues_the_needs_that_wait_for_a_tracker(cli, tmp_path, monkeypatch):
+    from plugin.settings import Settings
+    from sync.ledger.store import Need
+    from sync.runtime import build_runtime
+    from tests.factories import file_need
+
+    runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")}, immediate=True)
+    for _ in range(2):
+        file_need(runtime, category="general")
+    with runtime.Session() as session:
+        assert set(session.scalars(select(Need.sync_state))) == {"waiting_for_tracker"}
+    result = cli("jobs", "retry", "--all")
+    assert result.output.splitlines() == [
+        "0 job(s) queued again", "2 need(s) wait for a tracker: configure one and they are synced"]
+
+    (tmp_path / "cocreate.yaml").write_text(
+        "tracker:\n  kind: github\n  github:\n    token: t\n"
+        "categories:\n  - {key: general, name: General, github_repo: acme/app}\n")
+    result = cli("jobs", "retry", "--all")
+    assert result.output.splitlines() == [
+        "0 job(s) queued again", "2 need(s) whose sync never started queued for sync"]
+    with runtime.Session() as session:
+        assert session.scalars(select(Job.name).where(Job.state == "queued")).all() == ["resume_syncs"]
+
+
+@pytest.mark.parametrize(("environ", "locale"), [
+    ({"LANG": "zh_TW.UTF-8"}, "zh_Hant"), ({"LANG": "zh_HK.UTF-8"}, "zh_Hant"), ({"LANG": "zh_CN.UTF-8"}, "zh_Hans"),
+    ({"LANG": "en_US.UTF-8"}, "en"), ({"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh_Hant"),
+    ({"LANG": "C.UTF-8"}, "en"), ({"LANG": "de_DE.UTF-8"}, "en"), ({}, "en"),
+])
+def test_the_cli_language_comes_from_the_environment_else_the_config(environ, locale):
+    from plugin.settings import Settings
+    from webhooks.cli.common import cli_locale
+
+    assert cli_locale(Settings(locale="en"), environ) == locale
+
+
+def test_cli_with_lang_zh_tw_speaks_traditional_chinese(cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "zh_TW.UTF-8")
+    result = cli("export", str(tmp_path / "needs.csv"))
+    assert result.exit_code == 0 and result.output.strip() == f"已將 0 個需求寫入 {tmp_path / 'needs.csv'}"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert cli("export", str(tmp_path / "needs.csv")).output.strip() == f"0 needs written to {tmp_path / 'needs.csv'}"

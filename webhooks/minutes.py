@@ -170,6 +170,12 @@ def _form_page(template_values: dict, rows: list[dict], errors: dict, minutes: M
                            elsewhere=elsewhere, settings=rt.settings, recent_needs=recent), status
 
 
+def _warn_unassigned(checked) -> None:
+    for owner in records.unassigned_owners(checked, runtime().settings):
+        flash(gettext("%(owner)s is not in the people directory: the issue of an action item of theirs is "
+                      "created unassigned.", owner=owner), "warning")
+
+
 @bp.route("/minutes/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -185,6 +191,7 @@ def new():
         else:
             minutes = records.create_minutes(rt, checked, created_by=current_user.name)
             flash(gettext("Minutes saved."), "success")
+            _warn_unassigned(checked)
             return redirect(url_for("minutes.detail", minutes_id=minutes.id))
         return _form_page(data, rows, errors, status=400)
     values = {name: "" for name in TEXT_FIELDS}
@@ -225,6 +232,7 @@ def edit(minutes_id: int):
                                       current=exc.current)]}
     else:
         flash(gettext("Minutes saved."), "success")
+        _warn_unassigned(checked)
         return redirect(url_for("minutes.detail", minutes_id=minutes_id))
     issue_keys = {str(item.id): item.issue_key for item in minutes.action_items}
     for row in rows:

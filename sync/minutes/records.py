@@ -39,6 +39,7 @@ URL_MAX = 500
 ATTENDEES_MAX = 100
 ACTION_ITEMS_MAX = 100
 IMPORT_MAX_BYTES = 1_048_576
+REF_MAX = 32
 
 FIELDS = ("customer", "topic", "date", "time", "place", "attendees", "key_points", "decisions", "open_questions",
           "action_items", "needs", "visibility", "external_url")
@@ -209,10 +210,12 @@ def _check_needs(value: Any, customer: str, session: Session, errors: list[Field
         wanted = [item for item in _REF_SPLIT.split(_text(value)) if item]
     refs: list[str] = []
     for item in wanted:
-        if not _REF.match(item):
+        # Cocreate's own refs are N-0042 in any case; an imported ref (17, CS-2024-003) is kept as written.
+        ref = item.upper() if _REF.match(item) else item
+        if len(ref) > REF_MAX:
             errors.append(FieldError("needs", N_("%(value)s is not a need ref such as N-0042."), {"value": item}))
-        elif item.upper() not in refs:
-            refs.append(item.upper())
+        elif ref not in refs:
+            refs.append(ref)
     found = {need.ref: need for need in session.scalars(select(Need).where(Need.ref.in_(refs)))} if refs else {}
     for ref in refs:
         need = found.get(ref)
@@ -259,9 +262,8 @@ def _check_action_items(value: Any, settings: Settings, today: dt.date, existing
             errors.append(FieldError(f"{prefix}.text", N_("At most %(limit)d characters."), {"limit": ACTION_MAX}))
         if not owner:
             errors.append(FieldError(f"{prefix}.owner", N_("This field is required.")))
-        elif settings.person(owner) is None:
-            errors.append(FieldError(f"{prefix}.owner", N_("%(value)s is not in the people directory."),
-                                     {"value": owner}))
+        elif len(owner) > NAME_MAX:
+            errors.append(FieldError(f"{prefix}.owner", N_("At most %(limit)d characters."), {"limit": NAME_MAX}))
         due_date = None
         if due_text:
             due_date = parse_date(row.get("due_date"))
@@ -281,6 +283,12 @@ def _check_action_items(value: Any, settings: Settings, today: dt.date, existing
                                                         "cannot be removed."),
                                      {"ref": item.ref, "key": item.issue_key}))
     return items
+
+
+def unassigned_owners(data: MinutesInput, settings: Settings) -> list[str]:
+    """The action-item owners the people directory does not know: accepted, but their issues are created
+    unassigned (the minutes page says so)."""
+    return sorted({item.owner for item in data.action_items if settings.person(item.owner) is None})
 
 
 # Saving, with versions ----------------------------------------------------------------------------

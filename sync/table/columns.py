@@ -45,8 +45,8 @@ COLUMNS: tuple[Column, ...] = (
     # ... then what Cocreate adds.
     _column("customer", "客戶", "客户", "Customer", 16, "客戶名稱", "客户名称", "Company"),
     _column("stage", "階段", "阶段", "Stage", 12),
-    _column("reporter_email", "反饋人郵箱", "反馈人邮箱", "Reporter e-mail", 24, "E-mail", "Email"),
-    _column("reporter_channel", "反饋渠道", "反馈渠道", "Reporter channel", 14, "Channel"),
+    _column("reporter_email", "反饋人電子郵件", "反馈人邮箱", "Reporter e-mail", 24, "E-mail", "Email", "反饋人郵箱"),
+    _column("reporter_channel", "反饋管道", "反馈渠道", "Reporter channel", 14, "Channel", "反饋渠道"),
     _column("linked_to", "關聯到", "关联到", "Linked to", 16),
     _column("issue", "研發工單", "研发工单", "Tracker issue", 16, importable=False),
     _column("issue_url", "工單連結", "工单链接", "Tracker link", 40, importable=False),

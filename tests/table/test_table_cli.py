@@ -25,6 +25,10 @@ def cli(tmp_path, monkeypatch):
     config.write_text(TABLE_YAML, encoding="utf-8")
     monkeypatch.setenv("COCREATE_CONFIG", str(config))
     monkeypatch.setenv("COCREATE_HOME", str(tmp_path / "data"))
+    # Messages follow the locale environment first: C leaves them to the config, whatever the developer's LANG.
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     runner = CliRunner()
 
     def run(*args):

@@ -40,7 +40,7 @@ def test_export_has_the_seed_columns_then_customer_and_tracker(runtime, filed, t
     assert export_table(runtime, path, fmt, locale="zh_Hant") == 3
 
     rows = read_cells(path)
-    assert rows[0] == SEED_HEADERS["zh_Hant"] + ["客戶", "階段", "反饋人郵箱", "反饋渠道", "關聯到", "研發工單", "工單連結"]
+    assert rows[0] == SEED_HEADERS["zh_Hant"] + ["客戶", "階段", "反饋人電子郵件", "反饋管道", "關聯到", "研發工單", "工單連結"]
     assert rows[1] == [
         "N-0001", "計費", "Invoices should show the tax number\nCustomer needs the tax number on every PDF invoice.",
         "invoice.png", "緊急", "Li Na", "2026-11-20 09:30", "Wang Wei", "開發中",

@@ -68,7 +68,7 @@ def test_every_page_has_the_language_switch(cs_client, make_need):
 
 @pytest.mark.parametrize(("accept_language", "required", "email", "urgency"), [
     ("zh-CN", "此项为必填项。", "邮箱地址无效。", "未知的紧急程度 someday。"),
-    ("zh-TW", "此欄位為必填。", "郵箱地址無效。", "未知的緊急程度 someday。"),
+    ("zh-TW", "此欄位為必填。", "電子郵件地址無效。", "未知的緊急程度 someday。"),
     ("en", "This field is required.", "Not a valid e-mail address.", "Unknown urgency someday."),
 ])
 def test_validation_messages_are_translated(cs_client, accept_language, required, email, urgency):

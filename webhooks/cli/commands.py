@@ -9,8 +9,9 @@ import signal
 import sys
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from plugin.loading import config_path, config_source
 from webhooks.cli.common import config_option, runtime_for, settings_or_exit
 
 SERVE_THREADS = 16
@@ -34,6 +35,9 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     from webhooks.app import create_app, freeze_startup_heap
 
     runtime = runtime_for(config)
+    source = config_source(config)
+    click.echo(f"config: {source}" if source is not None else
+               f"config: no file found ({config_path()}); running on the embedded defaults, with no tracker")
     load_directory(runtime)
     app = create_app(runtime=runtime)
     if not no_worker:
@@ -86,7 +90,13 @@ def check_config(file: str | None) -> None:
     """Validate a config file; prints every problem as FILE:LINE: key: message and exits 2 if any."""
     settings = settings_or_exit(file)
     tracker = settings.tracker.kind if settings.tracker else "no tracker"
-    click.echo(f"{file or 'config'}: OK ({tracker}, {len(settings.categories)} categories, "
+    if config_source(file) is None:
+        click.echo(f"no config file found ({config_path()}): Cocreate runs on its embedded defaults "
+                   f"({tracker}, {len(settings.categories)} categories, {len(settings.urgencies)} urgency levels, "
+                   f"{len(settings.statuses)} statuses); start from config/cocreate.github.example.yaml or "
+                   "config/cocreate.jira.example.yaml")
+        return
+    click.echo(f"{file or config_path()}: OK ({tracker}, {len(settings.categories)} categories, "
                f"{len(settings.customers)} customers, {len(settings.people)} people)")
 
 
@@ -185,6 +195,21 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
     if job_id and not retried:
         raise click.ClickException(f"no failed job {job_id}")
     click.echo(f"{len(retried)} job(s) queued again")
+    if retry_all:
+        # Needs that never had a job (filed before a tracker was configured) are retried too: what a user
+        # asking to retry everything means.
+        from sync.ledger.store import Need
+        from sync.loop.outbound import RESUME_STATES, queue_resume
+
+        with runtime.Session() as session:
+            waiting = session.scalar(select(func.count()).select_from(Need).where(
+                Need.sync_state.in_(RESUME_STATES)))
+        if not waiting:
+            return
+        if queue_resume(runtime):
+            click.echo(f"{waiting} need(s) whose sync never started queued for sync")
+        else:
+            click.echo(f"{waiting} need(s) wait for a tracker: configure one and they are synced")
 
 
 @click.command("reconcile")

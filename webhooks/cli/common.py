@@ -3,6 +3,7 @@ problem listed) and building the runtime."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -23,6 +24,26 @@ def settings_or_exit(config: str | None) -> Settings:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         sys.exit(EXIT_CONFIG)
+
+
+_ENVIRONMENT_LANGUAGES = (
+    (("zh_tw", "zh_hk", "zh_mo", "zh_hant"), "zh_Hant"),
+    (("zh_cn", "zh_sg", "zh_hans", "zh"), "zh_Hans"),
+    (("en",), "en"),
+)
+
+
+def cli_locale(settings: Settings, environ: dict | None = None) -> str:
+    """The language a command speaks: the first of ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` that is set (as POSIX
+    reads them), when it names one Cocreate speaks (``zh_TW.UTF-8`` -> zh_Hant); else the config's ``locale``
+    (``C``, ``POSIX`` and other languages say nothing Cocreate can use)."""
+    environ = os.environ if environ is None else environ
+    value = next((environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(name)), "")
+    wanted = value.split(".", 1)[0].split("@", 1)[0].replace("-", "_").lower()
+    for prefixes, locale in _ENVIRONMENT_LANGUAGES:
+        if any(wanted == prefix or wanted.startswith(prefix + "_") for prefix in prefixes):
+            return locale
+    return settings.locale
 
 
 def runtime_for(config: str | None, **kwargs) -> Runtime:

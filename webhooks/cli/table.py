@@ -1,5 +1,5 @@
 """``cocreate import``, ``cocreate export``, ``cocreate report voc`` and ``cocreate sla check``: the table and
-the figures from the command line. Messages are in the config's language."""
+the figures from the command line. Messages are in the language of LANG/LC_ALL, else the config's."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from plugin.settings import LOCALES, known_zone
 from sync.table.columns import TableError
 from sync.table.export import export_table
 from sync.table.importer import import_table
-from webhooks.cli.common import config_option, runtime_for
+from webhooks.cli.common import cli_locale, config_option, runtime_for
 
 LANGUAGE_CHOICE = click.Choice(["zh-Hans", "zh-Hant", "en"], case_sensitive=False)
 
@@ -57,7 +57,7 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
     file again updates them. Rows with problems are not written; they are listed by row and column.
     Exits 1 when any row was refused."""
     runtime = runtime_for(config)
-    _ = catalog(runtime.settings.locale).gettext
+    _ = catalog(cli_locale(runtime.settings)).gettext
     with contextlib.ExitStack() as stack:
         bar = None
 
@@ -118,7 +118,7 @@ def export_command(config: str | None, file: Path, lang: str | None, timezone: s
     if fmt not in ("xlsx", "csv"):
         raise click.UsageError("FILE must end in .xlsx or .csv")
     runtime = runtime_for(config)
-    _ = catalog(runtime.settings.locale).gettext
+    _ = catalog(cli_locale(runtime.settings)).gettext
     count = export_table(runtime, file, fmt, locale=_locale(lang, runtime.settings.locale),
                          timezone=timezone or runtime.settings.timezone,
                          filters={name: value for name, value in filters.items() if value})
