@@ -412,6 +412,9 @@ class SyncSettings(_Model):
     customer_comment_prefix: str = Field(
         default="[customer]", min_length=1,
         description="tracker comments starting with this are forwarded to the customer; others stay internal")
+    mirror_replies: bool = Field(
+        default=False,
+        description="a reply CS writes to the customer on a need page is also posted as a comment on its issue")
     reconcile_minutes: int = Field(default=10, ge=1, le=59, description="how often to reconcile with the tracker")
 
 
