@@ -33,8 +33,8 @@ from sync.intake import NeedConflict, create_need, update_need
 from sync.jobs.queue import database_unavailable
 from sync.ledger.search import QUERY_MAX, matching
 from sync.ledger.store import Need, NeedMessage
-from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
 from sync.loop.mapping import need_url
+from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
 from sync.runtime import Runtime
 from webhooks.auth import api_token_required
 from webhooks.context import runtime
