@@ -416,6 +416,9 @@ class SyncSettings(_Model):
         default_factory=list,
         description="who besides the people directory (and, on GitHub, the repository's owners, members and "
                     "collaborators) may write to customers: Jira accountIds, user names or e-mails, GitHub logins")
+    mirror_replies: bool = Field(
+        default=False,
+        description="a reply CS writes to the customer on a need page is also posted as a comment on its issue")
     reconcile_minutes: int = Field(default=10, ge=1, le=59, description="how often to reconcile with the tracker")
 
 

@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1: file a need, read one, edit one, list them; described by /api/v1/openapi.json.
+"""The JSON API under /api/v1: file a need, read one, edit one, list them, read and write its thread; described by
+/api/v1/openapi.json.
 
 Every answer under /api/v1 is JSON, errors included (``{"error": ..., "message": ...}``), whatever HTML error
 pages the rest of the app registers: see :func:`_json_error` and :func:`_routing_errors_as_json`.
@@ -31,8 +32,9 @@ from plugin.settings import Settings
 from sync.intake import NeedConflict, create_need, update_need
 from sync.jobs.queue import database_unavailable
 from sync.ledger.search import QUERY_MAX, matching
-from sync.ledger.store import Need
+from sync.ledger.store import Need, NeedMessage
 from sync.loop.mapping import need_url
+from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
 from sync.runtime import Runtime
 from webhooks.auth import api_token_required
 from webhooks.context import runtime
@@ -254,6 +256,57 @@ def edit_need(ref: str):
                            changes=[{"field": edit.field, "old": edit.old, "new": edit.new, "source": edit.source,
                                      "actor": edit.actor, "at": _iso(edit.at)} for edit in conflict.edits])
     return _need_response(ref)
+
+
+@bp.get("/needs/<ref>/messages")
+@api_token_required
+def list_messages(ref: str):
+    """The need's thread, oldest first: internal notes, replies to the customer and R&D's comments for them."""
+    rt = runtime()
+    with rt.Session() as session:
+        need_id = session.scalar(select(Need.id).where(Need.ref == ref)) if storable(ref) else None
+        if need_id is None:
+            abort(404, description=f"no need {ref!r}")
+        return jsonify({"items": [_message_json(message) for message in thread(session, need_id)]})
+
+
+@bp.post("/needs/<ref>/messages")
+@api_token_required
+def post_message(ref: str):
+    """Add an internal note (``kind: internal``, CS only) or a reply to the customer (``kind: customer``, sent
+    through the customer's channels and shown on their status page)."""
+    if not storable(ref):
+        abort(404, description=f"no need {ref!r}")
+    data = _json_object()
+    if isinstance(data, Response):
+        return data
+    unknown = sorted(set(data) - {"kind", "body"})
+    if unknown:
+        return _error_body(422, f"unknown field {', '.join(unknown)}; send kind and body",
+                           fields={name: ["unknown field"] for name in unknown})
+    kind, body = data.get("kind"), data.get("body")
+    fields = {}
+    if kind not in WRITTEN_BY_CS:
+        fields["kind"] = [f"must be one of {', '.join(WRITTEN_BY_CS)}"]
+    if not isinstance(body, str) or not body.strip() or len(body.strip()) > BODY_MAX or not storable(body):
+        fields["body"] = [f"must be text of 1 to {BODY_MAX} characters"]
+    if fields:
+        return _error_body(422, "the message was not added", fields=fields)
+    try:
+        message = add_message(runtime(), ref, kind, body, g.api_user)
+    except LookupError:
+        abort(404, description=f"no need {ref}")
+    except InvalidMessage as exc:
+        return _error_body(422, str(exc), fields={"body": [str(exc)]})
+    response = jsonify(_message_json(message))
+    response.status_code = 201
+    return response
+
+
+def _message_json(message: NeedMessage) -> dict:
+    return {"id": message.id, "kind": message.kind, "author": message.author, "body": message.body,
+            "created_at": _iso(message.created_at), "tracker_comment_id": message.tracker_comment_id,
+            "delivery_state": message.delivery_state}
 
 
 @bp.get("/needs")

@@ -10,6 +10,7 @@ from wtforms.widgets import DateTimeLocalInput
 from plugin.need import DESCRIPTION_MAX, NAME_MAX, NEED_FIELDS, STAGES, TITLE_MAX
 from plugin.need import STAGE_NAMES as STAGE_MESSAGES
 from plugin.settings import Settings
+from sync.loop.thread import BODY_MAX
 
 STAGE_NAMES = {stage: lazy_gettext(message) for stage, message in STAGE_MESSAGES.items()}
 """Display names of :data:`plugin.need.STAGES` in the request's language."""
@@ -83,3 +84,9 @@ class StatusForm(FlaskForm):
 
     def set_choices(self, settings: Settings, locale: str) -> None:
         self.status.choices = [(item.key, item.name.get(locale)) for item in settings.statuses]
+
+
+class MessageForm(FlaskForm):
+    """A message in a need's thread; the button pressed says whether it is an internal note or a reply."""
+
+    body = TextAreaField(lazy_gettext("Message"), render_kw={"maxlength": BODY_MAX, "rows": 4})

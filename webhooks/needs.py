@@ -26,9 +26,10 @@ from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
 from sync.ledger.search import QUERY_MAX, matching, words
 from sync.ledger.store import Attachment, Job, Need, OutboxMessage, remarks_sort_key
+from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
 from sync.sla import live_state
 from webhooks.context import runtime
-from webhooks.forms import FIELD_NAMES, NeedForm, StatusForm
+from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
 
@@ -55,6 +56,18 @@ COLUMNS = (
     ("issue", lazy_gettext("Tracker issue")),
 )
 """The table's columns in the seed's order (序號 ... 說明), then customer and tracker issue; all sortable."""
+
+MESSAGE_KINDS = {
+    "internal": lazy_gettext("Internal note"),
+    "customer": lazy_gettext("Reply to the customer"),
+    "rnd": lazy_gettext("From R&D"),
+}
+DELIVERY_STATES = {
+    "sending": lazy_gettext("being sent to the customer"),
+    "sent": lazy_gettext("sent to the customer"),
+    "failed": lazy_gettext("could not be sent to the customer"),
+    "no_channel": lazy_gettext("not sent: the customer has no channel"),
+}
 
 SOURCE_NAMES = {
     "cs": lazy_gettext("Customer success"),
@@ -130,6 +143,14 @@ class Names:
 
     def source(self, key: str) -> str:
         return str(SOURCE_NAMES.get(key, key))
+
+    @staticmethod
+    def message_kind(kind: str) -> str:
+        return str(MESSAGE_KINDS.get(kind, kind))
+
+    @staticmethod
+    def delivery(state: str) -> str:
+        return str(DELIVERY_STATES.get(state, state))
 
     @staticmethod
     def field(name: str) -> str:
@@ -350,6 +371,10 @@ def new():
 @bp.route("/needs/<ref>")
 @login_required
 def detail(ref: str):
+    return _detail_page(ref, MessageForm())
+
+
+def _detail_page(ref: str, message_form: MessageForm, message_error: str | None = None):
     rt = runtime()
     with rt.Session() as session:
         need = session.scalars(
@@ -368,11 +393,36 @@ def detail(ref: str):
                                         else OutboxMessage.need_ref == need.ref)
             .order_by(OutboxMessage.id.desc()).limit(200))
             if row.need_ref == need.ref or need.ref in row.payload.get("refs", ()) or row.kind == "comment"]
+        messages = thread(session, need.id)
     failed_job = last_job if last_job is not None and last_job.state == "failed" else None
     status_form = StatusForm(status=need.status)
     status_form.set_choices(rt.settings, page_locale())
     return render_template("needs/detail.html", need=need, failed_job=failed_job, settings=rt.settings,
-                           status_form=status_form, deliveries=deliveries)
+                           status_form=status_form, deliveries=deliveries, messages=messages,
+                           message_form=message_form,
+                           message_error=message_error), 400 if message_error else 200
+
+
+@bp.route("/needs/<ref>/messages", methods=["POST"])
+@login_required
+def post_message(ref: str):
+    """Add an internal note (button ``kind=internal``) or a reply to the customer (``kind=customer``)."""
+    form = MessageForm()
+    kind = request.form.get("kind", "")
+    if kind not in WRITTEN_BY_CS or not form.validate_on_submit():
+        abort(400)
+    try:
+        add_message(runtime(), ref, kind, form.body.data or "", current_user.name)
+    except LookupError:
+        abort(404)
+    except InvalidMessage:
+        return _detail_page(ref, form, gettext("Write a message first (at most %(num)d characters).",
+                                               num=BODY_MAX))
+    if kind == "customer":
+        flash(gettext("Reply sent to the customer"), "success")
+    else:
+        flash(gettext("Internal note added"), "success")
+    return redirect(url_for("needs.detail", ref=ref, _anchor="thread"))
 
 
 @bp.route("/needs/<ref>/attachments/<int:attachment_id>")

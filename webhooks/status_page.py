@@ -1,4 +1,7 @@
-"""``/s/<token>``: a customer's own status page, the shared requirement table without internal details."""
+"""``/s/<token>``: a customer's own status page, the shared requirement table without internal details.
+
+Of each need's thread it shows only the kinds a customer may read (``sync.loop.thread.FOR_CUSTOMER``): CS's
+replies and R&D's comments for the customer, never an internal note."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from sync.ledger.customers import customer_for_token
-from sync.ledger.store import Need
+from sync.ledger.store import Need, NeedMessage
+from sync.loop.thread import FOR_CUSTOMER
 from sync.minutes.records import shared_minutes_for_customer
 from webhooks.context import runtime
 
@@ -27,8 +31,13 @@ def page(token: str):
             .order_by(Need.reported_at.desc())
         ).all()
         shared = shared_minutes_for_customer(session, key)
+        messages: dict[int, list[NeedMessage]] = {}
+        for message in session.scalars(
+                select(NeedMessage).join(Need).where(Need.customer == key, NeedMessage.kind.in_(FOR_CUSTOMER))
+                .order_by(NeedMessage.created_at, NeedMessage.id)):
+            messages.setdefault(message.need_id, []).append(message)
     response = make_response(render_template(
-        "status/page.html", customer=customer, needs=needs, token=token, shared=shared))
+        "status/page.html", customer=customer, needs=needs, token=token, shared=shared, messages=messages))
     # The link is the customer's key: keep it out of other sites' logs, caches and search engines.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"

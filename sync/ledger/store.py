@@ -128,6 +128,9 @@ class Need(Base):
     edits: Mapped[list[NeedEdit]] = relationship(
         back_populates="need", order_by="NeedEdit.id", cascade="all, delete-orphan"
     )
+    messages: Mapped[list[NeedMessage]] = relationship(
+        back_populates="need", order_by="NeedMessage.id", cascade="all, delete-orphan"
+    )
 
 
 REMARKS_SORTED = 200
@@ -198,6 +201,31 @@ class NeedEdit(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     need: Mapped[Need] = relationship(back_populates="edits")
+
+
+class NeedMessage(Base):
+    """One message of a need's thread: an internal note (CS only), a reply to the customer, or R&D's comment
+    for the customer from the tracker.
+
+    ``kind`` decides who reads it: ``internal`` never leaves the CS pages; ``customer`` and ``rnd`` are shown
+    on the customer's status page and sent through the customer's channels. ``tracker_comment_id`` is the
+    tracker comment an ``rnd`` message came from (each comment is recorded once per need), or the comment a
+    mirrored reply became. ``delivery_state`` sums up its notices: sending, sent, failed, or no_channel;
+    None for internal notes, which are never sent."""
+
+    __tablename__ = "need_messages"
+    __table_args__ = (UniqueConstraint("need_id", "tracker_comment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # internal, customer, rnd
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    tracker_comment_id: Mapped[str | None] = mapped_column(String(100))
+    delivery_state: Mapped[str | None] = mapped_column(String(16))
+
+    need: Mapped[Need] = relationship(back_populates="messages")
 
 
 class Customer(Base):
@@ -298,7 +326,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # comment, customer, owner, escalation
+    kind: Mapped[str] = mapped_column(String(16))  # comment, customer, forward, reply, owner, escalation
     issue_key: Mapped[str | None] = mapped_column(String(300), index=True)
     need_ref: Mapped[str | None] = mapped_column(String(32), index=True)
     customer: Mapped[str | None] = mapped_column(String(200))

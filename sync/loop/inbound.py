@@ -16,7 +16,8 @@ from plugin.base import IssueState
 from plugin.errors import TrackerNotFound
 from sync.ledger.edits import change_fields
 from sync.ledger.store import Need
-from sync.loop.status import apply_issue_state, forward_customer_comments
+from sync.loop.status import apply_issue_state
+from sync.loop.thread import forward_customer_comments
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime

@@ -14,6 +14,7 @@ from sync.ledger.customers import status_page_url
 from sync.ledger.store import OutboxMessage, utcnow
 from sync.loop.mapping import need_url
 from sync.loop.status import status_name
+from sync.loop.thread import record_delivery, record_mirror
 from sync.notify import ChannelError, EscalationNotice, OwnerNotice, StatusNotice, channel_for, render
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
     """The notice a customer, owner or escalation row stands for, in its reader's language."""
     settings = runtime.settings
     payload = row.payload
-    if row.kind in ("customer", "forward"):
+    if row.kind in ("customer", "forward", "reply"):
         customer = settings.customer(row.customer)
         locale = customer.locale
         return StatusNotice(
@@ -67,7 +68,7 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
 
 
 def _channel_for_row(runtime: Runtime, row: OutboxMessage):
-    if row.kind in ("customer", "forward"):
+    if row.kind in ("customer", "forward", "reply"):
         return runtime.settings.customer(row.customer).channels[int(row.target)]
     return _email_channel(row.target)
 
@@ -100,7 +101,10 @@ def _post_comment(runtime: Runtime, row: OutboxMessage) -> None:
     if row.attempts > 1 and any(tag in comment.text for comment in adapter.list_comments(row.issue_key)):
         log.info("outbox %s: comment already on %s from an earlier try", row.id, row.issue_key)
         return
-    adapter.add_comment(row.issue_key, f"{row.payload['text']}\n{tag}")
+    comment = adapter.add_comment(row.issue_key, f"{row.payload['text']}\n{tag}")
+    if "message_id" in row.payload:
+        with runtime.Session.begin() as session:
+            record_mirror(session, row, str(comment.id))
 
 
 def _finish(runtime: Runtime, outbox_id: int, state: str, error: str | None) -> None:
@@ -109,3 +113,5 @@ def _finish(runtime: Runtime, outbox_id: int, state: str, error: str | None) -> 
         row.state, row.last_error = state, error
         if state == "sent":
             row.sent_at = utcnow()
+        session.flush()
+        record_delivery(session, row)

@@ -81,7 +81,7 @@ def _told(settings, needs: list[Need], owners: list[tuple[Person, list[Need]]]) 
     return told
 
 
-def _customer_rows(settings, issue_key: str | None, needs: list[Need], kind: str, event: str, *, old: str | None,
+def customer_rows(settings, issue_key: str | None, needs: list[Need], kind: str, event: str, *, old: str | None,
                    new: str | None, **extra) -> list[OutboxMessage]:
     """One outbox row per channel of each customer whose need is among ``needs`` (a status change or a forwarded
     comment, ``kind``), naming that customer's needs; ``event`` makes the dedupe key unique to the occasion.
@@ -110,7 +110,7 @@ def _notice_rows(settings, needs: list[Need], issue_key: str | None, issue_url: 
                  told: list[str]) -> list[OutboxMessage]:
     """The notices of one status change of ``needs``: to each customer on each channel, and to each owner;
     ``event`` makes their dedupe keys unique to this change."""
-    rows = _customer_rows(settings, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
+    rows = customer_rows(settings, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
     for person, mine in owners:
         rows.append(OutboxMessage(
             dedupe_key=f"owner:{person.name}:{event}", kind="owner", issue_key=issue_key,
@@ -155,55 +155,6 @@ def comment_member(settings: Settings, comment: Comment) -> str | None:
     if identities & allowed or comment.author_association in MEMBER_ASSOCIATIONS:
         return comment.author_name or comment.author
     return None
-
-
-def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
-    """Queue tracker comments marked for the customer (``sync.customer_comment_prefix``) by a team member
-    (:func:`comment_member`) to every customer whose need is on the issue, once per comment and channel, naming
-    who wrote it. Unmarked comments are internal and stay; a marked comment by anyone else is never sent, and is
-    recorded once as refused (``state`` ``refused``) for CS to see on the need page."""
-    settings = runtime.settings
-    prefix = settings.sync.customer_comment_prefix
-    with runtime.Session() as session:
-        needs = session.scalars(select(Need).where(Need.issue_key == state.key).order_by(Need.id)).all()
-    customers = [key for key in dict.fromkeys(need.customer for need in needs)
-                 if settings.customer(key) and settings.customer(key).channels]
-    if not customers:
-        return 0
-    adapter = runtime.adapter()
-    own = adapter.whoami()
-    marked = [comment for comment in adapter.list_comments(state.key)
-              if comment.text.lstrip().startswith(prefix) and comment.author != own]
-    rows, refused = [], []
-    for comment in marked:
-        text = comment.text.lstrip()[len(prefix):].strip()
-        member = comment_member(settings, comment)
-        if member is None:
-            refused.append(OutboxMessage(
-                dedupe_key=f"refused:{state.key}:{comment.id}", kind="forward", issue_key=state.key,
-                need_ref=needs[0].ref, channel="tracker", target="", state="refused", reason="not_member",
-                last_error=f"{comment.author or '?'} is not a member of the team",
-                payload={"refs": [need.ref for need in needs], "comment": text,
-                         "author": comment.author_name or comment.author}))
-            continue
-        rows += _customer_rows(settings, state.key, needs, "forward", f"{state.key}:{comment.id}", old=None,
-                               new=None, comment=text, author=member)
-    if not rows and not refused:
-        return 0
-    with runtime.Session.begin() as session:
-        known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows + refused]))))
-        session.add_all([row for row in refused if row.dedupe_key not in known])
-        new_rows = [row for row in rows if row.dedupe_key not in known]
-        session.add_all(new_rows)
-        session.flush()
-        jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=state.key) for row in new_rows]
-    for row in refused:
-        if row.dedupe_key not in known:
-            log.warning("issue %s: comment %s marked for the customer is not forwarded: %s", state.key,
-                        row.dedupe_key.rsplit(":", 1)[1], row.last_error)
-    runtime.queue.send(*jobs)
-    return len(jobs)
 
 
 def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = None) -> bool:

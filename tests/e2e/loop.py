@@ -51,3 +51,14 @@ def post_github(client, event: str, payload: dict, secret: str, delivery: str | 
     return client.post("/webhooks/github", data=body, content_type="application/json", headers={
         "X-Hub-Signature-256": signature, "X-GitHub-Event": event,
         "X-GitHub-Delivery": delivery or str(uuid.uuid4())})
+
+
+def github_issue_comment(issue: dict, comment: dict, repo: str) -> dict:
+    """An ``issue_comment`` ``created`` delivery shaped like GitHub's documented example, about ``comment`` (as
+    the fake site stored it) on ``issue`` in ``repo``."""
+    payload = json.loads((FIXTURES / "github" / "issue_comment__created.json").read_text(encoding="utf-8"))
+    payload["issue"] = copy.deepcopy(issue)
+    payload["comment"] = {**payload["comment"], **copy.deepcopy(comment)}
+    payload["repository"] = {**payload["repository"], "full_name": repo, "name": repo.split("/")[1]}
+    payload["sender"] = {**payload["sender"], "login": comment["user"]["login"]}
+    return payload
