@@ -25,6 +25,8 @@ sheets through :func:`stage_name`."""
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
 NAME_MAX = 200
+NOTE_MAX = 2000
+"""Longest note CS writes with a status set by hand."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

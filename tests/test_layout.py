@@ -17,7 +17,7 @@ LAYERS = (
     ("sync.ledger",),
     ("sync.jobs", "sync.notify"),
     ("sync.loop",),
-    ("sync.intake", "sync.minutes", "sync.table", "sync.report", "sync.sla"),
+    ("sync.intake", "sync.bulk", "sync.minutes", "sync.table", "sync.report", "sync.sla"),
     ("sync.runtime",),
     ("webhooks",),
 )

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import selectinload
 
-from plugin.need import NEED_FIELDS, storable
+from plugin.need import NEED_FIELDS, NOTE_MAX, storable
 from sync.intake import InvalidUpload, NeedConflict, Upload, update_need
 from sync.ledger.edits import SCREENSHOTS, as_text
 from sync.ledger.store import Need
 from sync.loop.status import StatusSetByTracker, set_status_by_hand
 from webhooks.context import runtime
-from webhooks.forms import NOTE_MAX, EditNeedForm, StatusForm
+from webhooks.forms import EditNeedForm, StatusForm
 from webhooks.i18n import page_locale
 from webhooks.needs import (
     Names,

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateTimeLocalInput
 
-from plugin.need import DESCRIPTION_MAX, NAME_MAX, NEED_FIELDS, STAGES, TITLE_MAX
+from plugin.need import DESCRIPTION_MAX, NAME_MAX, NEED_FIELDS, NOTE_MAX, STAGES, TITLE_MAX
 from plugin.need import STAGE_NAMES as STAGE_MESSAGES
 from plugin.settings import Settings
 from sync.loop.thread import BODY_MAX
@@ -32,7 +32,6 @@ FIELD_NAMES = {
     "screenshots": lazy_gettext("Screenshots"),
 }
 """Each need field's name as the form labels it, for the form and for the field history."""
-NOTE_MAX = 2000
 
 # The form fields handed to ``validate_need``: :data:`plugin.need.NEED_FIELDS`.
 

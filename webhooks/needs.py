@@ -93,7 +93,7 @@ where a count per need would look them up 100,000 times (twice as slow on Postgr
 
 def _sort_columns(settings: Settings) -> dict:
     return {
-        "ref": Need.id,
+        "ref": Need.ref_sort,
         "category": _in_config_order(Need.category, [item.key for item in settings.categories]),
         "title": Need.title,
         "screenshots": func.coalesce(SCREENSHOTS.c.count, 0),

@@ -1,4 +1,5 @@
-"""The requirement table's download (``/needs/export``) and upload (``/needs/import``: dry run, then confirm)."""
+"""The requirement table's download (``/needs/export``), upload (``/needs/import``: dry run, then confirm) and
+bulk actions on its rows (``/needs/bulk``: counted first, then confirmed)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,43 @@ import re
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, Response, abort, flash, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_timezone, gettext
 from flask_login import current_user, login_required
 
+from plugin.need import N_
 from plugin.settings import LOCALES
+from sync.bulk import (
+    HAS_ISSUE,
+    IS_TARGET,
+    NOT_FOUND,
+    REFS_MAX,
+    BulkChange,
+    BulkReport,
+    InvalidBulk,
+    Selection,
+    apply_bulk,
+    preview,
+)
 from sync.ledger.search import QUERY_MAX
 from sync.table.columns import TableError
 from sync.table.export import FORMATS, TableExport
 from sync.table.importer import import_table
 from webhooks.context import runtime
+from webhooks.forms import FIELD_NAMES
 from webhooks.i18n import page_locale, page_timezone
-from webhooks.needs import FILTERS
+from webhooks.needs import FILTERS, Names
 
 bp = Blueprint("table", __name__)
 
@@ -39,7 +64,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 @bp.route("/needs/export")
 @login_required
 def export():
-    """The table as .xlsx (default) or .csv, with the /needs filters and search, headers in ``lang`` or the page's language.
+    """The table as .xlsx (default) or .csv, with the /needs filters and search, or only the needs named by
+    ``ref`` (the rows selected on /needs, at most ``sync.bulk.REFS_MAX``), headers in ``lang`` or the page's
+    language.
 
     The file is streamed as the needs are read, so the download starts at once at any table size."""
     fmt = request.args.get("format", "xlsx")
@@ -48,9 +75,10 @@ def export():
     lang = request.args.get("lang", "")
     locale = lang if lang in LOCALES else page_locale()
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
+    refs = request.args.getlist("ref")[:REFS_MAX] or None
     table = TableExport(runtime(), fmt, locale=locale, timezone=page_timezone(),
                         filters={name: value for name, value in filters.items() if value},
-                        search=request.args.get("q", "").strip()[:QUERY_MAX])
+                        search=request.args.get("q", "").strip()[:QUERY_MAX], refs=refs)
     return _download(table.chunks(), f"cocreate-needs-{dt.datetime.now(get_timezone()):%Y%m%d-%H%M}.{fmt}", fmt)
 
 
@@ -158,3 +186,108 @@ def _discard(folder: Path, token: str, suffix: str) -> None:
 
 def _upload_error(message: str | None, customer: str, problems: list[str] = ()):
     return _page(400, error=message, problems=problems, customer=customer)
+
+
+# Bulk actions ------------------------------------------------------------------------------------
+
+
+SKIP_REASONS = {
+    HAS_ISSUE: N_("they have a tracker issue, which sets their status: change it there"),
+    IS_TARGET: N_("the need the others are linked to"),
+    NOT_FOUND: N_("no need has this ref"),
+}
+"""Why a bulk action left needs alone, as the review and the result say it (translated where shown)."""
+
+
+def _view() -> dict[str, str]:
+    """The table the action was started from (its filters, search and sort), kept in the form's ``view``."""
+    allowed = {*FILTERS, "q", "sort", "dir"}
+    return {name: value for name, value in parse_qsl(request.form.get("view", "")) if name in allowed and value}
+
+
+def _bulk_request() -> tuple[Selection, BulkChange]:
+    """The rows ticked (``ref``) or, with ``scope=matching``, every need the table's filters and search find
+    (resolved on the server, however many); and the change asked for."""
+    form = request.form
+    view = _view()
+    if form.get("scope") == "matching":
+        selection = Selection(filters={name: view.get(name, "") for name in FILTERS},
+                              search=view.get("q", "")[:QUERY_MAX])
+    else:
+        selection = Selection(refs=tuple(form.getlist("ref")))
+    field = form.get("action", "")
+    return selection, BulkChange(field, form.get(field, ""), form.get("note", ""))
+
+
+def _back():
+    return redirect(url_for("needs.table", **_view()))
+
+
+def _bulk_error(exc: InvalidBulk):
+    error = exc.error
+    message = error.render(gettext)
+    if error.field in FIELD_NAMES:
+        message = f"{FIELD_NAMES[error.field]}: {message}"
+    flash(message, "error")
+    return _back()
+
+
+@bp.post("/needs/bulk")
+@login_required
+def bulk_review():
+    """A bulk action asked for on /needs: the download of the rows at once; any change is counted first (how
+    many needs it changes, how many already are so, how many it must skip and why) and waits for a confirmation."""
+    selection, change = _bulk_request()
+    if change.field == "export":
+        if selection.by_filter:
+            return redirect(url_for("table.export", **{name: value for name, value in _view().items()
+                                                       if name not in ("sort", "dir")}))
+        if not selection.refs:
+            flash(gettext("Select at least one need."), "error")
+            return _back()
+        return redirect(url_for("table.export", ref=list(selection.refs)[:REFS_MAX]))
+    try:
+        report = preview(runtime(), selection, change)
+    except InvalidBulk as exc:
+        return _bulk_error(exc)
+    return render_template("needs/bulk.html", report=report, selection=selection, view=urlencode(_view()),
+                           view_args=_view(), describe=_describe(report.change), reasons=SKIP_REASONS)
+
+
+@bp.post("/needs/bulk/apply")
+@login_required
+def bulk_apply():
+    """Apply the bulk action the review showed, to the same rows (or the needs the filters find now)."""
+    selection, change = _bulk_request()
+    try:
+        report = apply_bulk(runtime(), selection, change, current_user.name)
+    except InvalidBulk as exc:
+        return _bulk_error(exc)
+    flash(_result(report), "error" if report.skipped_total else "success")
+    return _back()
+
+
+def _describe(change: BulkChange) -> str:
+    """The change in words: "Set the owner to Wang Wei"."""
+    names = Names(runtime().settings, page_locale())
+    if change.field == "owner":
+        if change.value is None:
+            return gettext("Clear the owner")
+        return gettext("Set the owner to %(value)s", value=change.value)
+    if change.field == "status":
+        return gettext("Set the status to %(value)s", value=names.status(change.value))
+    if change.field == "category":
+        return gettext("Set the product category to %(value)s", value=names.category(change.value))
+    if change.field == "urgency":
+        return gettext("Set the urgency to %(value)s", value=names.urgency(change.value))
+    return gettext("Link to %(value)s", value=change.value)
+
+
+def _result(report: BulkReport) -> str:
+    text = gettext("%(change)s: %(changed)d changed, %(unchanged)d already so, %(skipped)d skipped.",
+                   change=_describe(report.change), changed=report.changed, unchanged=report.unchanged,
+                   skipped=report.skipped_total)
+    for reason, count in report.skipped.items():
+        text += " " + gettext("%(count)d skipped: %(reason)s (%(refs)s).", count=count,
+                              reason=gettext(SKIP_REASONS[reason]), refs=", ".join(report.skipped_refs[reason]))
+    return text

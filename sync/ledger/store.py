@@ -8,6 +8,7 @@ importing this module alone gives the whole schema (``tests/test_layout.py`` hol
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from sqlalchemy.orm import (
     mapped_column,
     relationship,
     sessionmaker,
+    validates,
 )
 
 
@@ -65,6 +67,26 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+_DIGITS = re.compile(r"[0-9]+")
+REF_SORT_MAX = 96
+"""Longest sort key: a ref has at most 32 characters, and each run of digits grows by its two-digit length."""
+REF_SORT_TYPE = String(REF_SORT_MAX).with_variant(String(REF_SORT_MAX, collation="C"), "postgresql")
+"""Compared byte by byte: a PostgreSQL collation for a language would pass over the dashes."""
+
+
+def ref_sort_key(ref: str) -> str:
+    """``ref`` as text that sorts naturally: every run of digits as its number (``N-0002`` before ``N-0012``,
+    ``4`` before ``12``), letters without case. A number comes before letters, so refs that are plain numbers
+    come first, then ``CS-2024-003``, then Cocreate's ``N-0001``. A run of digits becomes its length in two
+    digits, then its digits without leading zeros: text comparison then orders numbers by value."""
+
+    def number(match: re.Match) -> str:
+        digits = match.group().lstrip("0") or "0"
+        return f"{len(digits):02d}{digits}"
+
+    return _DIGITS.sub(number, ref.lower())[:REF_SORT_MAX]
+
+
 class Need(Base):
     """One row of the requirement collection table.
 
@@ -72,6 +94,7 @@ class Need(Base):
     directly has an index ending in ``id``, the tie-break, so a sorted page is read off the index (on SQLite
     every index ends in the row id anyway). Category, urgency and status sort in the config's order, which no
     index knows; they sort ids alone, in memory. Search has an index of its own (``sync/ledger/search.py``).
+    The ref sorts by ``ref_sort`` (:func:`ref_sort_key`), kept beside it at every write.
     """
 
     __tablename__ = "needs"
@@ -79,11 +102,15 @@ class Need(Base):
         Index("ix_needs_title_id", "title", "id"),
         Index("ix_needs_reporter_name_id", "reporter_name", "id"),
         Index("ix_needs_reported_at_id", "reported_at", "id"),
+        Index("ix_needs_ref_sort_id", "ref_sort", "id"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(32), unique=True)
+    # Set with ``ref`` (``_ref_sort`` below), also by a Core insert that leaves it out.
+    ref_sort: Mapped[str | None] = mapped_column(
+        REF_SORT_TYPE, default=lambda context: ref_sort_key(context.get_current_parameters()["ref"]))
     category: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -131,6 +158,11 @@ class Need(Base):
     messages: Mapped[list[NeedMessage]] = relationship(
         back_populates="need", order_by="NeedMessage.id", cascade="all, delete-orphan"
     )
+
+    @validates("ref")
+    def _ref_sort(self, _key: str, ref: str) -> str:
+        self.ref_sort = ref_sort_key(ref)
+        return ref
 
 
 REMARKS_SORTED = 200

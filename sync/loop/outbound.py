@@ -71,8 +71,11 @@ def sync_needs(runtime: Runtime, refs: list[str]) -> None:
     outcomes = sync_needs_bulk(runtime, refs)
     failed = {ref: outcome for ref, outcome in outcomes.items() if outcome not in ("synced", "busy")}
     for ref, outcome in outcomes.items():
-        if outcome == "busy":  # another worker has it now; its own job finishes it
-            log.info("sync_needs: %s busy elsewhere", ref)
+        if outcome == "busy":
+            # Another worker syncs it now, perhaps from what it read before the change this job is for: the
+            # need's own job syncs it again once that lease is let go (it waits, as for any busy need).
+            log.info("sync_needs: %s busy elsewhere; queued on its own", ref)
+            runtime.queue.enqueue("sync_need", ref, ref=ref)
     if failed:
         log.warning("sync_needs: %d of %d failed: %s", len(failed), len(refs), failed)
 

@@ -229,33 +229,58 @@ def set_status_by_hand(runtime: Runtime, ref: str, status: str, note: str, actor
     for a status the config does not name. Should the need get an issue later, the issue's status wins
     (:func:`apply_issue_state`) and both changes stay in the history.
     """
-    settings = runtime.settings
-    if settings.status(status) is None:
+    if runtime.settings.status(status) is None:
         raise ValueError(f"unknown status {status!r}")
     with runtime.Session.begin() as session:
         need = session.scalars(select(Need).where(Need.ref == ref)).one()
         if need.issue_key:
             raise StatusSetByTracker(ref, need.issue_key)
-        old, now = need.status, utcnow()
-        # Conditional update: of two requests setting the same status, only one records and tells it; the
-        # issue check is repeated in it, so a sync that created the issue meanwhile wins.
+        old = need.status
+        changed, jobs = set_statuses_in(runtime, session, [need], status, note, actor)
+    if not changed:
+        return False
+    runtime.queue.send(*jobs)
+    log.info("need %s: %s -> %s set by %s", ref, old, status, actor)
+    return True
+
+
+def set_statuses_in(runtime: Runtime, session, needs: list[Need], status: str, note: str,
+                    actor: str | None) -> tuple[list[Need], list]:
+    """Set ``status`` (a configured one) by hand on those of ``needs`` that have no tracker issue and another
+    status, in ``session``'s transaction: a status history entry each, and the notices of the change in the
+    outbox, one per customer channel and owner for all the needs that had the same status before (so a
+    customer hears of many needs at once in one notice). Returns the needs changed and the ``deliver_outbox``
+    jobs to send after the commit.
+
+    Each change is a conditional update that repeats the checks, so of two requests setting the same status only
+    one records and tells it, and a sync that created an issue meanwhile wins."""
+    settings = runtime.settings
+    now = utcnow()
+    by_old: dict[str, list[tuple[Need, StatusChange]]] = {}
+    for need in needs:
+        old = need.status
+        if need.issue_key or old == status:
+            continue
         won = session.execute(
             update(Need).where(Need.id == need.id, Need.status == old, Need.status != status,
                                Need.issue_key.is_(None))
             .values(status=status, status_changed_at=now).execution_options(synchronize_session=False)
         ).rowcount
         if not won:
-            return False
+            continue
         entry = StatusChange(need_id=need.id, status=status, previous=old, source="cs", actor=actor, note=note,
                              at=now)
         session.add(entry)
-        session.flush()
-        owners = _owners(settings, [need])
-        rows = _notice_rows(settings, [need], None, None, f"{ref}:cs:{entry.id}", old, status, owners,
-                            _told(settings, [need], owners))
-        session.add_all(rows)
-        session.flush()
-        jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=ref) for row in rows]
-    runtime.queue.send(*jobs)
-    log.info("need %s: %s -> %s set by %s", ref, old, status, actor)
-    return True
+        by_old.setdefault(old, []).append((need, entry))
+    session.flush()
+    rows = []
+    for old, changes in by_old.items():
+        mine = [need for need, _entry in changes]
+        owners = _owners(settings, mine)
+        # The dedupe keys a single need's change has always had: its ref and its history entry.
+        event = f"{mine[0].ref}:cs:{changes[0][1].id}"
+        rows += _notice_rows(settings, mine, None, None, event, old, status, owners, _told(settings, mine, owners))
+    session.add_all(rows)
+    session.flush()
+    jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=row.need_ref) for row in rows]
+    return [need for changes in by_old.values() for need, _entry in changes], jobs

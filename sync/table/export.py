@@ -8,7 +8,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,8 +97,10 @@ def _time_text(moment: dt.datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}" if moment.second else f"{moment:%Y-%m-%d %H:%M}"
 
 
-def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: str):
+def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: str, refs: Sequence[str] | None):
     query = select(*_FIELDS).order_by(Need.id)
+    if refs is not None:
+        query = query.where(Need.ref.in_(refs))
     for name, value in (filters or {}).items():
         if value:
             query = query.where(getattr(Need, name) == value)
@@ -106,9 +108,10 @@ def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: st
     return query.execution_options(yield_per=FETCH_ROWS)
 
 
-def _needs(runtime: Runtime, session, filters: Mapping[str, str] | None, search: str) -> Iterator[tuple]:
+def _needs(runtime: Runtime, session, filters: Mapping[str, str] | None, search: str,
+           refs: Sequence[str] | None) -> Iterator[tuple]:
     """``(need, screenshot file names)`` in table order, FETCH_ROWS needs and one screenshot query at a time."""
-    for chunk in session.execute(_needs_query(runtime, filters, search)).partitions():
+    for chunk in session.execute(_needs_query(runtime, filters, search, refs)).partitions():
         screenshots = defaultdict(list)
         query = (select(Attachment.need_id, Attachment.filename)
                  .where(Attachment.need_id.in_([need.id for need in chunk])).order_by(Attachment.id))
@@ -120,21 +123,21 @@ def _needs(runtime: Runtime, session, filters: Mapping[str, str] | None, search:
 
 class TableExport:
     """The needs matching ``filters`` (column -> exact value) and ``search`` (the words of the /needs search
-    box) as a ``fmt`` file (``xlsx`` or ``csv``), headers
-    in ``locale`` (default: the config's), times in ``timezone``.
+    box), or only those of ``refs`` when given (the rows selected on /needs), as a ``fmt`` file (``xlsx`` or
+    ``csv``), headers in ``locale`` (default: the config's), times in ``timezone``.
 
     :meth:`chunks` makes the file while the needs are read: its first bytes come before the first query and
     memory stays flat however many needs there are. ``rows`` counts the needs written so far.
     """
 
     def __init__(self, runtime: Runtime, fmt: str, *, locale: str | None = None, timezone: str = "UTC",
-                 filters: Mapping[str, str] | None = None, search: str = ""):
+                 filters: Mapping[str, str] | None = None, search: str = "", refs: Sequence[str] | None = None):
         if fmt not in FORMATS:
             raise ValueError(f"export format {fmt!r}: use xlsx or csv")
         self.runtime, self.fmt = runtime, fmt
         self.locale = locale or runtime.settings.locale
         self.zone = ZoneInfo(timezone)
-        self.filters, self.search = filters, search
+        self.filters, self.search, self.refs = filters, search, refs
         self.rows = 0
 
     def chunks(self) -> Iterator[bytes]:
@@ -145,7 +148,7 @@ class TableExport:
             yield from self._csv(rows) if self.fmt == "csv" else self._xlsx(rows, names)
 
     def _values(self, session, names: Names) -> Iterator[tuple]:
-        for need, screenshots in _needs(self.runtime, session, self.filters, self.search):
+        for need, screenshots in _needs(self.runtime, session, self.filters, self.search, self.refs):
             self.rows += 1
             yield need, export_values(need, screenshots, names, self.zone)
 

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from sync.intake import Upload
-from sync.ledger.store import Job, Need, StatusChange
+from sync.ledger import store
+from sync.ledger.store import Job, Need, StatusChange, ref_sort_key
 from tests.images import png_bytes
 from tests.web.pages import header_labels, log_in, table_refs
 from webhooks.app import create_app
@@ -113,6 +114,54 @@ def test_filters_are_selects_that_keep_the_choice(cs_client, three_needs):
 ])
 def test_the_table_sorts_by_any_column(cs_client, three_needs, query, refs):
     assert table_refs(cs_client.get(f"/needs?{query}").text) == refs
+
+
+NATURAL_ORDER = ["1", "2", "4", "12", "CS-2024-003", "CS-2024-010", "N-0001"]
+"""Refs as CS keeps them, in the order 序號▲ shows them: numbers by value, then letters, each number by value."""
+
+
+@pytest.fixture
+def refs_as_kept(make_need, runtime):
+    """Needs filed in the order N-0001, 12, 4, CS-2024-010, 2, CS-2024-003, 1 (ids do not follow the refs)."""
+    for ref in ("N-0001", "12", "4", "CS-2024-010", "2", "CS-2024-003", "1"):
+        need = make_need()
+        if ref != need.ref:
+            with runtime.Session.begin() as session:
+                session.get(Need, need.id).ref = ref
+
+
+def test_refs_sort_naturally_not_in_filing_order(cs_client, refs_as_kept):
+    assert table_refs(cs_client.get("/needs?sort=ref&dir=asc").text) == NATURAL_ORDER
+    assert table_refs(cs_client.get("/needs?sort=ref&dir=desc").text) == NATURAL_ORDER[::-1]
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("N-0002", "N-0012"), ("4", "12"), ("N-9", "N-0010"), ("CS-2024-003", "CS-2024-010"), ("cs-2", "CS-3"),
+    ("12", "CS-1"), ("A-1", "A-1-1"), ("2023-99", "2024-1"),
+])
+def test_the_ref_sort_key_orders_numbers_by_value(first, second):
+    assert ref_sort_key(first) < ref_sort_key(second)
+
+
+def test_the_migration_gives_the_needs_already_stored_their_sort_key(settings, tmp_path, make_need):
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'old' / 'cocreate.db'}")
+    store.migrate(engine, "0006")
+    with engine.begin() as connection:
+        for number, ref in enumerate(["N-0010", "N-0002", "7"], start=1):
+            connection.execute(text(
+                "INSERT INTO needs (id, ref, category, title, description, urgency, reporter_name, reported_at, "
+                "status, remarks, customer, created_at, updated_at, status_changed_at, sync_state, synced_fields, "
+                "version) VALUES (:id, :ref, 'billing', 'Old need', '', 'high', 'Li Na', '2026-01-01 00:00:00', "
+                "'new', '', 'acme', '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
+                "'pending', '{}', 1)"), {"id": number, "ref": ref})
+    store.migrate(engine)
+    with engine.connect() as connection:
+        keys = dict(connection.execute(text("SELECT ref, ref_sort FROM needs")).all())
+        order = connection.execute(text("SELECT ref FROM needs INDEXED BY ix_needs_ref_sort_id "
+                                        "ORDER BY ref_sort, id")).scalars().all()
+    engine.dispose()
+    assert keys == {ref: ref_sort_key(ref) for ref in ("N-0010", "N-0002", "7")}
+    assert order == ["7", "N-0002", "N-0010"]
 
 
 def test_sort_links_toggle_and_keep_the_filters(cs_client, three_needs):
