@@ -207,10 +207,33 @@ def _parse_table(lines: list[str], columns: dict[str, str], errors: list[FieldEr
     return items
 
 
+class _AliasFound(yaml.YAMLError):
+    def __init__(self, mark):
+        super().__init__("anchor or alias")
+        self.problem_mark = mark
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases: nested aliases ("billion laughs") would turn a few
+    hundred bytes into gigabytes of values, and minutes never need them. Refused as the node is composed,
+    before anything is built."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _AliasFound(event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def parse_yaml(text: str) -> dict[str, Any]:
-    """Read minutes written as YAML (keys as in :data:`FIELDS`) into the dict :func:`validate_minutes` takes."""
+    """Read minutes written as YAML (keys as in :data:`FIELDS`) into the dict :func:`validate_minutes` takes.
+    Anchors and aliases (``&a``, ``*a``) are refused."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 (a SafeLoader)
+    except _AliasFound as exc:
+        raise InvalidMinutes([FieldError("file", N_("Line %(line)d: anchors and aliases (& and *) are not "
+                                                    "accepted; write each value out."),
+                                         {"line": exc.problem_mark.line + 1})]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidMinutes([FieldError("file", N_("Not valid YAML (line %(line)d): %(problem)s"),
@@ -218,7 +241,9 @@ def parse_yaml(text: str) -> dict[str, Any]:
                                           "problem": getattr(exc, "problem", None) or str(exc)})]) from exc
     if not isinstance(data, dict):
         raise InvalidMinutes([FieldError("file", N_("The YAML file must hold one mapping of fields."))])
-    return {str(key): value for key, value in data.items()}
+    if not all(isinstance(key, str) for key in data):
+        raise InvalidMinutes([FieldError("file", N_("Name each field with plain text, as in topic: ..."))])
+    return data
 
 
 def parse_minutes_file(filename: str, content: bytes) -> dict[str, Any]:

@@ -97,10 +97,42 @@ class MinutesConflict(Exception):
         super().__init__(f"minutes {minutes_id} are at version {current}, not {expected}: reload and edit again")
 
 
+_SCALARS = (str, int, float, dt.date, dt.time)
+"""What a field written as text may be (YAML reads ``2026-12-01`` as a date and ``14:30`` as a number)."""
+_LIST_FIELDS = ("attendees", "needs")
+
+
 def _text(value: Any) -> str:
+    """A scalar (see :func:`_shape_errors`) as stripped text."""
     if value is None:
         return ""
     return value.strip() if isinstance(value, str) else str(value).strip()
+
+
+def _shape_errors(data: dict) -> list[FieldError]:
+    """Fields holding a list or mapping where text is expected (a YAML import can hold anything): checked
+    before any value is turned into text."""
+    errors = []
+
+    def scalar(value: Any) -> bool:
+        return value is None or isinstance(value, _SCALARS)
+
+    for key, value in data.items():
+        if key not in FIELDS:
+            continue  # refused as unknown, never read
+        if key == "action_items":
+            rows = value if isinstance(value, (list, tuple)) else []
+            for number, row in enumerate(rows, start=1):
+                if isinstance(row, dict):
+                    errors += [FieldError(f"action_items.{number}.{name}", N_("Write this as plain text, not a "
+                                                                              "list or mapping."))
+                               for name, item in row.items() if name in (*ACTION_ITEM_FIELDS, "id") and not scalar(item)]
+        elif key in _LIST_FIELDS and isinstance(value, (list, tuple)):
+            if not all(scalar(item) for item in value):
+                errors.append(FieldError(key, N_("Write each entry of this list as plain text.")))
+        elif not scalar(value):
+            errors.append(FieldError(key, N_("Write this as plain text, not a list or mapping.")))
+    return errors
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -141,7 +173,9 @@ def validate_minutes(data: dict, settings: Settings, session: Session, *, today:
     ``due_date`` (and ``id`` when editing). A due date before ``today`` is refused unless it is an existing
     item's unchanged date. Raises :class:`InvalidMinutes` listing every problem at once.
     """
-    errors: list[FieldError] = []
+    errors = _shape_errors(data)
+    if errors:
+        raise InvalidMinutes(errors)
     for key in sorted(set(data) - set(FIELDS), key=str):
         errors.append(FieldError(str(key), N_("Unknown field.")))
 

@@ -148,3 +148,52 @@ def test_the_printable_page_has_everything_and_no_navigation(runtime, cs_client)
     assert "ACME Corp" in html and "Li Na, Wang Wei" in html and "Show the tax number on every PDF invoice." in html
     assert "<td>2026-12-01</td>" in html and "Invoices should show the tax number" in html and "Received" in html
     assert 'class="mainnav"' not in html
+
+
+def _laughs(levels: int) -> str:
+    """The "billion laughs": each level an anchored list of ten aliases of the one before (475 bytes at 9)."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, levels):
+        lines.append(f"a{level}: &a{level} [" + ",".join([f"*a{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + f"\ntopic: *a{levels - 1}\ncustomer: acme\ndate: 2026-12-01\n"
+
+
+def test_a_yaml_file_with_aliases_is_refused_before_it_expands(runtime, cs_client):
+    import tracemalloc
+
+    laughs = _laughs(9)
+    assert len(laughs) < 600
+    before = row_counts(runtime)
+    tracemalloc.start()
+    try:
+        response = upload(cs_client, "laughs.yaml", laughs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 400
+    assert "File: Line 1: anchors and aliases (&amp; and *) are not accepted; write each value out." in response.text
+    assert peak < 50 * 2**20
+    assert row_counts(runtime) == before
+
+
+def test_a_list_or_mapping_where_text_belongs_is_refused_by_name(runtime, cs_client):
+    file_need(runtime)
+    cases = [
+        (YAML_FILE.replace("topic: Quarterly review", "topic: [Quarterly, review]"), "Topic: Write this as plain text"),
+        (YAML_FILE.replace("place: ACME HQ", "place: {city: Paris}"), "Place: Write this as plain text"),
+        (YAML_FILE.replace("attendees: [Li Na, Wang Wei]", "attendees: [[Li Na], Wang Wei]"),
+         "Attendees: Write each entry of this list as plain text."),
+        (YAML_FILE.replace("owner: Wang Wei", "owner: [Wang Wei]"), "Action item 1 · Owner: Write this as plain"),
+    ]
+    for text, message in cases:
+        response = upload(cs_client, "review.yaml", text)
+        assert response.status_code == 400
+        assert message in response.text, (message, response.text)
+
+
+def test_minutes_errors_are_in_the_page_language(runtime, cs_client):
+    response = cs_client.post("/minutes/import", data={"file": (io.BytesIO(_laughs(3).encode()), "x.yaml")},
+                              content_type="multipart/form-data", headers={"Accept-Language": "zh-TW"})
+    assert response.status_code == 400
+    assert "不接受錨點" in response.text
