@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask_babel import get_timezone
 from flask_login import login_required
 
-from sync.report.figures import voc_report
+from sync.report.figures import MONTHS, month_bounds, voc_report
 from sync.report.render import REPORT_CSS, render_document, render_report
 from sync.sla import overdue_needs
 from webhooks.context import runtime
@@ -24,11 +24,17 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _month(value: str | None) -> str:
-    if value and _MONTH.match(value):
-        return value
-    if value:
-        abort(404)
-    return f"{dt.datetime.now(get_timezone()):%Y-%m}"
+    """``?month=`` when it is a month a report can be made for; a page saying so (404) otherwise."""
+    if not value:
+        return f"{dt.datetime.now(get_timezone()):%Y-%m}"
+    try:
+        if not _MONTH.match(value):
+            raise ValueError(value)
+        month_bounds(value, "UTC")
+    except ValueError:
+        abort(make_response(render_template("errors/404_month.html", error={"code": 404}, first=MONTHS[0],
+                                            last=MONTHS[1]), 404))
+    return value
 
 
 @bp.route("/reports")

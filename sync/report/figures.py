@@ -101,13 +101,20 @@ class VocReport:
         return sum(1 for breach in self.breaches if breach.urgency == urgency and breach.sla == sla)
 
 
+MONTHS = ("1970-01", "9998-12")
+"""The first and last month a report can be asked for."""
+
+
 def month_bounds(month: str, timezone: str) -> tuple[dt.datetime, dt.datetime]:
-    """``2026-11`` -> the month's first instant and the next month's, in UTC; ValueError if malformed."""
+    """``2026-11`` -> the month's first instant and the next month's, in UTC; ValueError if malformed or outside
+    :data:`MONTHS` (year 1 and 9999 have no instant before or after them in every time zone)."""
     try:
         year, number = (int(part) for part in month.split("-"))
         first = dt.date(year, number, 1)
     except ValueError as exc:
         raise ValueError(f"{month!r} is not a month such as 2026-11") from exc
+    if not MONTHS[0] <= f"{year:04d}-{number:02d}" <= MONTHS[1]:
+        raise ValueError(f"{month!r} is outside the months reported on, {MONTHS[0]} to {MONTHS[1]}")
     following = dt.date(year + number // 12, number % 12 + 1, 1)
     zone = ZoneInfo(timezone)
 

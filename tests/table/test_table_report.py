@@ -119,6 +119,9 @@ def test_month_bounds_and_durations_edge_cases():
     assert month_bounds("2026-12", "Asia/Shanghai") == (at("11-30 16:00"), at("2026-12-31 16:00"))
     with pytest.raises(ValueError, match="not a month"):
         month_bounds("2026-13", "UTC")
+    for month in ("0001-01", "9999-12"):  # no instant before year 1 or after 9999 in every zone
+        with pytest.raises(ValueError, match="outside the months"):
+            month_bounds(month, "Asia/Shanghai")
     assert durations([]) == Durations(0, None, None)
     assert durations([HOURS, 3 * HOURS]) == Durations(2, 2 * HOURS, 2.8 * HOURS)
 

@@ -6,6 +6,7 @@ import io
 import re
 from html import unescape
 
+import pytest
 from flask import render_template_string
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -166,6 +167,14 @@ def test_reports_page_and_its_html_document(cs_client, runtime):
     assert cs_client.get("/reports?month=2026-13").status_code == 404
     assert cs_client.get("/reports").status_code == 200
 
+
+
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "9999-12", "1969-12"])
+def test_a_month_outside_the_reported_ones_is_a_page_saying_so(cs_client, month):
+    for path in (f"/reports?month={month}", f"/reports/voc-{month}.html"):
+        response = cs_client.get(path, headers={"Accept-Language": "zh-TW"})
+        assert response.status_code == 404
+        assert "沒有這個月份" in response.text and "1970-01" in response.text and "N-0042" not in response.text
 
 def test_pages_need_a_login(web_app):
     client = web_app.test_client()
