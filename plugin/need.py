@@ -128,6 +128,10 @@ def storable(text: str) -> bool:
     return _UNSTORABLE.search(text) is None
 
 
+EARLIEST_REPORTED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+"""No need is older: a year-1 time has no spreadsheet date (Excel's start in 1900) and no instant in every zone."""
+
+
 def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None) -> NeedInput:
     """Check a submitted need against the limits and the configured categories and urgencies.
 
@@ -183,6 +187,8 @@ def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None
             errors.append(FieldError("reported_at", N_("Not a valid date and time, e.g. 2026-11-23 14:30.")))
         elif reported_at > now + dt.timedelta(minutes=5):
             errors.append(FieldError("reported_at", N_("The time reported cannot be in the future.")))
+        elif reported_at < EARLIEST_REPORTED:
+            errors.append(FieldError("reported_at", N_("The time reported must be in 1970 or later.")))
 
     stage = optional("stage", 32)
     if stage and stage not in STAGES:

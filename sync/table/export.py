@@ -94,7 +94,10 @@ def export_values(need, screenshots, names: Names, zone: dt.tzinfo) -> list:
 
 
 def _time_text(moment: dt.datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment.second else f"{moment:%Y-%m-%d %H:%M}"
+    """``2026-11-23 14:30`` (seconds only when there are any); the year always has four digits, as the import
+    reads it (``%Y`` writes year 1 as ``1``)."""
+    text = f"{moment.year:04d}-{moment:%m-%d %H:%M}"
+    return f"{text}:{moment.second:02d}" if moment.second else text
 
 
 def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: str, refs: Sequence[str] | None):

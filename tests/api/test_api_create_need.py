@@ -107,6 +107,7 @@ def test_every_problem_is_named_at_once_in_english_and_nothing_is_stored(api, ne
     ("title", "x" * 201, "At most 200 characters."),
     ("reported_at", "yesterday", "Not a valid date and time, e.g. 2026-11-23 14:30."),
     ("reported_at", "2999-01-01T00:00:00Z", "The time reported cannot be in the future."),
+    ("reported_at", "0001-01-01T00:00:00Z", "The time reported must be in 1970 or later."),
     # Converting these to UTC leaves the range of datetime.
     ("reported_at", "0001-01-01T00:00:00+01:00", "Not a valid date and time, e.g. 2026-11-23 14:30."),
     ("reported_at", "9999-12-31T23:59:59-01:00", "Not a valid date and time, e.g. 2026-11-23 14:30."),

@@ -162,3 +162,12 @@ def test_many_needs_are_read_a_chunk_at_a_time_with_their_screenshots(runtime, t
     assert [(row[0], row[3]) for row in read_cells(path)[1:]] == [
         ("N-0001", ""), ("N-0002", "shot-1-0.png"), ("N-0003", "shot-2-0.png\nshot-2-1.png"), ("N-0004", ""),
         ("N-0005", "shot-4-0.png")]
+
+
+def test_a_csv_time_has_a_four_digit_year_as_the_import_reads_it():
+    import datetime as dt
+
+    from sync.table.export import _time_text
+
+    assert _time_text(dt.datetime(1, 1, 1)) == "0001-01-01 00:00"
+    assert _time_text(dt.datetime(2026, 11, 23, 14, 30, 5)) == "2026-11-23 14:30:05"
