@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 from sync.ledger import accounts
 from sync.ledger.store import User
 from webhooks.context import runtime
+from webhooks.safety import safe_target
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -62,11 +63,7 @@ def login():
             session_user = SessionUser(user) if user else None
         if session_user is not None:
             login_user(session_user)
-            target = request.args.get("next", "")
-            # Only same-site paths: never an open redirect.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("needs.table")
-            return redirect(target)
+            return redirect(safe_target(request.args.get("next"), url_for("needs.table")))
         flash(_("Wrong name or password."), "error")
     return render_template("login.html", form=form), 200 if request.method == "GET" or form.errors == {} else 400
 
