@@ -53,5 +53,7 @@ def post_worker_init(worker):
 
 
 accesslog = "-"
+# Secret links (Jira's ?token=, customers' /s/<token>) are blanked in every field of the access log.
+logger_class = "webhooks.access_log.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("COCREATE_LOG_LEVEL", "info").lower()
