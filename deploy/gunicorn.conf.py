@@ -36,6 +36,14 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("COCREATE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def on_starting(server):
+    """Before the web processes start: what they write (screenshots, imports, a SQLite store) is readable by
+    their own user only, as under ``cocreate serve`` (gunicorn's own ``umask`` setting covers only its sockets)."""
+    from webhooks.cli.commands import PRIVATE_UMASK
+
+    os.umask(PRIVATE_UMASK)
+
+
 def post_worker_init(worker):
     """The process has built the app: keep what it built out of the garbage collector's full collections (a
     pause of about 90 ms under webhook load otherwise; see ``webhooks.app.freeze_startup_heap``)."""
@@ -45,5 +53,7 @@ def post_worker_init(worker):
 
 
 accesslog = "-"
+# Secret links (Jira's ?token=, customers' /s/<token>) are blanked in every field of the access log.
+logger_class = "webhooks.access_log.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("COCREATE_LOG_LEVEL", "info").lower()

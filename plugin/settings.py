@@ -435,6 +435,8 @@ class ServerSettings(_Model):
     cleanup_interval: int = Field(default=10, ge=1, le=3600, description="seconds between idle-connection sweeps")
     backlog: int = Field(default=2048, ge=16, le=65535)
     max_request_header_bytes: int = Field(default=65_536, ge=4096)
+    trusted_proxies: int = Field(default=0, ge=0, le=5,
+                                 description="reverse proxies in front that set X-Forwarded-For; 0 trusts none")
 
 
 class QueueSettings(_Model):

@@ -29,6 +29,29 @@ def test_healthz_reports_database_down(app, runtime):
     assert answer.status_code == 503 and answer.get_json()["database"]["status"] == "error"
 
 
+def test_healthz_keeps_the_error_detail_for_the_log(tmp_path, caplog):
+    """Database, queue and tracker parts say only what is down; the driver's text (host, path, SQL) is logged."""
+    runtime = tracker_runtime("jira", tmp_path)
+    client = create_app({"TESTING": True}, runtime=runtime).test_client()
+
+    def unreachable(*args, **kwargs):
+        raise RuntimeError("could not connect to db.internal:5432 as cocreate, password=hunter2")
+
+    runtime.Session = unreachable
+    runtime.queue.pending_count = unreachable
+    with caplog.at_level(logging.WARNING, logger="cocreate.health"):
+        answer = client.get("/healthz")
+    runtime.engine.dispose()
+
+    report = answer.get_json()
+    assert answer.status_code == 503
+    assert report["database"]["status"] == "error" and report["queue"]["status"] == "error"
+    assert report["tracker"]["kind"] == "jira" and "error" in report["tracker"]
+    for secret in ("RuntimeError", "db.internal", "hunter2"):
+        assert secret not in answer.get_data(as_text=True)
+    assert "hunter2" in caplog.text
+
+
 def test_every_job_that_calls_the_tracker_dates_the_last_tracker_call():
     from sync.runtime import JOBS
     from webhooks.health import TRACKER_JOBS

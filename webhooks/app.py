@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plugin.loading import load_settings
 from plugin.settings import Settings
@@ -61,6 +62,9 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
     auth.csrf.exempt(receiver.bp)
+    if runtime.settings.server.trusted_proxies:
+        # Only then is X-Forwarded-For the client's address (login throttling by address relies on it).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=runtime.settings.server.trusted_proxies)
     return app
 
 

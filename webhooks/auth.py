@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -12,9 +12,10 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from sync.ledger import accounts
+from sync.ledger import accounts, throttle
 from sync.ledger.store import User
 from webhooks.context import runtime
+from webhooks.safety import safe_target
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -57,16 +58,24 @@ class LoginForm(FlaskForm):
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        # Behind a proxy every client has the proxy's address: count by address only when one is trusted.
+        address = request.remote_addr if runtime().settings.server.trusted_proxies else None
         with runtime().Session.begin() as session:
+            if throttle.blocked(session, form.name.data, address):
+                minutes = int(throttle.WINDOW.total_seconds() // 60)
+                flash(_("Too many failed logins. Wait %(minutes)d minutes and try again.", minutes=minutes), "error")
+                response = make_response(render_template("login.html", form=form), 429)
+                response.headers["Retry-After"] = str(int(throttle.WINDOW.total_seconds()))
+                return response
             user = accounts.authenticate(session, form.name.data, form.password.data)
+            if user is None:
+                throttle.record_failure(session, form.name.data, address)
+            else:
+                throttle.clear(session, form.name.data)
             session_user = SessionUser(user) if user else None
         if session_user is not None:
             login_user(session_user)
-            target = request.args.get("next", "")
-            # Only same-site paths: never an open redirect.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("needs.table")
-            return redirect(target)
+            return redirect(safe_target(request.args.get("next"), url_for("needs.table")))
         flash(_("Wrong name or password."), "error")
     return render_template("login.html", form=form), 200 if request.method == "GET" or form.errors == {} else 400
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify
 from sqlalchemy import func, select, text
 
@@ -9,6 +11,7 @@ from sync.ledger.store import Job
 from webhooks.context import runtime
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger("cocreate.health")
 
 
 @bp.route("/healthz")
@@ -26,10 +29,12 @@ def healthz():
                 try:
                     last = _tracker_last(session)
                 except Exception as exc:  # the database answered the checks above: only the tracker part fails
+                    log.warning("healthz: reading the last tracker calls failed", exc_info=True)
                     tracker_error = exc
         report["database"] = {"status": "ok", "dialect": rt.engine.dialect.name}
-    except Exception as exc:  # any driver error means "down"; say which
-        report["database"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:  # any driver error means "down"; the detail (host, path, SQL) goes to the log only
+        log.warning("healthz: the database check failed", exc_info=True)
+        report["database"] = {"status": "error", "error": "the database cannot be reached (see the log)"}
         counts = {}
         report["status"] = "error"
         tracker_error = exc
@@ -41,8 +46,9 @@ def healthz():
             "consumer_running": rt.queue.consumer_running,
             "jobs": {state: counts.get(state, 0) for state in ("queued", "running", "done", "failed")},
         }
-    except Exception as exc:  # the queue's storage (SQLite file or Redis) is unreachable
-        report["queue"] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    except Exception:  # the queue's storage (SQLite file or Redis) is unreachable
+        log.warning("healthz: the queue check failed", exc_info=True)
+        report["queue"] = {"status": "error", "error": "the job queue cannot be reached (see the log)"}
         report["status"] = "error"
     report["tracker"] = _tracker_report(tracker, last, tracker_error)
     return jsonify(report), 200 if report["status"] == "ok" else 503
@@ -67,7 +73,7 @@ def _tracker_report(tracker, last: dict, error: Exception | None) -> dict | None
     if tracker is None:
         return None
     if error is not None:  # a database failure is reported under "database" as well
-        return {"kind": tracker.kind, "error": f"{type(error).__name__}: {error}"}
+        return {"kind": tracker.kind, "error": "the last tracker calls cannot be read (see the log)"}
     return {
         "kind": tracker.kind,
         "last_success": last["done"].isoformat() if last.get("done") else None,

@@ -7,6 +7,7 @@ from flask_babel import Babel, get_locale, get_timezone
 
 from plugin.settings import LOCALES
 from webhooks.context import runtime
+from webhooks.safety import safe_target
 
 COOKIE = "cocreate_lang"
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -54,10 +55,7 @@ def select_locale() -> str:
 @bp.route("/lang/<code>")
 def switch(code: str):
     """Remember the chosen language in a cookie and go back to the page the switch was on."""
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("needs.table")
-    response = redirect(target)
+    response = redirect(safe_target(request.args.get("next"), url_for("needs.table")))
     if code in LOCALES:
         response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response

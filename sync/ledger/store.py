@@ -301,6 +301,18 @@ class User(Base):
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
+class LoginFailure(Base):
+    """One refused login, kept for the throttling window (``sync/ledger/throttle.py``): the name as typed
+    (stripped, casefolded) and the client's address when a trusted proxy says which it is."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ApiToken(Base):
     """A Bearer token for the JSON API; only its SHA-256 is stored."""
 

@@ -19,6 +19,10 @@ SERVE_THREADS = 16
 (a group commit every few milliseconds under load), so there are more threads than cores: with 8, sixteen
 concurrent deliveries left the receiver waiting for threads with CPU to spare (``bench/load_bench.py``)."""
 
+PRIVATE_UMASK = 0o077
+"""What ``serve`` and ``worker`` create (the SQLite store, screenshots, imports) only their own user reads: the
+data holds customers' names and contacts. The systemd units in ``deploy/`` say ``UMask=0077`` as well."""
+
 
 @click.command()
 @config_option
@@ -29,6 +33,8 @@ concurrent deliveries left the receiver waiting for threads with CPU to spare (`
 def serve(config: str | None, host: str, port: int, threads: int, no_worker: bool) -> None:
     """Migrate the store, run the job consumer in-process and serve the web app (waitress)."""
     from waitress import serve as waitress_serve
+
+    os.umask(PRIVATE_UMASK)
 
     from sync.ledger.directory import load_directory
     from sync.loop.outbound import queue_resume
@@ -78,6 +84,8 @@ def _exit_on_signal(signum, _frame) -> None:
 def worker(config: str | None, workers: int | None) -> None:
     """Run jobs from the shared queue (Redis or the SQLite queue file) until stopped."""
     from sync.ledger.directory import load_directory
+
+    os.umask(PRIVATE_UMASK)
 
     runtime = runtime_for(config)
     load_directory(runtime)
