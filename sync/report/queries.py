@@ -5,8 +5,9 @@ without loading needs into Python:
 
 - Status at the cut-off: a need is in the status it is in now unless its history has an entry after the
   cut-off (intake, the tracker sync and the table import change a need's status and add its history entry
-  in one transaction); for those few, the status of the last entry known at the cut-off, or of the first
-  when the need entered Cocreate later (``sla.history_until``).
+  in one transaction); for those, the status of the last entry known at the cut-off, or of the first
+  when the need entered Cocreate later (``sla.history_until``). The north star counts the needs delivered
+  now and corrects the count by those needs, rather than joining them to every need.
 - Timers and durations are read for the candidates only: needs raised in the month, or with an SLA timer
   due in it (raised that target before). Their history is read in (at, id) order with the status of the
   entry before each (a window function); of the entries known at the cut-off, the first answer
