@@ -200,6 +200,11 @@ class StatusChange(Base):
     """One entry of a need's status history."""
 
     __tablename__ = "status_history"
+    # The month's report reads a need's entries in time order, and the entries after a cut-off.
+    __table_args__ = (
+        Index("ix_status_history_need_id_at_id", "need_id", "at", "id", "status"),
+        Index("ix_status_history_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)

@@ -167,7 +167,7 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         if dialect == "postgresql":
             # Row estimates over the statement's CTEs are poor: JIT compiling would cost more than the run.
             session.execute(text("SET LOCAL jit = off"))
-        rows = session.execute(month_figures(settings, start, cutoff)).all()
+        rows = session.execute(month_figures(settings, start, cutoff, dialect)).all()
         issues = session.execute(top_issues(start, cutoff, TOP_ISSUES, dialect)).all()
     parts: dict[str, list] = {"status": [], "duration": [], "breach": [], "north_star": []}
     for row in rows:

@@ -5,8 +5,9 @@ without loading needs into Python:
 
 - Status at the cut-off: a need is in the status it is in now unless its history has an entry after the
   cut-off (intake, the tracker sync and the table import change a need's status and add its history entry
-  in one transaction); for those few, the status of the last entry known at the cut-off, or of the first
-  when the need entered Cocreate later (``sla.history_until``).
+  in one transaction); for those, the status of the last entry known at the cut-off, or of the first
+  when the need entered Cocreate later (``sla.history_until``). The north star counts the needs delivered
+  now and corrects the count by those needs, rather than joining them to every need.
 - Timers and durations are read for the candidates only: needs raised in the month, or with an SLA timer
   due in it (raised that target before). Their history is read in (at, id) order with the status of the
   entry before each (a window function); of the entries known at the cut-off, the first answer
@@ -89,18 +90,38 @@ def _due_between(settings: Settings, sla: str, start: dt.datetime, cutoff: dt.da
     return or_(*windows) if windows else None
 
 
-def _changed_since(cutoff: dt.datetime):
+def _changed_since(cutoff: dt.datetime, dialect: str):
     """The needs raised before the cut-off with a history entry after it, with their status at the cut-off:
-    that of their last entry known then (``sla.history_until``). Every other need is in the status it is in
-    now."""
+    that of their last entry known then (``sla.history_until``), and their status now. Every other need is in
+    the status it is in now.
+
+    Right after a large import every need has an entry after the cut-off of any past month, so this can be
+    every need. SQLite looks each one's entry up in the (need_id, at, id) index, which is quickest there;
+    PostgreSQL makes one ordered pass over their history, where the first entry in the order below is the
+    last one known at the cut-off, or the need's first entry when it entered Cocreate later (measured at
+    100,000 needs: a third less time than the lookups)."""
     entry = StatusChange
-    changed = (select(entry.need_id.label("id")).join(Need, Need.id == entry.need_id)
-               .where(entry.at > cutoff, Need.reported_at < cutoff).distinct().subquery("changed"))
+    after = StatusChange.__table__.alias("after_cutoff")
+    if dialect == "postgresql":
+        known = entry.at <= cutoff
+        order = (case((known, entry.at)).desc().nulls_last(), case((known, entry.id)).desc().nulls_last(),
+                 entry.at, entry.id)
+        ranked = (select(entry.need_id, entry.status, Need.status.label("status_now"),
+                         func.row_number().over(partition_by=entry.need_id, order_by=order).label("place"))
+                  .join(Need, Need.id == entry.need_id)
+                  .where(Need.reported_at < cutoff, entry.need_id.in_(select(after.c.need_id)
+                                                                     .where(after.c.at > cutoff)))
+                  .subquery("ranked_history"))
+        return (select(ranked.c.need_id.label("id"), ranked.c.status, ranked.c.status_now)
+                .where(ranked.c.place == 1).cte("changed_since").prefix_with("MATERIALIZED"))
+    changed = (select(after.c.need_id.label("id"), Need.status.label("status_now"))
+               .join(Need, Need.id == after.c.need_id)
+               .where(after.c.at > cutoff, Need.reported_at < cutoff).distinct().subquery("changed"))
     known_last = (select(entry.status).where(entry.need_id == changed.c.id, entry.at <= cutoff)
                   .order_by(entry.at.desc(), entry.id.desc()).limit(1).scalar_subquery())
     first = (select(entry.status).where(entry.need_id == changed.c.id).order_by(entry.at, entry.id).limit(1)
              .scalar_subquery())
-    return (select(changed.c.id, func.coalesce(known_last, first).label("status"))
+    return (select(changed.c.id, func.coalesce(known_last, first).label("status"), changed.c.status_now)
             .cte("changed_since").prefix_with("MATERIALIZED"))
 
 
@@ -218,18 +239,26 @@ def _breach_timers(settings: Settings, states, start: dt.datetime, cutoff: dt.da
 
 
 def _north_star(settings: Settings, changed_since, cutoff: dt.datetime):
-    """The ``north_star`` row: needs raised before the cut-off, and how many were delivered at the cut-off."""
-    delivered = func.coalesce(changed_since.c.status, Need.status).in_(delivered_statuses(settings))
+    """The ``north_star`` row: needs raised before the cut-off, and how many were delivered at the cut-off: those
+    delivered now, corrected by the needs whose status changed since."""
+    delivered = delivered_statuses(settings)
+
+    def one_if(condition):
+        return case((condition, 1), else_=0)
+
+    correction = (select(func.sum(one_if(changed_since.c.status.in_(delivered))
+                                  - one_if(changed_since.c.status_now.in_(delivered))))
+                  .scalar_subquery())
     return (select(*_row("north_star", count=func.count(),
-                         delivered=func.coalesce(func.sum(case((delivered, 1), else_=0)), 0)))
-            .select_from(Need).outerjoin(changed_since, changed_since.c.id == Need.id)
+                         delivered=func.coalesce(func.sum(one_if(Need.status.in_(delivered))), 0)
+                         + func.coalesce(correction, 0)))
             .where(Need.reported_at < cutoff))
 
 
-def month_figures(settings: Settings, start: dt.datetime, cutoff: dt.datetime):
+def month_figures(settings: Settings, start: dt.datetime, cutoff: dt.datetime, dialect: str = "sqlite"):
     """The statement behind the month's figures: rows of the :data:`ROW` columns, ``part`` one of ``status``,
     ``duration``, ``breach`` and ``north_star`` (see each part's function)."""
-    changed_since = _changed_since(cutoff)
+    changed_since = _changed_since(cutoff, dialect)
     states = _states(settings, start, cutoff, changed_since)
     return union_all(_status_counts(states), _duration_ranks(states),
                      *_breach_timers(settings, states, start, cutoff), _north_star(settings, changed_since, cutoff))
