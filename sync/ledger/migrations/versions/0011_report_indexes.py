@@ -4,14 +4,14 @@ The report finds the needs whose status changed after a month's cut-off through 
 was in at the cut-off through (need_id, at, id), which holds the status too so that the history rows are
 not read. At 100,000 needs the whole-month figures took a third less time with them.
 
-Revision ID: 0008_table_speed
-Revises: 0007_outbox_reason
+Revision ID: 0011_report_indexes
+Revises: 0010_login_failures
 """
 
 from alembic import op
 
-revision = '0008_table_speed'
-down_revision = '0007_outbox_reason'
+revision = '0011_report_indexes'
+down_revision = '0010_login_failures'
 branch_labels = None
 depends_on = None
 
