@@ -28,6 +28,11 @@ class SessionUser(UserMixin):
         self.id = str(user.id)
         self.name = user.name
         self.role = user.role
+        self.epoch = user.session_epoch or 0
+
+    def get_id(self) -> str:
+        # The epoch goes into the session cookie: raising it in the database ends every copy of the cookie.
+        return f"{self.id}:{self.epoch}"
 
     @property
     def is_admin(self) -> bool:
@@ -42,10 +47,15 @@ def init_app(app) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    user_id, _sep, epoch = session_id.partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None  # a cookie from before session epochs, or forged: log in again
     with runtime().Session() as session:
         user = session.get(User, int(user_id))
-        return SessionUser(user) if user is not None and user.active else None
+        if user is None or not user.active or (user.session_epoch or 0) != int(epoch):
+            return None
+        return SessionUser(user)
 
 
 class LoginForm(FlaskForm):
@@ -73,6 +83,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out everywhere: every session of this user ends, in this browser and in any other."""
+    if current_user.is_authenticated:
+        with runtime().Session.begin() as session:
+            accounts.end_sessions(session, int(current_user.id))
     logout_user()
     return redirect(url_for("auth.login"))
 
