@@ -117,13 +117,20 @@ def _unauthorized(message: str):
     return response
 
 
+def admin_check():
+    """None for an admin; else the login page (anonymous) or 403 (a CS user)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
 def admin_required(view):
+    """For admins only. Every page under ``/admin/`` is held this way already (``webhooks.security``)."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
+        return admin_check() or view(*args, **kwargs)
 
     return wrapped

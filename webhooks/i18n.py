@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale, get_timezone
 
 from plugin.settings import LOCALES
@@ -59,7 +59,8 @@ def switch(code: str):
         target = url_for("needs.table")
     response = redirect(target)
     if code in LOCALES:
-        response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
+        response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 
