@@ -439,6 +439,29 @@ class ServerSettings(_Model):
                                  description="reverse proxies in front that set X-Forwarded-For; 0 trusts none")
 
 
+class FilesSettings(_Model):
+    """Signed links to screenshots (``/files/...``), written into GitHub issue bodies. A link names the key it
+    was signed with (derived from ``secret_key`` and ``key_id``); listing a key id in ``revoked_key_ids`` refuses
+    every link signed with it, and the next sync of each need writes links with the current key. Links made
+    before key ids have the key id ``legacy``."""
+
+    key_id: str = Field(default="1", pattern=r"^[A-Za-z0-9_-]{1,32}$",
+                        description="the key new screenshot links are signed with; change it to rotate")
+    revoked_key_ids: list[str] = Field(default_factory=list,
+                                       description="links signed with these key ids are refused (404)")
+    link_max_age_days: int | None = Field(default=None, ge=1,
+                                          description="a screenshot link works this many days after the upload; "
+                                                      "empty for no limit")
+
+    @model_validator(mode="after")
+    def _current_key_not_revoked(self) -> FilesSettings:
+        if self.key_id == "legacy":
+            raise ValueError("key_id legacy names the links made before key ids; choose another")
+        if self.key_id in self.revoked_key_ids:
+            raise ValueError(f"key_id {self.key_id} is in revoked_key_ids; choose a new key_id")
+        return self
+
+
 class QueueSettings(_Model):
     url: str | None = Field(default=None, description="redis://... for Redis; empty for SQLite under home")
     workers: int = Field(default=2, ge=1, le=64)
@@ -466,6 +489,7 @@ class Settings(_Model):
     screenshots_max: int = Field(default=30, ge=1, le=200, description="screenshots one need keeps at most")
     queue: QueueSettings = QueueSettings()
     server: ServerSettings = ServerSettings()
+    files: FilesSettings = FilesSettings()
     tracker: TrackerSettings | None = None
     categories: list[Category] = Field(default_factory=list)
     urgencies: list[Urgency] = Field(default_factory=list)

@@ -53,6 +53,11 @@ def page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
-        yield context.new_page()
+        browser_page = context.new_page()
+        refused = []  # what the Content-Security-Policy blocked: a page must not rely on it
+        browser_page.on("console", lambda message: refused.append(message.text)
+                        if "Content Security Policy" in message.text else None)
+        yield browser_page
         context.close()
         browser.close()
+    assert not refused, refused

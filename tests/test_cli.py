@@ -79,6 +79,43 @@ def test_user_add_refuses_short_password_and_duplicates(cli):
     assert result.exit_code == 1 and "no user nobody" in result.output
 
 
+def test_user_passwd_disable_enable_and_token_list_revoke(cli, tmp_path):
+    from plugin.settings import Settings
+    from sync.ledger.accounts import authenticate, user_for_token
+    from sync.runtime import build_runtime
+
+    runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")})
+    assert cli("user", "add", "alice", input="correct horse\n").exit_code == 0
+    token = cli("token", "create", "alice").output.strip()
+
+    result = cli("user", "passwd", "alice", input="battery staple\n")
+    assert result.exit_code == 0 and "their sessions have ended" in result.output
+    with runtime.Session.begin() as session:
+        assert authenticate(session, "alice", "correct horse") is None
+        assert authenticate(session, "alice", "battery staple").session_epoch == 1
+    assert "at least 8" in cli("user", "passwd", "alice", input="short\n").output
+
+    assert cli("user", "disable", "alice").exit_code == 0
+    with runtime.Session.begin() as session:
+        assert authenticate(session, "alice", "battery staple") is None
+        assert user_for_token(session, token) is None
+    assert cli("user", "enable", "alice").exit_code == 0
+    with runtime.Session.begin() as session:
+        assert authenticate(session, "alice", "battery staple") is not None
+
+    listing = cli("token", "list").output.strip().splitlines()
+    assert len(listing) == 1 and listing[0].startswith("1\talice\t") and listing[0].endswith("\tactive")
+    assert cli("token", "revoke", "1").output.strip() == "API token 1 revoked"
+    assert cli("token", "revoke", "1").output.strip() == "API token 1 was revoked already"
+    assert "\trevoked " in cli("token", "list", "alice").output
+    with runtime.Session.begin() as session:
+        assert user_for_token(session, token) is None
+    result = cli("token", "revoke", "9")
+    assert result.exit_code == 1 and "no API token with id 9" in result.output
+    result = cli("user", "disable", "nobody")
+    assert result.exit_code == 1 and "no user nobody" in result.output
+
+
 def test_jobs_lists_failed_and_retries(cli, tmp_path):
     from plugin.settings import Settings
     from sync.runtime import build_runtime

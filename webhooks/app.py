@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from plugin.loading import load_settings
 from plugin.settings import Settings
 from sync.runtime import Runtime, build_runtime
+from webhooks.security import secure_cookies
 
 
 def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
@@ -23,6 +24,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         MAX_CONTENT_LENGTH=runtime.settings.upload_max_bytes * 5 + 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure_cookies(runtime.settings.base_url),
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_TIMEZONE=runtime.settings.timezone,
     )
@@ -41,12 +43,14 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         needs,
         receiver,
         reports,
+        security,
         status_page,
         table,
     )
 
     i18n.init_app(app)
     auth.init_app(app)
+    security.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(needs.bp)
     app.register_blueprint(edits.bp)

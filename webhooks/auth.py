@@ -29,6 +29,11 @@ class SessionUser(UserMixin):
         self.id = str(user.id)
         self.name = user.name
         self.role = user.role
+        self.epoch = user.session_epoch or 0
+
+    def get_id(self) -> str:
+        # The epoch goes into the session cookie: raising it in the database ends every copy of the cookie.
+        return f"{self.id}:{self.epoch}"
 
     @property
     def is_admin(self) -> bool:
@@ -43,10 +48,15 @@ def init_app(app) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    user_id, _sep, epoch = session_id.partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None  # a cookie from before session epochs, or forged: log in again
     with runtime().Session() as session:
         user = session.get(User, int(user_id))
-        return SessionUser(user) if user is not None and user.active else None
+        if user is None or not user.active or (user.session_epoch or 0) != int(epoch):
+            return None
+        return SessionUser(user)
 
 
 class LoginForm(FlaskForm):
@@ -82,6 +92,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out everywhere: every session of this user ends, in this browser and in any other."""
+    if current_user.is_authenticated:
+        with runtime().Session.begin() as session:
+            accounts.end_sessions(session, int(current_user.id))
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -112,13 +126,20 @@ def _unauthorized(message: str):
     return response
 
 
+def admin_check():
+    """None for an admin; else the login page (anonymous) or 403 (a CS user)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
 def admin_required(view):
+    """For admins only. Every page under ``/admin/`` is held this way already (``webhooks.security``)."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
+        return admin_check() or view(*args, **kwargs)
 
     return wrapped

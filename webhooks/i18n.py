@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale, get_timezone
 
 from plugin.settings import LOCALES
@@ -57,7 +57,8 @@ def switch(code: str):
     """Remember the chosen language in a cookie and go back to the page the switch was on."""
     response = redirect(safe_target(request.args.get("next"), url_for("needs.table")))
     if code in LOCALES:
-        response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
+        response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 

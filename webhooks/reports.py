@@ -55,6 +55,8 @@ def report_document(month: str):
     rt = runtime()
     figures = voc_report(rt, _month(month), timezone=page_timezone())
     response = Response(render_document(figures, rt.settings, page_locale()), mimetype="text/html")
+    # A standalone file: its styles are inline, it runs no script and loads nothing but its embedded charts.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     if request.args.get("download") == "1":
         response.headers["Content-Disposition"] = f'attachment; filename="cocreate-voc-{month}.html"'
     return response

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sync.ledger.store import ApiToken, User, utcnow
@@ -46,6 +47,64 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
+def _user(session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError(f"no user with id {user_id}")
+    return user
+
+
+def user_id_of(session, name: str) -> int:
+    user = session.scalars(select(User).where(User.name == name.strip())).first()
+    if user is None:
+        raise AccountError(f"no user {name}")
+    return user.id
+
+
+def end_sessions(session, user_id: int) -> None:
+    """End the user's sessions in every browser: cookies carry the old epoch, which no longer matches."""
+    user = _user(session, user_id)
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def set_password(session, user_id: int, password: str) -> None:
+    """A new password; every session of the user ends (the browser that changed it logs in again)."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    _user(session, user_id).password_hash = generate_password_hash(password)
+    end_sessions(session, user_id)
+
+
+def deactivate(session, user_id: int) -> None:
+    """The user can no longer log in; their sessions end and their API tokens stop working."""
+    _user(session, user_id).active = False
+    end_sessions(session, user_id)
+
+
+def enable(session, user_id: int) -> None:
+    """The user can log in again (with the password they had); their API tokens work again unless revoked."""
+    _user(session, user_id).active = True
+
+
+def list_tokens(session, user_id: int | None = None) -> list[ApiToken]:
+    """API tokens, oldest first, with their user loaded; only one user's with ``user_id``."""
+    query = select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))
+
+
+def revoke_token(session, token_id: int) -> bool:
+    """Revoke an API token for good; False if it was revoked already."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise AccountError(f"no API token with id {token_id}")
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True
+
+
 def authenticate(session, name: str, password: str) -> User | None:
     user = session.scalars(select(User).where(User.name == name.strip(), User.active.is_(True))).first()
     if user is None:
@@ -61,6 +120,7 @@ def create_token(session, name: str) -> str:
         raise AccountError(f"no user {name}; create it with 'cocreate user add {name}'")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+    session.flush()
     return token
 
 

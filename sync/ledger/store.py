@@ -302,6 +302,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # admin, cs
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Part of every session cookie; raised by one on logout, a password change or deactivation, which ends
+    # the user's sessions in every browser.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -133,7 +133,7 @@ def _record_failure(runtime: Runtime, ref: str, exc: TrackerError) -> None:
 def _view(runtime: Runtime, need: Need) -> mapping.NeedView:
     screenshots = ()
     if runtime.adapter().links_in_body:
-        screenshots = tuple(mapping.Link(a.filename, attachment_url(runtime, a.id)) for a in need.attachments)
+        screenshots = tuple(mapping.Link(a.filename, attachment_url(runtime, a)) for a in need.attachments)
     return mapping.NeedView(
         ref=need.ref, category=need.category, title=need.title, description=need.description,
         urgency=need.urgency, reporter_name=need.reporter_name, reported_at=need.reported_at,

@@ -121,12 +121,7 @@ def user_add(config: str | None, name: str, role: str) -> None:
     """Add a user; the password is read from standard input (asked twice on a terminal)."""
     from sync.ledger.accounts import AccountError, add_user
 
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            raise click.ClickException("the two passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     runtime = runtime_for(config)
     try:
         with runtime.Session.begin() as session:
@@ -134,6 +129,61 @@ def user_add(config: str | None, name: str, role: str) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {name} added ({role})")
+
+
+def _read_password() -> str:
+    """The password from standard input: asked twice on a terminal, else its first line."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise click.ClickException("the two passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _change_user(config: str | None, name: str, change) -> None:
+    from sync.ledger.accounts import AccountError, user_id_of
+
+    runtime = runtime_for(config)
+    try:
+        with runtime.Session.begin() as session:
+            change(session, user_id_of(session, name))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@user.command("passwd")
+@config_option
+@click.argument("name")
+def user_passwd(config: str | None, name: str) -> None:
+    """Set a new password for NAME (read like 'user add'); the user's sessions end everywhere."""
+    from sync.ledger.accounts import set_password
+
+    password = _read_password()
+    _change_user(config, name, lambda session, user_id: set_password(session, user_id, password))
+    click.echo(f"password of {name} changed; their sessions have ended")
+
+
+@user.command("disable")
+@config_option
+@click.argument("name")
+def user_disable(config: str | None, name: str) -> None:
+    """Stop NAME from logging in: their sessions end and their API tokens stop working."""
+    from sync.ledger.accounts import deactivate
+
+    _change_user(config, name, deactivate)
+    click.echo(f"user {name} disabled; their sessions have ended and their API tokens are refused")
+
+
+@user.command("enable")
+@config_option
+@click.argument("name")
+def user_enable(config: str | None, name: str) -> None:
+    """Let a disabled user log in again; their API tokens work again unless revoked."""
+    from sync.ledger.accounts import enable
+
+    _change_user(config, name, enable)
+    click.echo(f"user {name} enabled")
 
 
 @click.group()
@@ -155,6 +205,45 @@ def token_create(config: str | None, name: str) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(value)
+
+
+@token.command("list")
+@config_option
+@click.argument("name", required=False)
+def token_list(config: str | None, name: str | None) -> None:
+    """List API tokens (of user NAME only, if given): id, user, created, last used, revoked."""
+    from sync.ledger.accounts import AccountError, list_tokens, user_id_of
+
+    runtime = runtime_for(config)
+    try:
+        with runtime.Session() as session:
+            rows = list_tokens(session, user_id_of(session, name) if name else None)
+            lines = [f"{row.id}\t{row.user.name}\tcreated {_when(row.created_at)}"
+                     f"\tlast used {_when(row.last_used_at)}"
+                     f"\t{'revoked ' + _when(row.revoked_at) if row.revoked_at else 'active'}" for row in rows]
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("\n".join(lines) if lines else "no API tokens")
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "never"
+
+
+@token.command("revoke")
+@config_option
+@click.argument("token_id", type=int)
+def token_revoke(config: str | None, token_id: int) -> None:
+    """Revoke API token TOKEN_ID (from 'token list') for good: requests with it get 401."""
+    from sync.ledger.accounts import AccountError, revoke_token
+
+    runtime = runtime_for(config)
+    try:
+        with runtime.Session.begin() as session:
+            revoked = revoke_token(session, token_id)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"API token {token_id} {'revoked' if revoked else 'was revoked already'}")
 
 
 @click.group(invoke_without_command=True)
