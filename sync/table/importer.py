@@ -291,7 +291,8 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
     settings = runtime.settings
     report = ImportReport(dry_run=dry_run, filename=filename or path.name)
     names = header_names({**configured_aliases(settings), **(aliases or {})})
-    opened = open_sheet(path, sheet=sheet, encoding=encoding, names=names, count=progress is not None)
+    opened = open_sheet(path, sheet=sheet, encoding=encoding, names=names, count=progress is not None,
+                        name=report.filename)
     try:
         header = _find_header(opened, names, report, settings.locale)
         report.language = header.language

@@ -7,7 +7,6 @@ import codecs
 import csv
 import datetime as dt
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -62,24 +61,42 @@ class Sheet:
         self.close = close
 
 
-def _open_xlsx(path: Path, sheet: str | None, count: bool) -> Sheet:
+NOT_XLSX = N_("%(name)s is not a readable .xlsx file: %(error)s")
+
+
+def _unreadable(name: str, exc: BaseException) -> TableError:
+    error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return TableError([Problem(None, None, None, NOT_XLSX, {"name": name, "error": error})])
+
+
+def _open_xlsx(path: Path, name: str, sheet: str | None, count: bool) -> Sheet:
+    """Any failure to read the workbook, on opening or while its rows are read (broken XML, a bad cell, date or
+    column name, entities, a damaged zip), is a :class:`TableError` saying the file is not a readable .xlsx."""
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as an .xlsx workbook: %(error)s"),
-                                  {"name": path.name, "error": str(exc) or type(exc).__name__})]) from exc
+    except Exception as exc:  # openpyxl raises what its parsers raise: ParseError, ValueError, KeyError, ...
+        raise _unreadable(name, exc) from exc
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()
         raise TableError([Problem(None, None, None, N_("The workbook has no sheet %(name)s."), {"name": sheet})])
     worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-    total = worksheet.max_row
-    if total is None and count:  # written in streaming mode (as export does): no size recorded, so count
-        total = sum(1 for _row in worksheet.iter_rows(values_only=True))
-    rows = ((number, values) for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1))
-    return Sheet(rows, total, workbook.close)
+
+    def records() -> Iterator[tuple[int, tuple]]:
+        try:
+            yield from enumerate(worksheet.iter_rows(values_only=True), start=1)
+        except Exception as exc:
+            raise _unreadable(name, exc) from exc
+
+    try:
+        total = worksheet.max_row
+        if total is None and count:  # written in streaming mode (as export does): no size recorded, so count
+            total = sum(1 for _row in records())
+    except BaseException:
+        workbook.close()
+        raise
+    return Sheet(records(), total, workbook.close)
 
 
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030", "big5")
@@ -106,14 +123,14 @@ def _csv_encoding(path: Path, names: dict[str, str]) -> str:
     return best or "utf-8-sig"
 
 
-def _open_csv(path: Path, encoding: str | None, names: dict[str, str], count: bool) -> Sheet:
+def _open_csv(path: Path, name: str, encoding: str | None, names: dict[str, str], count: bool) -> Sheet:
     encoding = encoding or _csv_encoding(path, names)
     try:
         with open(path, newline="", encoding=encoding) as probe:
             first = probe.readline()
     except (LookupError, UnicodeDecodeError) as exc:
         raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as text in %(encoding)s: %(error)s"),
-                                  {"name": path.name, "encoding": encoding, "error": str(exc)})]) from exc
+                                  {"name": name, "encoding": encoding, "error": str(exc)})]) from exc
     delimiter = max((",", "\t", ";"), key=first.count)
     total = None
     if count:
@@ -128,22 +145,24 @@ def _open_csv(path: Path, encoding: str | None, names: dict[str, str], count: bo
         except UnicodeDecodeError as exc:
             raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as text in %(encoding)s: "
                                                            "%(error)s"),
-                                      {"name": path.name, "encoding": encoding, "error": str(exc)})]) from exc
+                                      {"name": name, "encoding": encoding, "error": str(exc)})]) from exc
 
     return Sheet(records(), total, handle.close)
 
 
 def open_sheet(path: str | Path, *, sheet: str | None = None, encoding: str | None = None,
-               names: dict[str, str] | None = None, count: bool = False) -> Sheet:
+               names: dict[str, str] | None = None, count: bool = False, name: str | None = None) -> Sheet:
     """Open an .xlsx or .csv file for streaming; raises :class:`TableError` for anything else. With ``count``
-    the number of rows is known up front (``total``), at the cost of one more streaming pass if need be."""
+    the number of rows is known up front (``total``), at the cost of one more streaming pass if need be. ``name``
+    is the file's name in messages (default: the path's)."""
     path = Path(path)
+    name = name or path.name
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _open_xlsx(path, sheet, count)
+        return _open_xlsx(path, name, sheet, count)
     if suffix in (".csv", ".txt"):
-        return _open_csv(path, encoding, names or header_names(), count)
-    raise TableError([Problem(None, None, None, N_("%(name)s is not an .xlsx or .csv file."), {"name": path.name})])
+        return _open_csv(path, name, encoding, names or header_names(), count)
+    raise TableError([Problem(None, None, None, N_("%(name)s is not an .xlsx or .csv file."), {"name": name})])
 
 
 # Cell values ----------------------------------------------------------------------------------------
