@@ -58,7 +58,8 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
     Exits 1 when any row was refused, 2 when the file cannot be imported at all (not a readable table, no header
     row, ...)."""
     runtime = runtime_for(config)
-    _ = catalog(cli_locale(runtime.settings)).gettext
+    translations = catalog(cli_locale(runtime.settings))
+    _, ngettext = translations.gettext, translations.ngettext
     with contextlib.ExitStack() as stack:
         bar = None
 
@@ -82,8 +83,12 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
             raise SystemExit(2) from exc
     for problem in report.problems:
         click.echo(problem.render(_))
+    if report.problems_left_off:
+        click.echo(ngettext("and %(num)d more problem", "and %(num)d more problems", report.problems_left_off))
     for warning in report.warnings:
         click.echo(_("warning") + ": " + warning.render(_), err=True)
+    if report.warnings_left_off:
+        click.echo(ngettext("and %(num)d more note", "and %(num)d more notes", report.warnings_left_off), err=True)
     counts = {"rows": report.rows, "created": report.created, "updated": report.updated,
               "unchanged": report.unchanged, "refused": report.refused, "name": report.filename}
     if dry_run:
