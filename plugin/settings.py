@@ -347,9 +347,12 @@ class WebhookSettings(_Model):
 
 
 class TableSettings(_Model):
-    """The requirement table: extra header names per column (``ref``, ``category``, ``description`` ...)."""
+    """The requirement table: extra header names per column (``ref``, ``category``, ``description`` ...) and the
+    most rows one import reads (``max_rows``; a larger sheet is refused, and so is an .xlsx that unpacks to more
+    than about 1 KB per allowed row)."""
 
     aliases: dict[str, list[str]] = Field(default_factory=dict)
+    max_rows: int = Field(default=200_000, gt=0)
 
 
 SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}

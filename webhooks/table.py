@@ -141,6 +141,9 @@ def upload():
     except TableError as exc:
         _discard(folder, token, suffix)
         return _upload_error(None, customer, problems=[problem.render(gettext) for problem in exc.problems])
+    except BaseException:
+        _discard(folder, token, suffix)
+        raise
     if not report.created and not report.updated:
         _discard(folder, token, suffix)
         token = None
@@ -164,6 +167,8 @@ def confirm(token: str):
     path = folder / f"{token}{meta['suffix']}"
     try:
         report = _run_import(path, meta["filename"], meta["customer"], dry_run=False)
+    except TableError as exc:
+        return _upload_error(None, meta["customer"], problems=[problem.render(gettext) for problem in exc.problems])
     finally:
         _discard(folder, token, meta["suffix"])
     flash(gettext("Imported %(name)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged, "

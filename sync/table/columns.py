@@ -100,9 +100,14 @@ class Problem:
         return f"{', '.join(where)}: {text}" if where else text
 
 
+PROBLEMS_SHOWN = 100
+"""At most this many problems (and as many notes) are kept in a report; the rest are only counted."""
+
+
 @dataclass
 class ImportReport:
-    """What an import did (or, in a dry run, would do)."""
+    """What an import did (or, in a dry run, would do): the first ``PROBLEMS_SHOWN`` problems and notes, and how
+    many more there were (``problems_left_off``, ``warnings_left_off``)."""
 
     dry_run: bool
     filename: str
@@ -116,6 +121,19 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     synced_refs: list[str] = field(default_factory=list)
     sync_jobs: int = 0
+    problems_left_off: int = 0
+    warnings_left_off: int = 0
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        room = max(PROBLEMS_SHOWN - len(self.problems), 0)
+        self.problems.extend(problems[:room])
+        self.problems_left_off += max(len(problems) - room, 0)
+
+    def add_warning(self, warning: Problem) -> None:
+        if len(self.warnings) < PROBLEMS_SHOWN:
+            self.warnings.append(warning)
+        else:
+            self.warnings_left_off += 1
 
     @property
     def refused(self) -> int:

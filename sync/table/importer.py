@@ -139,8 +139,8 @@ def _read_header(number: int, values: tuple, keys: list[str | None], report: Imp
         written = cell_text(value)
         if key is None:
             if written:
-                report.warnings.append(Problem(number, written, column_letter(index),
-                                               N_("Unknown column; it is not imported.")))
+                report.add_warning(Problem(number, written, column_letter(index),
+                                          N_("Unknown column; it is not imported.")))
             continue
         if key in positions:
             problems.append(Problem(number, written, column_letter(index),
@@ -291,7 +291,8 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
     settings = runtime.settings
     report = ImportReport(dry_run=dry_run, filename=filename or path.name)
     names = header_names({**configured_aliases(settings), **(aliases or {})})
-    opened = open_sheet(path, sheet=sheet, encoding=encoding, names=names, count=progress is not None)
+    opened = open_sheet(path, sheet=sheet, encoding=encoding, names=names, count=progress is not None,
+                        name=report.filename, max_rows=settings.table.max_rows)
     try:
         header = _find_header(opened, names, report, settings.locale)
         report.language = header.language
@@ -371,7 +372,7 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
                 problems.extend(_need_problems(row.number, exc.errors, header))
             status = _row_status(row, ctx, problems)
             if problems:
-                report.problems.extend(problems)
+                report.add_problems(problems)
                 report.refused_rows.append(row.number)
             elif need is None:
                 created = _create(row, ref, need_input, status, ctx, report)
@@ -401,10 +402,10 @@ def _create(row: _Row, ref: str | None, need_input, status: str | None, ctx: _Co
             report: ImportReport) -> Need | None:
     header = ctx.header
     if ref is None:
-        report.warnings.append(_row_problem(row.number, "ref", header, N_(
+        report.add_warning(_row_problem(row.number, "ref", header, N_(
             "No sequence number: importing this sheet again will add this row again.")))
     if cell_text(row.cells.get("screenshots")):
-        report.warnings.append(_row_problem(row.number, "screenshots", header, N_(
+        report.add_warning(_row_problem(row.number, "screenshots", header, N_(
             "Screenshots are not imported; add them on the need's page.")))
     report.created += 1
     if ctx.dry_run:
@@ -427,7 +428,7 @@ def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Con
     changed = [name for name, value in values.items() if not _same(need, name, value)]
     status_changed = status is not None and status != need.status
     if status_changed and need.issue_key:
-        report.warnings.append(_row_problem(row.number, "status", ctx.header, N_(
+        report.add_warning(_row_problem(row.number, "status", ctx.header, N_(
             "The tracker sets this need's status (now %(current)s); the sheet's value is not imported."),
             {"current": status_name(ctx.settings, need.status, ctx.header.language)}))
         status_changed = False

@@ -62,24 +62,98 @@ class Sheet:
         self.close = close
 
 
-def _open_xlsx(path: Path, sheet: str | None, count: bool) -> Sheet:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+MAX_ROWS = 200_000
+"""``table.max_rows`` unless the config says otherwise: a sheet with more rows is refused."""
+XLSX_MEMBERS_MAX = 1000
+"""An .xlsx with more parts than this is refused (a workbook of a few sheets has a dozen or two)."""
+XLSX_BYTES_PER_ROW = 1024
+"""Unpacked bytes of an .xlsx allowed per row of ``table.max_rows`` (200 MB at the default; an exported row with
+short texts is about 1 KB of XML, shared strings make Excel's own files smaller)."""
+XLSX_BYTES_MIN = 32 * 1024 * 1024
+"""However low ``table.max_rows`` is set, this much unpacked .xlsx is allowed."""
+XLSX_RATIO_MAX = 100
+XLSX_RATIO_FROM = 1024 * 1024
+"""A part of an .xlsx that unpacks to more than ``XLSX_RATIO_FROM`` bytes at over ``XLSX_RATIO_MAX`` times its
+packed size is refused: real sheets pack 5 to 20 times, a bomb thousands of times."""
 
+NOT_XLSX = N_("%(name)s is not a readable .xlsx file: %(error)s")
+TOO_MANY_ROWS = N_("%(name)s has more than %(limit)d rows, the most one import takes (table.max_rows); "
+                   "split it into smaller files.")
+
+
+def _refused(name: str, message: str, params: dict | None = None) -> TableError:
+    return TableError([Problem(None, None, None, message, {"name": name, **(params or {})})])
+
+
+def check_xlsx(path: Path, name: str, max_rows: int = MAX_ROWS) -> None:
+    """Refuse, before any part is unpacked, an .xlsx whose zip has too many parts, unpacks to more than
+    ``max_rows`` rows' worth of bytes, or has a part packed suspiciously tight (a "zip bomb"). The sizes the zip
+    states are what bounds the reading: a part that unpacks to more than its stated size fails its read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _unreadable(name, exc) from exc
+    if len(members) > XLSX_MEMBERS_MAX:
+        raise _refused(name, N_("%(name)s has %(count)d parts; an .xlsx file of at most %(limit)d is taken."),
+                       {"count": len(members), "limit": XLSX_MEMBERS_MAX})
+    for member in members:
+        if member.file_size > XLSX_RATIO_FROM and member.file_size > XLSX_RATIO_MAX * max(member.compress_size, 1):
+            raise _refused(name, N_("%(name)s is refused: its part %(part)s unpacks to %(size)d MB from %(packed)d "
+                                    "KB, which no real sheet does."),
+                           {"part": member.filename, "size": member.file_size // 2**20,
+                            "packed": member.compress_size // 1024})
+    limit = max(max_rows * XLSX_BYTES_PER_ROW, XLSX_BYTES_MIN)
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limit:
+        raise _refused(name, N_("%(name)s unpacks to %(size)d MB, more than the %(limit)d MB one import takes."),
+                       {"size": unpacked // 2**20, "limit": limit // 2**20})
+
+
+def _unreadable(name: str, exc: BaseException) -> TableError:
+    error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return _refused(name, NOT_XLSX, {"error": error})
+
+
+def _limited(rows: Iterator[tuple[int, tuple]], name: str, max_rows: int) -> Iterator[tuple[int, tuple]]:
+    """``rows``, stopping with a :class:`TableError` at the first row past ``max_rows``."""
+    for number, values in rows:
+        if number > max_rows:
+            raise _refused(name, TOO_MANY_ROWS, {"limit": max_rows})
+        yield number, values
+
+
+def _open_xlsx(path: Path, name: str, sheet: str | None, count: bool, max_rows: int) -> Sheet:
+    """Any failure to read the workbook, on opening or while its rows are read (broken XML, a bad cell, date or
+    column name, entities, a damaged zip), is a :class:`TableError` saying the file is not a readable .xlsx."""
+    from openpyxl import load_workbook
+
+    check_xlsx(path, name, max_rows)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as an .xlsx workbook: %(error)s"),
-                                  {"name": path.name, "error": str(exc) or type(exc).__name__})]) from exc
+    except Exception as exc:  # openpyxl raises what its parsers raise: ParseError, ValueError, KeyError, ...
+        raise _unreadable(name, exc) from exc
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()
         raise TableError([Problem(None, None, None, N_("The workbook has no sheet %(name)s."), {"name": sheet})])
     worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-    total = worksheet.max_row
-    if total is None and count:  # written in streaming mode (as export does): no size recorded, so count
-        total = sum(1 for _row in worksheet.iter_rows(values_only=True))
-    rows = ((number, values) for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1))
-    return Sheet(rows, total, workbook.close)
+
+    def records() -> Iterator[tuple[int, tuple]]:
+        try:
+            yield from _limited(enumerate(worksheet.iter_rows(values_only=True), start=1), name, max_rows)
+        except TableError:
+            raise
+        except Exception as exc:
+            raise _unreadable(name, exc) from exc
+
+    try:
+        total = worksheet.max_row  # as the sheet states it (not trusted: the rows are counted as they are read)
+        if total is None and count:  # written in streaming mode (as export does): no size recorded, so count
+            total = sum(1 for _row in records())
+    except BaseException:
+        workbook.close()
+        raise
+    return Sheet(records(), total, workbook.close)
 
 
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030", "big5")
@@ -106,44 +180,51 @@ def _csv_encoding(path: Path, names: dict[str, str]) -> str:
     return best or "utf-8-sig"
 
 
-def _open_csv(path: Path, encoding: str | None, names: dict[str, str], count: bool) -> Sheet:
+def _open_csv(path: Path, name: str, encoding: str | None, names: dict[str, str], count: bool,
+              max_rows: int) -> Sheet:
     encoding = encoding or _csv_encoding(path, names)
     try:
         with open(path, newline="", encoding=encoding) as probe:
             first = probe.readline()
     except (LookupError, UnicodeDecodeError) as exc:
         raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as text in %(encoding)s: %(error)s"),
-                                  {"name": path.name, "encoding": encoding, "error": str(exc)})]) from exc
+                                  {"name": name, "encoding": encoding, "error": str(exc)})]) from exc
     delimiter = max((",", "\t", ";"), key=first.count)
     total = None
     if count:
         with open(path, newline="", encoding=encoding, errors="replace") as counter:
-            total = sum(1 for _row in csv.reader(counter, delimiter=delimiter))
+            total = sum(1 for _row in _limited(enumerate(csv.reader(counter, delimiter=delimiter), start=1),
+                                               name, max_rows))
     handle = open(path, newline="", encoding=encoding)
 
     def records() -> Iterator[tuple[int, tuple]]:
         try:
-            for number, values in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+            for number, values in _limited(enumerate(csv.reader(handle, delimiter=delimiter), start=1), name,
+                                           max_rows):
                 yield number, tuple(values)
         except UnicodeDecodeError as exc:
             raise TableError([Problem(None, None, None, N_("Cannot read %(name)s as text in %(encoding)s: "
                                                            "%(error)s"),
-                                      {"name": path.name, "encoding": encoding, "error": str(exc)})]) from exc
+                                      {"name": name, "encoding": encoding, "error": str(exc)})]) from exc
 
     return Sheet(records(), total, handle.close)
 
 
 def open_sheet(path: str | Path, *, sheet: str | None = None, encoding: str | None = None,
-               names: dict[str, str] | None = None, count: bool = False) -> Sheet:
+               names: dict[str, str] | None = None, count: bool = False, name: str | None = None,
+               max_rows: int = MAX_ROWS) -> Sheet:
     """Open an .xlsx or .csv file for streaming; raises :class:`TableError` for anything else. With ``count``
-    the number of rows is known up front (``total``), at the cost of one more streaming pass if need be."""
+    the number of rows is known up front (``total``), at the cost of one more streaming pass if need be. ``name``
+    is the file's name in messages (default: the path's). A sheet of more than ``max_rows`` rows (counted as
+    they are read) raises :class:`TableError` when the row past the limit is reached."""
     path = Path(path)
+    name = name or path.name
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _open_xlsx(path, sheet, count)
+        return _open_xlsx(path, name, sheet, count, max_rows)
     if suffix in (".csv", ".txt"):
-        return _open_csv(path, encoding, names or header_names(), count)
-    raise TableError([Problem(None, None, None, N_("%(name)s is not an .xlsx or .csv file."), {"name": path.name})])
+        return _open_csv(path, name, encoding, names or header_names(), count, max_rows)
+    raise TableError([Problem(None, None, None, N_("%(name)s is not an .xlsx or .csv file."), {"name": name})])
 
 
 # Cell values ----------------------------------------------------------------------------------------

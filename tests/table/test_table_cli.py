@@ -101,7 +101,7 @@ def test_unreadable_file_is_refused_with_its_reason(cli, tmp_path):
     sheet = tmp_path / "notes.csv"
     sheet.write_text("just some notes\n", encoding="utf-8")
     result = cli("import", str(sheet))
-    assert result.exit_code == 1 and "No header row found in the first 10 rows" in result.stderr
+    assert result.exit_code == 2 and "No header row found in the first 10 rows" in result.stderr
 
 
 def test_export_refuses_other_suffixes_and_unknown_zones(cli, tmp_path):

@@ -153,7 +153,7 @@ def test_file_level_problems_refuse_the_whole_file(runtime, tmp_path):
 
     not_a_table = tmp_path / "needs.xlsx"
     not_a_table.write_bytes(b"PK\x03\x04 not really a workbook")
-    with pytest.raises(TableError, match="Cannot read needs.xlsx as an .xlsx workbook"):
+    with pytest.raises(TableError, match="needs.xlsx is not a readable .xlsx file"):
         import_table(runtime, not_a_table, dry_run=True)
     with pytest.raises(TableError, match="not an .xlsx or .csv file"):
         import_table(runtime, tmp_path / "needs.ods", dry_run=True)

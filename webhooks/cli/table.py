@@ -55,9 +55,11 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
                    sheet: str | None, encoding: str | None, actor: str | None) -> None:
     """Import the requirement table FILE (.xlsx or .csv): rows are matched by 序號, so importing the same
     file again updates them. Rows with problems are not written; they are listed by row and column.
-    Exits 1 when any row was refused."""
+    Exits 1 when any row was refused, 2 when the file cannot be imported at all (not a readable table, no header
+    row, ...)."""
     runtime = runtime_for(config)
-    _ = catalog(cli_locale(runtime.settings)).gettext
+    translations = catalog(cli_locale(runtime.settings))
+    _, ngettext = translations.gettext, translations.ngettext
     with contextlib.ExitStack() as stack:
         bar = None
 
@@ -78,11 +80,15 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
         except TableError as exc:
             for problem in exc.problems:
                 click.echo(problem.render(_), err=True)
-            raise SystemExit(1) from exc
+            raise SystemExit(2) from exc
     for problem in report.problems:
         click.echo(problem.render(_))
+    if report.problems_left_off:
+        click.echo(ngettext("and %(num)d more problem", "and %(num)d more problems", report.problems_left_off))
     for warning in report.warnings:
         click.echo(_("warning") + ": " + warning.render(_), err=True)
+    if report.warnings_left_off:
+        click.echo(ngettext("and %(num)d more note", "and %(num)d more notes", report.warnings_left_off), err=True)
     counts = {"rows": report.rows, "created": report.created, "updated": report.updated,
               "unchanged": report.unchanged, "refused": report.refused, "name": report.filename}
     if dry_run:
