@@ -349,10 +349,12 @@ class WebhookSettings(_Model):
 class TableSettings(_Model):
     """The requirement table: extra header names per column (``ref``, ``category``, ``description`` ...) and the
     most rows one import reads (``max_rows``; a larger sheet is refused, and so is an .xlsx that unpacks to more
-    than about 1 KB per allowed row)."""
+    than about 1 KB per allowed row); a web upload of more than ``inline_rows`` rows (as estimated by
+    ``sync.table.sheets.estimate_rows``) is checked by a job, with progress, instead of inside the request."""
 
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     max_rows: int = Field(default=200_000, gt=0)
+    inline_rows: int = Field(default=5_000, ge=0)
 
 
 SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}

@@ -28,6 +28,7 @@ from sync.jobs.registry import job_table
 from sync.ledger import store
 from sync.loop import inbound, outbound, outbox, reconcile
 from sync.minutes import action_items
+from sync.table import checking
 
 JOBS = job_table(
     outbound.sync_need,               # a need -> its issue (created once, changed fields written)
@@ -38,6 +39,7 @@ JOBS = job_table(
     outbox.deliver_outbox,            # one status comment or customer notice, exactly once
     action_items.create_action_item_issue,  # an action item -> its issue
     sla.check_sla,                    # SLA breaches -> one escalation each
+    checking.check_import,            # the dry run of a large uploaded sheet, its progress and report on file
 )
 """Every job the queue runs, by name (stored in the ledger: a name never changes)."""
 

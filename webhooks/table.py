@@ -4,7 +4,6 @@ bulk actions on its rows (``/needs/bulk``: counted first, then confirmed)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import secrets
 import time
@@ -39,9 +38,11 @@ from sync.bulk import (
     preview,
 )
 from sync.ledger.search import QUERY_MAX
-from sync.table.columns import TableError
+from sync.table.checking import imports_folder, read_meta, report_from, write_meta
+from sync.table.columns import Problem, TableError
 from sync.table.export import FORMATS, TableExport
 from sync.table.importer import import_table
+from sync.table.sheets import estimate_rows
 from webhooks.context import runtime
 from webhooks.forms import FIELD_NAMES
 from webhooks.i18n import page_locale, page_timezone
@@ -97,9 +98,7 @@ def _download(chunks, name: str, fmt: str) -> Response:
 
 
 def _uploads() -> Path:
-    folder = runtime().home / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return imports_folder(runtime())
 
 
 def _forget_old_uploads(folder: Path) -> None:
@@ -119,7 +118,9 @@ def _page(status: int = 200, **context):
 @bp.route("/needs/import", methods=["GET", "POST"])
 @login_required
 def upload():
-    """GET: the upload form. POST: keep the file, check every row (dry run) and show what an import would do."""
+    """GET: the upload form. POST: keep the file, check every row (dry run) and show what an import would do; a
+    sheet of more than ``table.inline_rows`` rows (estimated cheaply: ``sheets.estimate_rows``) is checked by the
+    ``check_import`` job instead, and the answer is a redirect to its status page."""
     if request.method == "GET":
         return _page()
     file = request.files.get("file")
@@ -134,8 +135,15 @@ def upload():
     token = secrets.token_urlsafe(24)
     path = folder / f"{token}{suffix}"
     file.save(path)
-    (folder / f"{token}.json").write_text(json.dumps(
-        {"filename": file.filename, "suffix": suffix, "customer": customer, "user": current_user.name}))
+    meta = {"filename": file.filename, "suffix": suffix, "customer": customer, "user": current_user.name,
+            "timezone": page_timezone()}
+    estimate = estimate_rows(path)
+    if estimate is not None and estimate > runtime().settings.table.inline_rows:
+        # A large sheet is checked by a job; the status page shows its progress, then the same result.
+        write_meta(folder, token, {**meta, "estimate": estimate, "progress": {"done": 0, "total": estimate}})
+        runtime().queue.enqueue("check_import", token)
+        return redirect(url_for("table.status", token=token), 303)
+    write_meta(folder, token, meta)
     try:
         report = _run_import(path, file.filename, customer, dry_run=True)
     except TableError as exc:
@@ -150,6 +158,35 @@ def upload():
     return _page(report=report, token=token, customer=customer)
 
 
+@bp.get("/needs/import/<token>")
+@login_required
+def status(token: str):
+    """The check of a large upload (``sync.table.checking``): its progress, refreshed every two seconds, then the
+    dry run's result and the confirmation, as for a small upload. Only the uploader sees it."""
+    if not _TOKEN.match(token):
+        abort(404)
+    folder = _uploads()
+    meta = read_meta(folder, token)
+    if meta is None:
+        flash(gettext("That upload is no longer here; please upload the file again."), "error")
+        return _page(410)
+    if meta["user"] != current_user.name:
+        abort(404)
+    if "problems" in meta:
+        _discard(folder, token, meta["suffix"])
+        return _upload_error(None, meta["customer"],
+                             problems=[Problem(**item).render(gettext) for item in meta["problems"]])
+    if "report" not in meta:
+        progress = meta.get("progress") or {"done": 0, "total": meta.get("estimate")}
+        return render_template("table/checking.html", filename=meta["filename"], done=progress["done"],
+                               total=progress["total"])
+    report = report_from(meta["report"])
+    if not report.created and not report.updated:
+        _discard(folder, token, meta["suffix"])
+        token = None
+    return _page(report=report, token=token, customer=meta["customer"])
+
+
 @bp.route("/needs/import/<token>", methods=["POST"])
 @login_required
 def confirm(token: str):
@@ -157,11 +194,10 @@ def confirm(token: str):
     if not _TOKEN.match(token):
         abort(404)
     folder = _uploads()
-    meta_path = folder / f"{token}.json"
-    if not meta_path.exists():
+    meta = read_meta(folder, token)
+    if meta is None:
         flash(gettext("That upload is no longer here; please upload the file again."), "error")
         return _page(410)
-    meta = json.loads(meta_path.read_text())
     if meta["user"] != current_user.name:
         abort(404)
     path = folder / f"{token}{meta['suffix']}"
@@ -187,6 +223,7 @@ def _run_import(path: Path, filename: str, customer: str, *, dry_run: bool):
 def _discard(folder: Path, token: str, suffix: str) -> None:
     (folder / f"{token}{suffix}").unlink(missing_ok=True)
     (folder / f"{token}.json").unlink(missing_ok=True)
+    (folder / f"{token}.json.partial").unlink(missing_ok=True)
 
 
 def _upload_error(message: str | None, customer: str, problems: list[str] = ()):
