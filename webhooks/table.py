@@ -15,6 +15,7 @@ from flask import (
     Response,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -152,10 +153,7 @@ def upload():
     except BaseException:
         _discard(folder, token, suffix)
         raise
-    if not report.created and not report.updated:
-        _discard(folder, token, suffix)
-        token = None
-    return _page(report=report, token=token, customer=customer)
+    return _result_page(folder, token, suffix, report, customer)
 
 
 @bp.get("/needs/import/<token>")
@@ -163,15 +161,7 @@ def upload():
 def status(token: str):
     """The check of a large upload (``sync.table.checking``): its progress, refreshed every two seconds, then the
     dry run's result and the confirmation, as for a small upload. Only the uploader sees it."""
-    if not _TOKEN.match(token):
-        abort(404)
-    folder = _uploads()
-    meta = read_meta(folder, token)
-    if meta is None:
-        flash(gettext("That upload is no longer here; please upload the file again."), "error")
-        return _page(410)
-    if meta["user"] != current_user.name:
-        abort(404)
+    folder, meta = _own_upload(token)
     if "problems" in meta:
         _discard(folder, token, meta["suffix"])
         return _upload_error(None, meta["customer"],
@@ -180,26 +170,14 @@ def status(token: str):
         progress = meta.get("progress") or {"done": 0, "total": meta.get("estimate")}
         return render_template("table/checking.html", filename=meta["filename"], done=progress["done"],
                                total=progress["total"])
-    report = report_from(meta["report"])
-    if not report.created and not report.updated:
-        _discard(folder, token, meta["suffix"])
-        token = None
-    return _page(report=report, token=token, customer=meta["customer"])
+    return _result_page(folder, token, meta["suffix"], report_from(meta["report"]), meta["customer"])
 
 
 @bp.route("/needs/import/<token>", methods=["POST"])
 @login_required
 def confirm(token: str):
     """Import the file the same user checked before; rows with problems are still refused and listed."""
-    if not _TOKEN.match(token):
-        abort(404)
-    folder = _uploads()
-    meta = read_meta(folder, token)
-    if meta is None:
-        flash(gettext("That upload is no longer here; please upload the file again."), "error")
-        return _page(410)
-    if meta["user"] != current_user.name:
-        abort(404)
+    folder, meta = _own_upload(token)
     path = folder / f"{token}{meta['suffix']}"
     try:
         report = _run_import(path, meta["filename"], meta["customer"], dry_run=False)
@@ -218,6 +196,29 @@ def _run_import(path: Path, filename: str, customer: str, *, dry_run: bool):
     rt = runtime()
     return import_table(rt, path, dry_run=dry_run, default_customer=customer or None, timezone=page_timezone(),
                         actor=current_user.name, filename=filename)
+
+
+def _own_upload(token: str) -> tuple[Path, dict]:
+    """The uploads folder and the stored upload ``token`` of the logged-in user: 404 for a malformed token or
+    another user's upload, the import page with 410 when it is gone."""
+    if not _TOKEN.match(token):
+        abort(404)
+    folder = _uploads()
+    meta = read_meta(folder, token)
+    if meta is None:
+        flash(gettext("That upload is no longer here; please upload the file again."), "error")
+        abort(make_response(_page(410)))
+    if meta["user"] != current_user.name:
+        abort(404)
+    return folder, meta
+
+
+def _result_page(folder: Path, token: str, suffix: str, report, customer: str):
+    """A dry run's result; the upload is kept for the confirmation only when there is something to import."""
+    if not report.created and not report.updated:
+        _discard(folder, token, suffix)
+        token = None
+    return _page(report=report, token=token, customer=customer)
 
 
 def _discard(folder: Path, token: str, suffix: str) -> None:
