@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plugin.base import IssueState
+from plugin.text import fold_name
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
 """Languages Cocreate speaks, as Babel locale identifiers."""
@@ -308,11 +309,17 @@ class Person(_Model):
     github_login: str | None = None
 
 
+CHANNEL_KINDS = ("email", "wecom", "dingtalk", "feishu", "slack", "webhook")
+
+
 class Channel(_Model):
+    """Where a customer hears of its needs. A bot or webhook URL carries its access key (WeCom's ``key=``,
+    DingTalk's ``access_token=``), so ``url`` and ``secret`` are kept out of ``repr`` and shown masked."""
+
     kind: Literal["email", "wecom", "dingtalk", "feishu", "slack", "webhook"]
     to: list[str] = Field(default_factory=list, description="e-mail addresses (email)")
-    url: str | None = Field(default=None, description="bot or webhook URL (all but email)")
-    secret: str | None = Field(default=None, description="signing secret (dingtalk, feishu, webhook)")
+    url: str | None = Field(default=None, description="bot or webhook URL (all but email)", repr=False)
+    secret: str | None = Field(default=None, description="signing secret (dingtalk, feishu, webhook)", repr=False)
 
     @model_validator(mode="after")
     def _target(self) -> Channel:
@@ -329,12 +336,22 @@ class Contact(_Model):
     phone: str | None = None
 
 
+CUSTOMER_KEY = r"^[a-z0-9][a-z0-9_-]*$"
+
+
 class Customer(_Model):
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
+    """A customer as the file names it. The file is configuration-as-code: at every start the fields a customer
+    sets here are written over the stored record (``sync.ledger.directory``); fields it leaves out are managed
+    on ``/admin/customers``."""
+
+    key: str = Field(pattern=CUSTOMER_KEY, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    aliases: list[str] = Field(default_factory=list, description="other names CS types for the customer")
     locale: str = "zh_Hans"
     contacts: list[Contact] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
+    tier: str | None = Field(default=None, max_length=32)
+    annual_revenue: int | None = Field(default=None, ge=0, description="in whole units of the company's currency")
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
 
@@ -470,6 +487,12 @@ class Settings(_Model):
             duplicates = sorted({key for key in keys if keys.count(key) > 1})
             if duplicates:
                 problems.append(f"{name}: duplicate key {', '.join(duplicates)}")
+        spellings: dict[str, str] = {}
+        for index, customer in enumerate(self.customers):
+            for name in dict.fromkeys(fold_name(name) for name in (customer.key, customer.name, *customer.aliases)):
+                other = spellings.setdefault(name, customer.key)
+                if other != customer.key:
+                    problems.append(f"customers.{index}: {name!r} is already a name of customer {other}")
         if self.tracker is not None:
             field = self.tracker.section.project_field
             problems += [f"categories.{index}: tracker is {self.tracker.kind}, so {field} is required"

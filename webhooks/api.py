@@ -35,7 +35,7 @@ from sync.ledger.store import Need
 from sync.loop.mapping import need_url
 from sync.runtime import Runtime
 from webhooks.auth import api_token_required
-from webhooks.context import runtime
+from webhooks.context import customers, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -285,7 +285,7 @@ def list_needs():
         if values:
             query = query.where(getattr(Need, name).in_(values))
     rt = runtime()
-    query = query.where(matching(search, rt.engine.dialect.name, rt.settings.customers))
+    query = query.where(matching(search, rt.engine.dialect.name, customers()))
     with rt.Session() as session:
         needs = session.scalars(query.order_by(Need.id.desc()).limit(limit + 1)).all()
         items = [_need_json(need, rt.settings) for need in needs[:limit]]

@@ -21,6 +21,7 @@ from typing import Any
 
 from plugin.base import IssueSpec
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.need import N_, STAGE_NAMES, stage_name
 from plugin.settings import Settings
 from plugin.text import Link, neutralise_mentions, wiki_escape
@@ -266,20 +267,19 @@ def _localized_urgency(settings: Settings, key: str) -> str:
     return urgency.name.get(settings.locale) if urgency else key
 
 
-def customer_name(settings: Settings, key: str) -> str:
-    """The customer's name, or its key when the config has no such customer."""
-    customer = settings.customer(key)
-    return customer.name if customer else key
+def customer_name(customers: CustomerBook, key: str) -> str:
+    """The customer's name, or its key when there is no such customer."""
+    return customers.name(key)
 
 
 def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
-                assignment: Assignment) -> list[Block]:
+                assignment: Assignment, customers: CustomerBook) -> list[Block]:
     """The Cocreate part of the issue body, in the configured language."""
     locale = settings.locale
     category = settings.category(need.category)
     rows: list[tuple[str, tuple[Inline, ...]]] = [
         (label("need", locale), (Link(need.ref, need.url),) if need.url else (need.ref,)),
-        (label("customer", locale), (customer_name(settings, need.customer),)),
+        (label("customer", locale), (customer_name(customers, need.customer),)),
         (label("reporter", locale), (need.reporter_name,)),
         (label("reported_at", locale), (need.reported_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),)),
         (label("urgency", locale), (_localized_urgency(settings, need.urgency),)),
@@ -301,7 +301,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     if len(asking) > 1:
         blocks.append(Block("heading", text=f"{label('asking', locale)} ({len({a.customer for a in asking})})"))
         blocks.append(Block("bullets", items=tuple(
-            (f"{customer_name(settings, a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
+            (f"{customer_name(customers, a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
             for a in asking)))
     if minutes:
         blocks.append(Block("heading", text=label("minutes", locale)))
@@ -309,8 +309,9 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     return blocks
 
 
-def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = ()) -> MappedIssue:
-    """The issue ``need`` should have in the configured tracker."""
+def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = (),
+             customers: CustomerBook = CustomerBook()) -> MappedIssue:
+    """The issue ``need`` should have in the configured tracker; ``customers`` names the customers."""
     tracker = settings.tracker.section
     assignment = assignee_for(settings, need.owner)
     asking = list(asking) or [Asking(need.ref, need.customer, need.urgency)]
@@ -328,8 +329,8 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
         labels.add(tracker.urgency_label(urgency))
     spec = IssueSpec(
         project=project_for(settings, need.category),
-        title=f"[{customer_name(settings, need.customer)}] {need.title}"[:250],
-        body=issue_body(settings, need_blocks(settings, need, asking, list(minutes), assignment)),
+        title=f"[{customer_name(customers, need.customer)}] {need.title}"[:250],
+        body=issue_body(settings, need_blocks(settings, need, asking, list(minutes), assignment, customers)),
         marker=marker_label(need.ref),
         labels=frozenset(labels),
         priority=tracker.urgency_priority(urgency) if urgency else None,

@@ -39,7 +39,7 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
     settings = runtime.settings
     payload = row.payload
     if row.kind in ("customer", "forward"):
-        customer = settings.customer(row.customer)
+        customer = runtime.customers().get(row.customer)
         locale = customer.locale
         return StatusNotice(
             customer_name=customer.name, locale=locale, need_ref=", ".join(payload["refs"]),
@@ -67,8 +67,15 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
 
 
 def _channel_for_row(runtime: Runtime, row: OutboxMessage):
+    """The channel a row goes out on, as the customer's record has it now: a channel changed since the row was
+    queued is used as changed; one removed since (or changed to another kind) is an error, not a guess."""
     if row.kind in ("customer", "forward"):
-        return runtime.settings.customer(row.customer).channels[int(row.target)]
+        customer = runtime.customers().get(row.customer)
+        channels = customer.channels if customer else ()
+        index = int(row.target)
+        if index >= len(channels) or channels[index].kind != row.channel:
+            raise ChannelError(f"customer {row.customer} no longer has {row.channel} channel {index + 1}")
+        return channels[index]
     return _email_channel(row.target)
 
 
