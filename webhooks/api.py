@@ -27,17 +27,30 @@ from werkzeug.exceptions import (
 )
 from werkzeug.routing import RoutingException
 
-from plugin.need import N_, NEED_FIELDS, FieldError, InvalidNeed, storable, validate_need
+from plugin.need import (
+    N_,
+    NEED_FIELDS,
+    FieldError,
+    InvalidNeed,
+    storable,
+    validate_need,
+)
 from plugin.settings import Settings
 from sync.intake import NeedConflict, create_need, update_need
 from sync.jobs.queue import database_unavailable
 from sync.ledger.search import QUERY_MAX, matching
 from sync.ledger.store import Need, NeedMessage
 from sync.loop.mapping import need_url
-from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
+from sync.loop.thread import (
+    BODY_MAX,
+    WRITTEN_BY_CS,
+    InvalidMessage,
+    add_message,
+    thread,
+)
 from sync.runtime import Runtime
 from webhooks.auth import api_token_required
-from webhooks.context import runtime
+from webhooks.context import customers, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -338,7 +351,7 @@ def list_needs():
         if values:
             query = query.where(getattr(Need, name).in_(values))
     rt = runtime()
-    query = query.where(matching(search, rt.engine.dialect.name, rt.settings.customers))
+    query = query.where(matching(search, rt.engine.dialect.name, customers()))
     with rt.Session() as session:
         needs = session.scalars(query.order_by(Need.id.desc()).limit(limit + 1)).all()
         items = [_need_json(need, rt.settings) for need in needs[:limit]]

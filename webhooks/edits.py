@@ -24,6 +24,7 @@ from webhooks.i18n import page_locale
 from webhooks.needs import (
     Names,
     checked_submission,
+    customer_to_add,
     input_time,
     parse_reported_at,
     size_text,
@@ -102,6 +103,7 @@ def edit(ref: str):
     return render_template(
         "needs/edit.html", form=form, need=need, errors=errors, clashes=clashes, removing=removing,
         settings=settings, had_uploads=bool(uploads), max_upload=size_text(settings.upload_max_bytes),
+        new_customer=customer_to_add(form.data, errors) if request.method == "POST" else None,
     ), (409 if clashes else 400) if errors else 200
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from sync.ledger.store import ActionItem, MeetingMinutes, Need
 from sync.minutes import action_items, files, records
 from sync.minutes.records import InvalidMinutes, MinutesConflict, parse_date
+from webhooks.context import customers as customer_book
 from webhooks.context import runtime
 
 bp = Blueprint("minutes", __name__)
@@ -116,7 +117,7 @@ def index():
             .order_by(MeetingMinutes.meeting_date.desc(), MeetingMinutes.id.desc())
             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         customers = sorted(set(session.scalars(select(MeetingMinutes.customer).distinct()))
-                           | {item.key for item in rt.settings.customers})
+                           | {item.key for item in customer_book().active()})
     filters = {"customer": customer, "from": date_from.isoformat() if date_from else "",
                "to": date_to.isoformat() if date_to else ""}
     return render_template("minutes/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
@@ -292,7 +293,7 @@ def printable(minutes_id: int):
 @login_required
 def export_markdown(minutes_id: int):
     minutes = _load(minutes_id)
-    text = files.minutes_markdown(minutes, runtime().settings, str(get_locale()))
+    text = files.minutes_markdown(minutes, runtime().settings, str(get_locale()), customer_book())
     filename = f"minutes-{minutes.id}-{minutes.meeting_date.isoformat()}.md"
     return text, 200, {"Content-Type": "text/markdown; charset=utf-8",
                        "Content-Disposition": f'attachment; filename="{filename}"',

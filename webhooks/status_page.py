@@ -13,7 +13,7 @@ from sync.ledger.customers import customer_for_token
 from sync.ledger.store import Need, NeedMessage
 from sync.loop.thread import FOR_CUSTOMER
 from sync.minutes.records import shared_minutes_for_customer
-from webhooks.context import runtime
+from webhooks.context import customers, runtime
 
 bp = Blueprint("status_page", __name__)
 
@@ -24,7 +24,13 @@ def page(token: str):
     key = customer_for_token(rt, token)
     if key is None:
         abort(404)
-    customer = rt.settings.customer(key)
+    # A merged customer's link opens the page of the customer its needs went to, saying so.
+    book = customers()
+    issued_for = book.get(key)
+    customer = book.current(key) or issued_for
+    if customer is None:
+        abort(404)
+    key = customer.key
     with rt.Session() as session:
         needs = session.scalars(
             select(Need).where(Need.customer == key).options(selectinload(Need.history))
@@ -37,7 +43,8 @@ def page(token: str):
                 .order_by(NeedMessage.created_at, NeedMessage.id)):
             messages.setdefault(message.need_id, []).append(message)
     response = make_response(render_template(
-        "status/page.html", customer=customer, needs=needs, token=token, shared=shared, messages=messages))
+        "status/page.html", customer=customer, needs=needs, token=token, shared=shared, messages=messages,
+        merged_from=issued_for if issued_for is not customer else None))
     # The link is the customer's key: keep it out of other sites' logs, caches and search engines.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"

@@ -44,6 +44,7 @@ from sync.table.columns import Problem, TableError
 from sync.table.export import FORMATS, TableExport
 from sync.table.importer import import_table
 from sync.table.sheets import estimate_rows
+from webhooks.context import customers as customer_book
 from webhooks.context import runtime
 from webhooks.forms import FIELD_NAMES
 from webhooks.i18n import page_locale, page_timezone
@@ -111,7 +112,7 @@ def _forget_old_uploads(folder: Path) -> None:
 
 def _page(status: int = 200, **context):
     """The import page; ``translate`` renders problems (Jinja's ``_`` would format their %(...)s too early)."""
-    customers = [(customer.key, customer.name) for customer in runtime().settings.customers]
+    customers = [(customer.key, customer.name) for customer in customer_book().active()]
     context.setdefault("report", None)
     return render_template("table/import.html", customers=customers, translate=gettext, **context), status
 

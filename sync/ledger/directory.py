@@ -1,4 +1,5 @@
-"""Copy the people directory and the customers from the config into the store at start."""
+"""Copy the people directory and the customers from the config into the store at start (customers:
+``sync.ledger.customers.apply_config``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sync.ledger.store import Customer, Person
+from sync.ledger.customers import apply_config
+from sync.ledger.store import Person
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -21,6 +23,7 @@ def load_directory(runtime: Runtime) -> None:
         # Another process starting at the same moment (web processes, workers) inserted the same rows first;
         # the second pass finds them and updates them instead.
         _load(runtime)
+    apply_config(runtime)
 
 
 def _load(runtime: Runtime) -> None:
@@ -31,9 +34,4 @@ def _load(runtime: Runtime) -> None:
             row = people.get(person.name) or Person(name=person.name)
             row.email, row.jira_account_id, row.github_login = (
                 person.email, person.jira_account_id, person.github_login)
-            session.add(row)
-        customers = {row.key: row for row in session.scalars(select(Customer))}
-        for customer in settings.customers:
-            row = customers.get(customer.key) or Customer(key=customer.key)
-            row.name, row.locale = customer.name, customer.locale
             session.add(row)

@@ -155,7 +155,8 @@ def _sync(runtime: Runtime, ref: str) -> None:
             on_issue = list(session.scalars(select(Need).where(Need.issue_key == need.issue_key).order_by(Need.id)))
         asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in on_issue]
         minutes = _minutes_links(session, settings, need, on_issue)
-        mapped = mapping.map_need(settings, _view(runtime, need), asking, [item.link for item in minutes])
+        mapped = mapping.map_need(settings, _view(runtime, need), asking, [item.link for item in minutes],
+                                  runtime.customers())
         spec = mapped.spec
         created = False
         if need.issue_key is None:
@@ -234,7 +235,9 @@ def sync_needs_bulk(runtime: Runtime, refs: list[str]) -> dict[str, str]:
                 Need.ref.in_(mine), Need.issue_key.is_(None), Need.sync_intent_at.is_(None),
                 Need.linked_to.is_(None)).order_by(Need.id)).all()
             minutes = [_minutes_links(session, runtime.settings, need) for need in fresh]
-            mapped = [mapping.map_need(runtime.settings, _view(runtime, need), (), [item.link for item in links])
+            customers = runtime.customers()
+            mapped = [mapping.map_need(runtime.settings, _view(runtime, need), (), [item.link for item in links],
+                                       customers)
                       for need, links in zip(fresh, minutes, strict=True)]
             for need in fresh:
                 need.sync_intent_at = utcnow()

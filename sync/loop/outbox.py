@@ -15,7 +15,14 @@ from sync.ledger.store import OutboxMessage, utcnow
 from sync.loop.mapping import need_url
 from sync.loop.status import status_name
 from sync.loop.thread import record_delivery, record_mirror
-from sync.notify import ChannelError, EscalationNotice, OwnerNotice, StatusNotice, channel_for, render
+from sync.notify import (
+    ChannelError,
+    EscalationNotice,
+    OwnerNotice,
+    StatusNotice,
+    channel_for,
+    render,
+)
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -40,7 +47,7 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
     settings = runtime.settings
     payload = row.payload
     if row.kind in ("customer", "forward", "reply"):
-        customer = settings.customer(row.customer)
+        customer = runtime.customers().get(row.customer)
         locale = customer.locale
         return StatusNotice(
             customer_name=customer.name, locale=locale, need_ref=", ".join(payload["refs"]),
@@ -68,8 +75,15 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
 
 
 def _channel_for_row(runtime: Runtime, row: OutboxMessage):
+    """The channel a row goes out on, as the customer's record has it now: a channel changed since the row was
+    queued is used as changed; one removed since (or changed to another kind) is an error, not a guess."""
     if row.kind in ("customer", "forward", "reply"):
-        return runtime.settings.customer(row.customer).channels[int(row.target)]
+        customer = runtime.customers().get(row.customer)
+        channels = customer.channels if customer else ()
+        index = int(row.target)
+        if index >= len(channels) or channels[index].kind != row.channel:
+            raise ChannelError(f"customer {row.customer} no longer has {row.channel} channel {index + 1}")
+        return channels[index]
     return _email_channel(row.target)
 
 

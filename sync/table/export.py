@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.need import STAGE_NAMES, stage_name
 from plugin.settings import Settings
 from sync.ledger.search import matching
@@ -57,13 +58,13 @@ class Names:
     """Urgency key -> its colour's position in URGENCY_COLOURS (the least urgent share the last colour)."""
 
     @classmethod
-    def of(cls, settings: Settings, locale: str) -> Names:
+    def of(cls, settings: Settings, locale: str, customers: CustomerBook = CustomerBook()) -> Names:
         def named(items):
             return {item.key: item.name.get(locale) for item in items}
 
         return cls(categories=named(settings.categories), urgencies=named(settings.urgencies),
                    statuses=named(settings.statuses),
-                   customers={customer.key: customer.name for customer in settings.customers},
+                   customers={customer.key: customer.name for customer in customers.records},
                    stages={stage: stage_name(stage, locale) for stage in STAGE_NAMES},
                    levels={urgency.key: min(index, len(URGENCY_COLOURS) - 1)
                            for index, urgency in enumerate(settings.urgencies)})
@@ -107,7 +108,7 @@ def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: st
     for name, value in (filters or {}).items():
         if value:
             query = query.where(getattr(Need, name) == value)
-    query = query.where(matching(search, runtime.engine.dialect.name, runtime.settings.customers))
+    query = query.where(matching(search, runtime.engine.dialect.name, runtime.customers()))
     return query.execution_options(yield_per=FETCH_ROWS)
 
 
@@ -145,7 +146,7 @@ class TableExport:
 
     def chunks(self) -> Iterator[bytes]:
         """The file's bytes, a chunk at a time."""
-        names = Names.of(self.runtime.settings, self.locale)
+        names = Names.of(self.runtime.settings, self.locale, self.runtime.customers())
         with self.runtime.Session() as session:
             rows = self._values(session, names)
             yield from self._csv(rows) if self.fmt == "csv" else self._xlsx(rows, names)

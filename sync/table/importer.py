@@ -34,7 +34,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
-from plugin.need import N_, STAGE_NAMES, STAGES, FieldError, InvalidNeed, NeedInput, stage_name, validate_need
+from plugin.customer import CustomerBook
+from plugin.need import (
+    N_,
+    STAGE_NAMES,
+    STAGES,
+    FieldError,
+    InvalidNeed,
+    NeedInput,
+    stage_name,
+    validate_need,
+)
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
 from sync.ledger.edits import change_fields
@@ -194,7 +204,8 @@ class _Context:
     categories: _Lookup
     urgencies: _Lookup
     statuses: _Lookup
-    customers: _Lookup
+    customers: CustomerBook
+    """The customer column resolves as the form does: key, name or other name, else the row is refused."""
     stages: _Lookup
     actor: str | None
     dry_run: bool
@@ -219,7 +230,7 @@ def _need_data(row: _Row, existing: Need | None, ctx: _Context) -> dict:
         data["title"], data["description"] = split_description(text_of("description"))
     # Names in any language become keys; what matches none is left for validate_need to name.
     for key, lookup in (("category", ctx.categories), ("urgency", ctx.urgencies), ("stage", ctx.stages),
-                        ("customer", ctx.customers)):
+                        ("customer", ctx.customers.resolve)):
         if key in cells:
             written = text_of(key)
             data[key] = lookup(written) or written
@@ -296,13 +307,13 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
     try:
         header = _find_header(opened, names, report, settings.locale)
         report.language = header.language
-        customer = settings.customer(default_customer) if default_customer else None
+        book = runtime.customers()
         ctx = _Context(
             settings=settings, header=header, zone=ZoneInfo(timezone),
-            default_customer=customer.key if customer else default_customer, now=now or utcnow(),
+            default_customer=book.resolve(default_customer) or default_customer, now=now or utcnow(),
             categories=_Lookup.of_items(settings.categories), urgencies=_Lookup.of_items(settings.urgencies),
             statuses=_Lookup.of_items(settings.statuses),
-            customers=_Lookup((item.key, (item.key, item.name)) for item in settings.customers),
+            customers=book,
             stages=_Lookup((key, (key, STAGE_NAMES[key], *(stage_name(key, locale) for locale in LOCALES)))
                            for key in STAGES),
             actor=actor, dry_run=dry_run, sync_state=sync_state_at_intake(runtime),
@@ -367,7 +378,7 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
             need = existing.get(ref) if ref else None
             need_input = None
             try:
-                need_input = validate_need(_need_data(row, need, ctx), ctx.settings, now=ctx.now)
+                need_input = validate_need(_need_data(row, need, ctx), ctx.settings, now=ctx.now, customers=ctx.customers)
             except InvalidNeed as exc:
                 problems.extend(_need_problems(row.number, exc.errors, header))
             status = _row_status(row, ctx, problems)

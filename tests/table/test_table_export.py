@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from sync.intake import Upload
+from sync.ledger.customers import add_customer
 from sync.ledger.store import Need
 from sync.table.columns import COLUMNS
 from sync.table.export import export_table
@@ -26,7 +27,8 @@ def filed(runtime):
     file_need(runtime, title="Export the report as PDF", description="Monthly report\n\nWith the logo",
               category="reports", urgency="low", customer="globex", owner=None, stage=None,
               reported_at="2026-11-21T10:15:30+00:00")
-    file_need(runtime, title="-5% discount line", description="", urgency="medium", customer="Initech",
+    add_customer(runtime, {"key": "initech", "name": "Initech"})
+    file_need(runtime, title="-5% discount line", description="", urgency="medium", customer="initech",
               linked_to="CS-1")
     with runtime.Session.begin() as session:
         need = session.scalars(select(Need).where(Need.ref == "N-0001")).one()
@@ -93,6 +95,7 @@ def test_export_imported_elsewhere_exports_the_same(runtime, filed, tmp_path, se
     export_table(runtime, first, fmt, locale="en")
     elsewhere = migrated_runtime(settings, tmp_path / "elsewhere", migrated_store)
     elsewhere.queue = RecordingQueue()
+    add_customer(elsewhere, {"key": "initech", "name": "Initech"})  # the other Cocreate knows the same customers
     try:
         report = import_table(elsewhere, first, dry_run=False, now=NOW)
         assert report.ok and report.created == 3

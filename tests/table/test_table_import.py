@@ -16,7 +16,13 @@ from sync.table.columns import TableError
 from sync.table.importer import SYNC_CHUNK, import_table
 from sync.table.sheets import join_description, parse_sheet_time, split_description
 from tests.factories import NOW, file_need
-from tests.table.sheets import SEED_HEADERS, need_count, needs_by_ref, write_csv, write_xlsx
+from tests.table.sheets import (
+    SEED_HEADERS,
+    need_count,
+    needs_by_ref,
+    write_csv,
+    write_xlsx,
+)
 
 HEADER = SEED_HEADERS["zh_Hant"] + ["客戶"]
 
@@ -246,7 +252,7 @@ def test_rows_missing_a_customer_name_the_column_and_take_the_default(runtime, t
     assert [problem.render() for problem in refused.problems] == ["row 2, 客戶: This field is required."]
 
     accepted = import_table(runtime, sheet, dry_run=False, now=NOW, default_customer="ACME Corp")
-    assert accepted.ok and needs_by_ref(runtime)["1"].customer == "ACME Corp"
+    assert accepted.ok and needs_by_ref(runtime)["1"].customer == "acme"  # the name resolves to the key
 
 
 def test_progress_is_reported_per_batch(runtime, tmp_path, monkeypatch):

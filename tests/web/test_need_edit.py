@@ -10,6 +10,7 @@ from html import unescape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from sync.ledger.customers import add_customer
 from sync.ledger.store import Attachment, Job, Need, NeedEdit
 from tests.images import png_bytes
 from tests.web.pages import field_errors, log_in, stored_files
@@ -58,6 +59,7 @@ def test_the_edit_form_starts_from_the_stored_need(cs_client, make_need):
 
 def test_every_field_is_saved_and_each_change_kept_in_the_field_history(cs_client, make_need, runtime):
     make_need(reporter_channel="WeCom")
+    add_customer(runtime, {"key": "globex", "name": "Globex"})
 
     response = cs_client.post("/needs/N-0001/edit", data={**form_data(), **EDITED, "version": "1"})
 

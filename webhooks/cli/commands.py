@@ -338,11 +338,15 @@ def customer() -> None:
 @click.option("--revoke", is_flag=True, help="Revoke the customer's link without issuing a new one.")
 def customer_token(config: str | None, key: str, revoke: bool) -> None:
     """Print a new status-page link for customer KEY (earlier links stop working), or revoke it."""
-    from sync.ledger.customers import issue_status_token, revoke_status_token, status_link
+    from sync.ledger.customers import (
+        issue_status_token,
+        revoke_status_token,
+        status_link,
+    )
 
     runtime = runtime_for(config)
-    if runtime.settings.customer(key) is None:
-        raise click.ClickException(f"no customer {key} in the config")
+    if runtime.customers().get(key) is None:
+        raise click.ClickException(f"no customer {key}")
     if revoke:
         click.echo(f"status page of {key} {'revoked' if revoke_status_token(runtime, key) else 'was not issued'}")
         return

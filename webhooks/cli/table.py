@@ -155,11 +155,11 @@ def report_voc(config: str | None, month: str, lang: str | None, timezone: str, 
         figures = voc_report(runtime, month, timezone=timezone or runtime.settings.timezone)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
-    for line in summary_lines(figures, runtime.settings, locale):
+    for line in summary_lines(figures, runtime.settings, locale, runtime.customers()):
         click.echo(line)
     if output is None:
         return
-    document = render_document(figures, runtime.settings, locale)
+    document = render_document(figures, runtime.settings, locale, runtime.customers())
     if output.suffix.lower() == ".pdf":
         print_pdf(document, output)
     elif output.suffix.lower() in (".html", ".htm"):
