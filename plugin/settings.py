@@ -377,16 +377,6 @@ class Settings(_Model):
     def status(self, key: str) -> Status | None:
         return next((item for item in self.statuses if item.key == key), None)
 
-    def person(self, owner: str | None) -> Person | None:
-        """The people-directory entry for an owner as CS typed it: by name, then by e-mail, ignoring case and
-        surrounding spaces; None when nobody matches. Issue assignment, owner notices and SLA escalations all
-        find the owner this way."""
-        wanted = (owner or "").strip().casefold()
-        if not wanted:
-            return None
-        return next((p for p in self.people if p.name.casefold() == wanted), None) or next(
-            (p for p in self.people if p.email and p.email.casefold() == wanted), None)
-
     @property
     def initial_status(self) -> str:
         return self.statuses[0].key

@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from plugin.base import TrackerAdapter
 from plugin.customer import CustomerBook
 from plugin.loading import data_home, database_url
+from plugin.people import PeopleBook
 from plugin.settings import Settings
 from sync import sla
 from sync.jobs.inbox import Inbox
@@ -28,6 +29,7 @@ from sync.jobs.queue import Queue
 from sync.jobs.registry import job_table
 from sync.ledger import store
 from sync.ledger.customers import CustomerCache
+from sync.ledger.people import PeopleCache
 from sync.loop import inbound, outbound, outbox, reconcile
 from sync.minutes import action_items
 from sync.table import checking
@@ -102,6 +104,15 @@ class Runtime:
         or a job takes one book and reads it throughout."""
         return self.customer_cache.book()
 
+    @functools.cached_property
+    def people_cache(self) -> PeopleCache:
+        return PeopleCache(self)
+
+    def people(self) -> PeopleBook:
+        """The people directory as it is now in the store (reloaded when any process changed it); a request or a
+        job takes one book and reads it throughout."""
+        return self.people_cache.book()
+
     def adapter(self) -> TrackerAdapter:
         """The configured tracker's adapter, built on first use (no tracker call at start)."""
         if self._adapter is None:
@@ -137,5 +148,7 @@ def build_runtime(settings: Settings, environ: dict | None = None, *, immediate:
     runtime = Runtime(settings=settings, home=home, engine=engine, Session=store.make_session_factory(engine))
     runtime.queue = Queue(runtime, environ, JOBS, immediate=immediate)
     if migrate:
-        runtime.customers()  # the file's customers are stored now, before any job's transaction needs them
+        # The file's customers and people are stored now, before any job's transaction needs them.
+        runtime.customers()
+        runtime.people()
     return runtime

@@ -26,6 +26,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from plugin.customer import CustomerBook
+from plugin.people import PeopleBook
 from plugin.settings import Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.loop.mapping import need_url
@@ -213,10 +214,10 @@ class Recipient:
     email: str
 
 
-def recipients(settings: Settings, need: Need) -> list[Recipient]:
+def recipients(settings: Settings, people: PeopleBook, need: Need) -> list[Recipient]:
     """Who hears of a breach: the owner, if the people directory has their e-mail, and the escalation contacts."""
     found = []
-    person = settings.person(need.owner)
+    person = people.person(need.owner)
     if person is not None and person.email:
         found.append(Recipient("owner", person.name, person.email))
     for address in settings.notifications.escalation_contacts:
@@ -239,7 +240,7 @@ def escalate_breaches(runtime: Runtime, now: dt.datetime | None = None) -> list[
     query = _overdue_needs(settings, now)
     if query is None:
         return []
-    customers = runtime.customers()
+    customers, people = runtime.customers(), runtime.people()
     with runtime.Session() as session:
         rows = []
         for need in session.scalars(query):
@@ -247,7 +248,7 @@ def escalate_breaches(runtime: Runtime, now: dt.datetime | None = None) -> list[
                 if timer.state(now) != "overdue" or timer.due_at < need.created_at:
                     continue
                 rows.extend(_escalation(settings, customers, need, timer, recipient, now)
-                            for recipient in recipients(settings, need))
+                            for recipient in recipients(settings, people, need))
         known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
             OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows])))) if rows else set()
     written: list[OutboxMessage] = []

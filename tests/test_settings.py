@@ -6,6 +6,7 @@ import pytest
 
 from plugin.errors import ConfigError
 from plugin.loading import load_settings, parse_settings
+from plugin.people import PersonRecord, people_of
 from plugin.settings import parse_duration
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
@@ -143,7 +144,8 @@ def test_bad_duration_is_reported():
 def test_a_person_is_found_by_name_or_email_in_any_case():
     settings = parse_settings("people:\n  - {name: Wang Wei, email: wang.wei@example.com}\n  - {name: Li Na}\n",
                               "c.yaml", {})
-    assert settings.person(" wang WEI ").name == "Wang Wei"
-    assert settings.person("Wang.Wei@Example.com").name == "Wang Wei"
-    assert settings.person("li na").email is None
-    assert settings.person("Chen Jie") is None and settings.person("") is None and settings.person(None) is None
+    people = people_of(PersonRecord(**person.model_dump()) for person in settings.people)
+    assert people.person(" wang WEI ").name == "Wang Wei"
+    assert people.person("Wang.Wei@Example.com").name == "Wang Wei"
+    assert people.person("li na").email is None
+    assert people.person("Chen Jie") is None and people.person("") is None and people.person(None) is None

@@ -172,7 +172,7 @@ def _form_page(template_values: dict, rows: list[dict], errors: dict, minutes: M
 
 
 def _warn_unassigned(checked) -> None:
-    for owner in records.unassigned_owners(checked, runtime().settings):
+    for owner in records.unassigned_owners(checked, runtime().people()):
         flash(gettext("%(owner)s is not in the people directory: the issue of an action item of theirs is "
                       "created unassigned.", owner=owner), "warning")
 

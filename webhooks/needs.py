@@ -314,7 +314,7 @@ def _filter_options(session, settings: Settings, locale: str) -> dict:
     named = sorted(set(session.scalars(select(Need.customer).distinct()))
                    | {item.key for item in book.active()})
     owners = sorted(set(session.scalars(select(Need.owner).where(Need.owner.is_not(None)).distinct()))
-                    | {person.name for person in settings.people})
+                    | set(runtime().people().names()))
     return {
         "status_options": [(item.key, item.name.get(locale)) for item in settings.statuses],
         "urgency_options": [(item.key, item.name.get(locale)) for item in settings.urgencies],

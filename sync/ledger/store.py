@@ -294,7 +294,8 @@ class Customer(Base):
 
 class Counter(Base):
     """A named number bumped in the same transaction as the records it counts changes of (``customers``), so
-    that every web and worker process sees with one cheap read whether its copy is still current."""
+    that every web and worker process sees with one cheap read whether its copy is still current (``customers``,
+    ``people``)."""
 
     __tablename__ = "counters"
 
@@ -312,6 +313,10 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     jira_account_id: Mapped[str | None] = mapped_column(String(128))
     github_login: Mapped[str | None] = mapped_column(String(64))
+    # The fields the YAML file sets (re-applied at every start); every other field is managed on /admin/people.
+    config_fields: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class User(Base):

@@ -37,6 +37,7 @@ def apply_issue_fields(runtime: Runtime, state: IssueState, actor: str | None = 
     settings = runtime.settings
     inbound = settings.sync.inbound
     tracker = settings.tracker.section
+    people = runtime.people()
     changed = []
     with runtime.Session.begin() as session:
         for need in linked_needs(session, state.key):
@@ -45,7 +46,7 @@ def apply_issue_fields(runtime: Runtime, state: IssueState, actor: str | None = 
             last = dict(need.synced_fields or {})
             values = {}
             if inbound.owner and state.assignee != last.get("assignee"):
-                person = next((p for p in settings.people if tracker.user_id(p) == state.assignee), None)
+                person = people.with_identity(tracker.person_field, state.assignee)
                 if person is not None and person.name != need.owner:
                     values["owner"] = person.name
                     last["assignee"] = state.assignee

@@ -23,6 +23,7 @@ from plugin.base import IssueSpec
 from plugin.catalogs import catalog
 from plugin.customer import CustomerBook
 from plugin.need import N_, STAGE_NAMES, stage_name
+from plugin.people import PeopleBook
 from plugin.settings import Settings
 from plugin.text import Link, neutralise_mentions, wiki_escape
 
@@ -275,11 +276,11 @@ def project_for(settings: Settings, category_key: str) -> str:
     return settings.tracker.section.project_for(category)
 
 
-def assignee_for(settings: Settings, owner: str | None) -> Assignment:
+def assignee_for(settings: Settings, people: PeopleBook, owner: str | None) -> Assignment:
     """Owner -> assignee through the people directory (by name, then by e-mail); never guessed."""
     if not owner:
         return Assignment(None)
-    person = settings.person(owner)
+    person = people.person(owner)
     identity = settings.tracker.section.user_id(person) if person else None
     if identity:
         return Assignment(identity)
@@ -367,10 +368,11 @@ def fit_need(settings: Settings, need: NeedView, asking: list[Asking], minutes: 
 
 
 def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = (),
-             customers: CustomerBook = CustomerBook()) -> MappedIssue:
-    """The issue ``need`` should have in the configured tracker; ``customers`` names the customers."""
+             customers: CustomerBook = CustomerBook(), people: PeopleBook = PeopleBook()) -> MappedIssue:
+    """The issue ``need`` should have in the configured tracker; ``customers`` names the customers, ``people``
+    gives the assignee."""
     tracker = settings.tracker.section
-    assignment = assignee_for(settings, need.owner)
+    assignment = assignee_for(settings, people, need.owner)
     asking = list(asking) or [Asking(need.ref, need.customer, need.urgency)]
     # The most urgent of all customers asking decides the issue's urgency.
     order = [urgency.key for urgency in settings.urgencies]

@@ -156,7 +156,7 @@ def _sync(runtime: Runtime, ref: str) -> None:
         asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in on_issue]
         minutes = _minutes_links(session, settings, need, on_issue)
         mapped = mapping.map_need(settings, _view(runtime, need), asking, [item.link for item in minutes],
-                                  runtime.customers())
+                                  runtime.customers(), runtime.people())
         spec = mapped.spec
         created = False
         if need.issue_key is None:
@@ -235,9 +235,9 @@ def sync_needs_bulk(runtime: Runtime, refs: list[str]) -> dict[str, str]:
                 Need.ref.in_(mine), Need.issue_key.is_(None), Need.sync_intent_at.is_(None),
                 Need.linked_to.is_(None)).order_by(Need.id)).all()
             minutes = [_minutes_links(session, runtime.settings, need) for need in fresh]
-            customers = runtime.customers()
+            customers, people = runtime.customers(), runtime.people()
             mapped = [mapping.map_need(runtime.settings, _view(runtime, need), (), [item.link for item in links],
-                                       customers)
+                                       customers, people)
                       for need, links in zip(fresh, minutes, strict=True)]
             for need in fresh:
                 need.sync_intent_at = utcnow()

@@ -22,7 +22,8 @@ from plugin.base import Comment, IssueState
 from plugin.catalogs import catalog
 from plugin.customer import CustomerBook
 from plugin.need import N_
-from plugin.settings import Person, Settings
+from plugin.people import PeopleBook, PersonRecord
+from plugin.settings import Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.loop.mapping import customer_name
 
@@ -70,7 +71,7 @@ def comment_text(settings, old: str | None, new: str, refs: list[str], told: lis
     return f"{prefix} {body}"
 
 
-def _told(settings, customers: CustomerBook, needs: list[Need], owners: list[tuple[Person, list[Need]]]) -> list[str]:
+def _told(settings, customers: CustomerBook, needs: list[Need], owners: list[tuple[PersonRecord, list[Need]]]) -> list[str]:
     words = catalog(settings.locale)
     told: list[str] = []
     for key in dict.fromkeys(need.customer for need in needs):
@@ -109,7 +110,7 @@ def customer_rows(customers: CustomerBook, issue_key: str | None, needs: list[Ne
 
 def _notice_rows(settings, customers: CustomerBook, needs: list[Need], issue_key: str | None,
                  issue_url: str | None, event: str, old: str | None, new: str,
-                 owners: list[tuple[Person, list[Need]]], told: list[str]) -> list[OutboxMessage]:
+                 owners: list[tuple[PersonRecord, list[Need]]], told: list[str]) -> list[OutboxMessage]:
     """The notices of one status change of ``needs``: to each customer on each channel, and to each owner;
     ``event`` makes their dedupe keys unique to this change."""
     rows = customer_rows(customers, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
@@ -126,12 +127,12 @@ def _notice_rows(settings, customers: CustomerBook, needs: list[Need], issue_key
     return rows
 
 
-def _owners(settings, needs: list[Need]) -> list[tuple[Person, list[Need]]]:
+def _owners(people: PeopleBook, needs: list[Need]) -> list[tuple[PersonRecord, list[Need]]]:
     """The owners of ``needs`` the people directory has an e-mail for, each once (however CS spelled them),
     with their needs."""
-    found: dict[str, tuple[Person, list[Need]]] = {}
+    found: dict[str, tuple[PersonRecord, list[Need]]] = {}
     for need in needs:
-        person = settings.person(need.owner)
+        person = people.person(need.owner)
         if person is not None and person.email:
             found.setdefault(person.name, (person, []))[1].append(need)
     return list(found.values())
@@ -142,14 +143,14 @@ MEMBER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 ``FIRST_TIME_CONTRIBUTOR``, ``NONE`` ...) can comment on a public repository without being on the team."""
 
 
-def comment_member(settings: Settings, comment: Comment) -> str | None:
+def comment_member(settings: Settings, people: PeopleBook, comment: Comment) -> str | None:
     """The name of the team member who wrote ``comment``, or None when its author may not speak to customers.
 
     Members are the people directory (matched by tracker identity or e-mail, never by a shown name, which the
     author chooses), the identities listed in ``sync.customer_comment_authors``, and on GitHub the repository's
     owners, members and collaborators."""
     identities = {identity.casefold() for identity in comment.author_identities}
-    for person in settings.people:
+    for person in people.records:
         mine = {value.casefold() for value in (person.jira_account_id, person.github_login, person.email) if value}
         if identities & mine:
             return person.name
@@ -166,7 +167,8 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
     """
     settings = runtime.settings
     new = customer_status(settings, state)
-    customers = runtime.customers()  # read before the transaction, which the first read in a process may not share
+    # Read before the transaction, which the first read in a process may not share.
+    customers, people = runtime.customers(), runtime.people()
     with runtime.Session.begin() as session:
         candidates = session.scalars(
             select(Need).where(Need.issue_key == state.key, Need.status != new).order_by(Need.id)).all()
@@ -194,7 +196,7 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
         needs = [need for need, _old in changed]
         old_status = changed[0][1]
         refs = [need.ref for need in needs]
-        owners = _owners(settings, needs)
+        owners = _owners(people, needs)
         told = _told(settings, customers, needs, owners)
         rows = [OutboxMessage(
             dedupe_key=f"comment:{state.key}:{anchor}", kind="comment", issue_key=state.key, need_ref=refs[0],
@@ -259,6 +261,7 @@ def set_statuses_in(runtime: Runtime, session, needs: list[Need], status: str, n
     Each change is a conditional update that repeats the checks, so of two requests setting the same status only
     one records and tells it, and a sync that created an issue meanwhile wins."""
     settings = runtime.settings
+    people = runtime.people()
     now = utcnow()
     by_old: dict[str, list[tuple[Need, StatusChange]]] = {}
     for need in needs:
@@ -280,7 +283,7 @@ def set_statuses_in(runtime: Runtime, session, needs: list[Need], status: str, n
     rows = []
     for old, changes in by_old.items():
         mine = [need for need, _entry in changes]
-        owners = _owners(settings, mine)
+        owners = _owners(people, mine)
         # The dedupe keys a single need's change has always had: its ref and its history entry.
         event = f"{mine[0].ref}:cs:{changes[0][1].id}"
         rows += _notice_rows(settings, customers, mine, None, None, event, old, status, owners,

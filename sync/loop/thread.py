@@ -161,7 +161,8 @@ def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
     own = adapter.whoami()
     marked = [comment for comment in adapter.list_comments(state.key)
               if comment.text.lstrip().startswith(prefix) and comment.author != own]
-    members = {comment.id: comment_member(settings, comment) for comment in marked}
+    people = runtime.people()
+    members = {comment.id: comment_member(settings, people, comment) for comment in marked}
     refused = [comment for comment in marked if members[comment.id] is None]
     marked = [comment for comment in marked if members[comment.id] is not None]
     if refused:

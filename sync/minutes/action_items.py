@@ -14,6 +14,7 @@ from sqlalchemy import (
 from plugin.base import IssueSpec
 from plugin.customer import CustomerBook
 from plugin.errors import TrackerError
+from plugin.people import PeopleBook
 from plugin.settings import Settings
 from sync.jobs.leases import leased
 from sync.ledger.store import ActionItem, MeetingMinutes, utcnow
@@ -41,12 +42,13 @@ def action_item_project(settings: Settings, minutes: MeetingMinutes) -> str:
 
 
 def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinutes,
-                     project: str, customers: CustomerBook = CustomerBook()) -> mapping.MappedIssue:
+                     project: str, customers: CustomerBook = CustomerBook(),
+                     people: PeopleBook = PeopleBook()) -> mapping.MappedIssue:
     """The issue an action item should have. GitHub has no due-date field: the due date is a line of the
     body, and the issue joins a milestone due that day when the repository has one (set by the job);
     Jira gets it in ``duedate`` as well."""
     locale = settings.locale
-    assignment = mapping.assignee_for(settings, item.owner)
+    assignment = mapping.assignee_for(settings, people, item.owner)
     customer_name = customers.name(minutes.customer)
     link = minutes_link(settings, minutes)
     owner = item.owner + (f" ({assignment.note.split(': ', 1)[1]})" if assignment.note else "")
@@ -141,7 +143,8 @@ def _create_issue(runtime: Runtime, item_id: int) -> None:
                 item.issue_project = project  # committed with the intent
                 return spec
 
-            spec = action_item_spec(settings, item, minutes, project, runtime.customers()).spec
+            spec = action_item_spec(settings, item, minutes, project, runtime.customers(),
+                                    runtime.people()).spec
             state, created = create_issue_once(session, adapter, item, spec, prepare)
             if not created:
                 log.info("action item %s: found issue %s by its marker; not creating another", item.ref, state.key)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from plugin.need import N_, FieldError, InvalidInput
+from plugin.people import PeopleBook
 from plugin.settings import Settings
 from sync.ledger.store import ActionItem, MeetingMinutes, MinutesVersion, Need, NeedMinutes, utcnow
 
@@ -319,10 +320,10 @@ def _check_action_items(value: Any, settings: Settings, today: dt.date, existing
     return items
 
 
-def unassigned_owners(data: MinutesInput, settings: Settings) -> list[str]:
+def unassigned_owners(data: MinutesInput, people: PeopleBook) -> list[str]:
     """The action-item owners the people directory does not know: accepted, but their issues are created
     unassigned (the minutes page says so)."""
-    return sorted({item.owner for item in data.action_items if settings.person(item.owner) is None})
+    return sorted({item.owner for item in data.action_items if people.person(item.owner) is None})
 
 
 # Saving, with versions ----------------------------------------------------------------------------

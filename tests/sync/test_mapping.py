@@ -7,6 +7,7 @@ import pytest
 
 from plugin.customer import CustomerRecord, book_of
 from plugin.loading import parse_settings
+from plugin.people import PersonRecord, people_of
 from sync.loop import mapping
 from sync.loop.mapping import Asking, NeedView
 
@@ -28,6 +29,11 @@ TRACKERS = {
 }
 
 
+def book_of_people(settings):
+    """The people directory the settings' ``people:`` list makes."""
+    return people_of(PersonRecord(**person.model_dump()) for person in settings.people)
+
+
 def settings_for(kind: str):
     return parse_settings(BASE + TRACKERS[kind], "t.yaml")
 
@@ -47,7 +53,8 @@ def view(**overrides) -> NeedView:
     ("github", "acme/billing", None, "wangwei", "urgency: high"),
 ])
 def test_fields_per_tracker(kind, project, priority, assignee, urgency_label):
-    spec = mapping.map_need(settings_for(kind), view(), customers=CUSTOMERS).spec
+    settings = settings_for(kind)
+    spec = mapping.map_need(settings, view(), customers=CUSTOMERS, people=book_of_people(settings)).spec
     assert spec.project == project
     assert spec.priority == priority
     assert spec.assignee == assignee
@@ -67,7 +74,8 @@ def test_fields_per_tracker(kind, project, priority, assignee, urgency_label):
     (None, None, None),
 ])
 def test_owner_to_assignee_never_guesses(owner, assignee, note):
-    assignment = mapping.assignee_for(settings_for("cloud"), owner)
+    settings = settings_for("cloud")
+    assignment = mapping.assignee_for(settings, book_of_people(settings), owner)
     assert (assignment.assignee, assignment.note) == (assignee, note)
 
 

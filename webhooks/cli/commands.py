@@ -36,7 +36,6 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
 
     os.umask(PRIVATE_UMASK)
 
-    from sync.ledger.directory import load_directory
     from sync.loop.outbound import queue_resume
     from webhooks.app import create_app, freeze_startup_heap
 
@@ -44,7 +43,6 @@ def serve(config: str | None, host: str, port: int, threads: int, no_worker: boo
     source = config_source(config)
     click.echo(f"config: {source}" if source is not None else
                f"config: no file found ({config_path()}); running on the embedded defaults, with no tracker")
-    load_directory(runtime)
     app = create_app(runtime=runtime)
     if not no_worker:
         runtime.queue.start_consumer(runtime.settings.queue.workers)
@@ -83,12 +81,9 @@ def _exit_on_signal(signum, _frame) -> None:
 @click.option("--workers", default=None, type=int, help="Worker threads (default: queue.workers).")
 def worker(config: str | None, workers: int | None) -> None:
     """Run jobs from the shared queue (Redis or the SQLite queue file) until stopped."""
-    from sync.ledger.directory import load_directory
-
     os.umask(PRIVATE_UMASK)
 
     runtime = runtime_for(config)
-    load_directory(runtime)
     runtime.queue.run_consumer(workers or runtime.settings.queue.workers)
 
 

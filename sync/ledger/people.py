@@ -1,0 +1,206 @@
+"""People records in the store: the book every process reads (reloaded when the ``people`` counter moves), the
+checks and writes of /admin/people, and the YAML file applied at start.
+
+The YAML ``people:`` list is configuration-as-code: at every start each person it names gets the fields the file
+sets (``Person.config_fields``), and those fields cannot be changed elsewhere; every other field, and every
+person the file does not name, is managed on /admin/people."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plugin.need import N_, FieldError, InvalidInput
+from plugin.people import PERSON_FIELDS, PeopleBook, PersonRecord, people_of
+from sync.ledger.store import Counter, Person
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
+
+COUNTER = "people"
+"""The :class:`~sync.ledger.store.Counter` every change of a person bumps."""
+
+LIMITS = {"name": 200, "email": 320, "jira_account_id": 128, "github_login": 64}
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*")
+
+
+class InvalidPerson(InvalidInput):
+    """A person's submitted fields have problems; ``errors`` names each field with a message."""
+
+
+class UnknownPerson(LookupError):
+    """No person has the id asked for."""
+
+
+def record_of(row: Person) -> PersonRecord:
+    return PersonRecord(name=row.name, email=row.email, jira_account_id=row.jira_account_id,
+                        github_login=row.github_login, id=row.id, config_fields=frozenset(row.config_fields or ()))
+
+
+class PeopleCache:
+    """This process's copy of the people directory. Each :meth:`book` reads the ``people`` counter (one
+    primary-key read) and reloads the records only when some process changed them since: a person added on any
+    web process is seen by the next request or job of every other, without a restart."""
+
+    def __init__(self, runtime: Runtime):
+        self._runtime = runtime
+        self._book: PeopleBook | None = None
+        self._applied = False
+        self._lock = threading.Lock()
+
+    def book(self) -> PeopleBook:
+        if not self._applied:
+            with self._lock:
+                if not self._applied:
+                    apply_config(self._runtime)
+                    self._applied = True
+        with self._runtime.Session() as session:
+            version = session.scalar(select(Counter.value).where(Counter.name == COUNTER)) or 0
+            cached = self._book
+            if cached is not None and cached.version == version:
+                return cached
+            rows = session.scalars(select(Person).order_by(Person.id)).all()
+            book = people_of((record_of(row) for row in rows), version)
+        self._book = book
+        return book
+
+
+def bump(session: Session) -> None:
+    """Count a change of the people directory, in the transaction that makes it."""
+    session.execute(update(Counter).where(Counter.name == COUNTER).values(value=Counter.value + 1))
+
+
+# The file ------------------------------------------------------------------------------------------
+
+
+def apply_config(runtime: Runtime) -> None:
+    """Write the fields the file sets over each person it names (creating those not yet stored), and forget the
+    file's claim on people it no longer names. Changes only what differs, so an unchanged file bumps nothing."""
+    try:
+        _apply_config(runtime)
+    except IntegrityError:
+        # Another process starting at the same moment inserted the same people first; the second pass finds
+        # them and compares again.
+        _apply_config(runtime)
+
+
+def _apply_config(runtime: Runtime) -> None:
+    configured = {person.name: person for person in runtime.settings.people}
+    with runtime.Session.begin() as session:
+        rows = {row.name: row for row in session.scalars(select(Person))}
+        changed = False
+        for name, person in configured.items():
+            row = rows.get(name)
+            if row is None:
+                row = Person(name=name, config_fields=[])
+                session.add(row)
+                changed = True
+            fields = sorted(person.model_fields_set | {"name"})
+            for field in fields:
+                if getattr(row, field) != getattr(person, field):
+                    setattr(row, field, getattr(person, field))
+                    changed = True
+            if list(row.config_fields or ()) != fields:
+                row.config_fields = fields
+                changed = True
+        for name, row in rows.items():
+            if name not in configured and row.config_fields:
+                row.config_fields = []
+                changed = True
+        if changed:
+            bump(session)
+
+
+# Checks and writes ---------------------------------------------------------------------------------
+
+
+def checked_fields(data: Mapping[str, Any], book: PeopleBook, current: PersonRecord | None = None) -> dict[str, Any]:
+    """The store's values for :data:`PERSON_FIELDS` from ``data`` (blank is none, the name is required), each
+    checked; raises :class:`InvalidPerson` listing every problem, the fields the file sets among them."""
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for field in PERSON_FIELDS:
+        value = data.get(field)
+        value = value.strip() if isinstance(value, str) else None
+        values[field] = value or None
+        if value and len(value) > LIMITS[field]:
+            errors.append(FieldError(field, N_("At most %(limit)d characters."), {"limit": LIMITS[field]}))
+    if not values["name"]:
+        errors.append(FieldError("name", N_("This field is required.")))
+    if values["email"] and not EMAIL.fullmatch(values["email"]):
+        errors.append(FieldError("email", N_("Not an e-mail address.")))
+    if values["github_login"] and not GITHUB_LOGIN.fullmatch(values["github_login"]):
+        errors.append(FieldError("github_login", N_("A GitHub login is letters, digits and single hyphens.")))
+    mine = current.id if current else None
+    for field in PERSON_FIELDS:
+        value = values[field]
+        if field == "name" or not value:
+            continue
+        other = next((p for p in book.records if p.id != mine and (getattr(p, field) or "").casefold()
+                      == value.casefold()), None)
+        if other is not None:
+            errors.append(FieldError(field, N_("%(name)s has this already."), {"name": other.name}))
+    if values["name"]:
+        other = next((p for p in book.records if p.id != mine and p.name.casefold() == values["name"].casefold()),
+                     None)
+        if other is not None:
+            errors.append(FieldError("name", N_("There is already a person called %(name)s."),
+                                     {"name": other.name}))
+    for field in sorted(current.config_fields if current else ()):
+        if field in values and values[field] != getattr(current, field):
+            errors.append(FieldError(field, N_("Set in the config file, which is applied at every start: change "
+                                               "it there.")))
+    if errors:
+        raise InvalidPerson(errors)
+    return values
+
+
+def add_person(runtime: Runtime, data: Mapping[str, Any]) -> PersonRecord:
+    """Store a new person from ``data`` (:data:`PERSON_FIELDS`), checked by :func:`checked_fields`."""
+    values = checked_fields(data, runtime.people())
+    try:
+        with runtime.Session.begin() as session:
+            row = Person(config_fields=[], **values)
+            session.add(row)
+            session.flush()
+            bump(session)
+            return record_of(row)
+    except IntegrityError as exc:  # the same name added by someone else a moment ago
+        raise InvalidPerson([FieldError("name", N_("There is already a person called %(name)s."),
+                                        {"name": values["name"]})]) from exc
+
+
+def edit_person(runtime: Runtime, person_id: int, data: Mapping[str, Any]) -> PersonRecord:
+    """Set the fields of person ``person_id`` to ``data``; changing a field the file sets is refused."""
+    book = runtime.people()
+    current = book.get(person_id)
+    if current is None:
+        raise UnknownPerson(person_id)
+    values = checked_fields(data, book, current)
+    with runtime.Session.begin() as session:
+        row = session.get(Person, person_id)
+        for field, value in values.items():
+            setattr(row, field, value)
+        bump(session)
+        return record_of(row)
+
+
+def remove_person(runtime: Runtime, person_id: int) -> PersonRecord:
+    """Take a person out of the directory; one the file names is refused (it would come back at the next start)."""
+    current = runtime.people().get(person_id)
+    if current is None:
+        raise UnknownPerson(person_id)
+    if current.from_config:
+        raise InvalidPerson([FieldError("name", N_("Named in the config file, which is applied at every start: "
+                                                   "remove it there."))])
+    with runtime.Session.begin() as session:
+        session.delete(session.get(Person, person_id))
+        bump(session)
+    return current
