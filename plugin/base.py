@@ -102,6 +102,12 @@ class TrackerAdapter(abc.ABC):
         """The account Cocreate acts as (Jira accountId or name, GitHub login); its events are ignored."""
 
     @abc.abstractmethod
+    def find_account(self, email: str) -> str | None:
+        """The account of the person with e-mail ``email`` as the people directory keeps it (Jira Cloud
+        accountId, Data Center user name, GitHub login), or None when the tracker knows no one by it (or, on
+        GitHub, the person keeps the address private). Raises the ``Tracker*`` errors of any call."""
+
+    @abc.abstractmethod
     def find_by_marker(self, project: str, marker: str) -> IssueState | None:
         """The issue in ``project`` carrying label ``marker``, or None. Used before creating, so that a
         retry after a crash finds the issue the first try created instead of making a second one."""

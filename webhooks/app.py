@@ -41,11 +41,13 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         metrics,
         minutes,
         needs,
+        people,
         receiver,
         reports,
         security,
         status_page,
         table,
+        users,
     )
 
     i18n.init_app(app)
@@ -57,6 +59,8 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(reports.bp)
     app.register_blueprint(table.bp)
     app.register_blueprint(minutes.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(users.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)

@@ -129,6 +129,13 @@ class GitHubAdapter(TrackerAdapter):
                 self._login = self.client.get_user().login
         return self._login
 
+    def find_account(self, email: str) -> str | None:
+        # GitHub finds a user by e-mail only when the address is public on their profile.
+        with self._translated():
+            found = self.client.search_users(f"{email} in:email")
+            first = next(iter(found[:1]), None)
+        return first.login if first is not None else None
+
     def parse_issue_reference(self, text: str) -> str | None:
         """``owner/repo#12`` or an issue URL (``https://github.com/owner/repo/issues/12``) -> ``owner/repo#12``."""
         match = _KEY_OR_URL.match(text.strip())

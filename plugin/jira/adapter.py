@@ -60,6 +60,22 @@ class JiraAdapter(TrackerAdapter):
         myself = self._me()
         return myself["accountId"] if self.cloud else myself["name"]
 
+    def find_account(self, email: str) -> str | None:
+        # GET user/search?query= matches the prefix of a name or an address: keep only an exact address. Jira
+        # Cloud hides addresses by the user's profile visibility; then one match is the person asked for.
+        with jira_errors(f"look up the Jira user {email}"):
+            if self.cloud:
+                users = self.client.search_users(query=email, maxResults=10)
+            else:
+                users = self.client.search_users(user=email, maxResults=10)
+        wanted = email.casefold()
+        exact = [user for user in users if (getattr(user, "emailAddress", "") or "").casefold() == wanted]
+        if not exact and len(users) == 1 and not getattr(users[0], "emailAddress", None):
+            exact = list(users)
+        if not exact:
+            return None
+        return exact[0].accountId if self.cloud else exact[0].name
+
     def _me(self) -> dict[str, Any]:
         if self._myself is None:
             with jira_errors("read Cocreate's own Jira account"):

@@ -75,10 +75,40 @@ def set_password(session, user_id: int, password: str) -> None:
     end_sessions(session, user_id)
 
 
+class LastAdmin(AccountError):
+    """The change would leave no active admin, and so nobody who can manage users."""
+
+
+def _keep_an_admin(session, user: User) -> None:
+    others = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True),
+                                                   User.id != user.id)).first()
+    if user.role == "admin" and user.active and others is None:
+        raise LastAdmin(f"{user.name} is the last active admin; make another user admin first")
+
+
 def deactivate(session, user_id: int) -> None:
-    """The user can no longer log in; their sessions end and their API tokens stop working."""
-    _user(session, user_id).active = False
+    """The user can no longer log in; their sessions end and their API tokens stop working. Refused for the
+    last active admin (:class:`LastAdmin`)."""
+    user = _user(session, user_id)
+    _keep_an_admin(session, user)
+    user.active = False
     end_sessions(session, user_id)
+
+
+def set_role(session, user_id: int, role: str) -> None:
+    """Make the user an admin or CS; their sessions go on with the new role. Refused when it would demote the
+    last active admin (:class:`LastAdmin`)."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    user = _user(session, user_id)
+    if role != "admin":
+        _keep_an_admin(session, user)
+    user.role = role
+
+
+def list_users(session) -> list[User]:
+    """Every user, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
 
 
 def enable(session, user_id: int) -> None:
@@ -110,7 +140,10 @@ def authenticate(session, name: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_dummy_hash(), password)  # one hash run whether or not the user exists
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    user.last_login_at = utcnow()
+    return user
 
 
 def create_token(session, name: str) -> str:

@@ -333,6 +333,7 @@ class User(Base):
     # Part of every session cookie; raised by one on logout, a password change or deactivation, which ends
     # the user's sessions in every browser.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_login_at: Mapped[dt.datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -105,13 +105,14 @@ class FakeGitHub:
         self._next_id = 1000
         self._issued_tokens: set[str] = set()
         self._failures: list[dict[str, Any]] = []
+        self.public_emails: dict[str, str] = {}  # address -> login, the profiles GET /search/users finds by e-mail
         for repo in repos:
             self.add_repo(repo)
         parts = urlsplit(self.base_url)
         default_port = {"https": 443, "http": 80}[parts.scheme]
         prefix = re.escape(f"{parts.scheme}://{parts.hostname}") + f"(?::{parts.port or default_port})?"
         prefix += re.escape(parts.path)
-        pattern = re.compile(prefix + r"(?P<path>/(?:user|repos/|app/installations/)[^?]*)(?:\?.*)?$")
+        pattern = re.compile(prefix + r"(?P<path>/(?:user|repos/|app/installations/|search/users)[^?]*)(?:\?.*)?$")
         mock.add(_AnyMethod("GET", pattern, callback=self._answer, content_type="application/json; charset=utf-8"))
         # A fake server is no expectation: a test that never reaches it has not failed.
         mock.assert_all_requests_are_fired = False
@@ -350,6 +351,8 @@ class FakeGitHub:
             # tell private from public profiles and which real answers carry (see issue.json's users).
             user.update(self._user(self.login))
             return self._json(200, user)
+        if path == "/search/users" and method == "GET":
+            return self._search_users(query.get("q", ""))
         listing = re.fullmatch(r"/repos/(?P<repo>[^/]+/[^/]+)/milestones", path)
         if listing and method == "GET":
             if listing["repo"].lower() not in self._repos:
@@ -392,6 +395,15 @@ class FakeGitHub:
                 self.writes += 1
                 return self._json(200, self._edit(repo, int(number), body, self.login))
         raise NotImplementedError(f"FakeGitHub does not emulate {method} {path}")
+
+    def _search_users(self, q: str) -> tuple[int, dict, str]:
+        # Only ``<address> in:email`` is emulated: what Cocreate sends to find a person's login.
+        match = re.fullmatch(r"(?P<email>\S+) in:email", q.strip())
+        if not match:
+            raise NotImplementedError(f"FakeGitHub does not emulate the user search {q!r}")
+        login = self.public_emails.get(match["email"].casefold())
+        items = [{**self._user(login), "score": 1.0}] if login else []
+        return self._json(200, {"total_count": len(items), "incomplete_results": False, "items": items})
 
     def _invalid_assignees(self, body: dict[str, Any]) -> tuple[int, dict, str] | None:
         logins = body.get("assignees") or ([body["assignee"]] if body.get("assignee") else [])

@@ -102,7 +102,7 @@ class FakeJira:
             check_cloud_calls(mock.calls)                # every exchange fits Atlassian's description
 
     Emulated under ``/rest/api/3`` (answers shaped like real Jira's, timestamps in the account's time zone):
-    ``GET myself``; ``POST issue`` and ``POST issue/bulk`` (per-issue errors for an unknown project,
+    ``GET myself``; ``GET user/search?query=`` (people in ``users``, addresses in ``emails``); ``POST issue`` and ``POST issue/bulk`` (per-issue errors for an unknown project,
     issue type or priority, a label with a space, a non-ADF description, an unknown field);
     ``GET``/``PUT issue/{key}`` (``fields`` filter; PUT answers 204); ``POST search/jql`` understanding
     ``project = / in``, ``labels =``, ``key = / in``, ``updated >= "yyyy/MM/dd HH:mm"`` joined by AND, with
@@ -139,6 +139,7 @@ class FakeJira:
         self.account_id = account_id
         self.time_zone = time_zone
         self.users = {account_id: "Cocreate", **(users or {})}
+        self.emails: dict[str, str] = {}  # accountId -> e-mail address, for GET user/search
         self.any_user = users is None
         # The site clock starts at the real time unless given: Cocreate compares the site's timestamps with its
         # own clock (reconcile looks back a week from now), as it does against a real site.
@@ -157,6 +158,7 @@ class FakeJira:
         self._attachment_ids = itertools.count(10000)
         self._routes = [
             ("GET", r"/myself", self._myself),
+            ("GET", r"/user/search", self._user_search),
             ("POST", r"/issue", self._create),
             ("POST", r"/issue/bulk", self._create_bulk),
             ("GET", r"/issue/(?P<ref>[^/]+)", self._get),
@@ -254,6 +256,16 @@ class FakeJira:
             "applicationRoles": {"size": 1, "items": []},
             "expand": "groups,applicationRoles",
         })
+
+    def _user_search(self, request, query):
+        # Jira matches the prefix of a display name or an address, case ignored.
+        wanted = (query.get("query") or "").casefold()
+        if not wanted:
+            return self._error(400, ["The query parameter 'query' is required."])
+        found = [account for account, name in self.users.items()
+                 if name.casefold().startswith(wanted) or self.emails.get(account, "").casefold().startswith(wanted)]
+        return self._answer(200, [{**self._user(account), "emailAddress": self.emails[account]}
+                                  if account in self.emails else self._user(account) for account in found])
 
     def _create(self, request, query):
         fields = self._body(request).get("fields") or {}
