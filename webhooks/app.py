@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         files,
         health,
         i18n,
+        icons,
         metrics,
         minutes,
         needs,
@@ -62,6 +63,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(files.bp)
     app.register_blueprint(status_page.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(icons.bp)
     app.register_blueprint(metrics.bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)

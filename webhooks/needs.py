@@ -39,6 +39,8 @@ from webhooks.context import customers, forget_customers, runtime
 from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
+from webhooks.status_page import error_page as customer_error_page
+from webhooks.status_page import is_customer_path
 
 bp = Blueprint("needs", __name__)
 bp.add_app_template_filter(highlight)
@@ -553,6 +555,8 @@ def _for_machines() -> bool:
 def _error_page(error: HTTPException, template: str):
     if _for_machines():
         return error
+    if is_customer_path(request.path):
+        return customer_error_page(error)
     return render_template(template, error=error), error.code
 
 
@@ -566,10 +570,21 @@ def not_found(error):
     return _error_page(error, "errors/404.html")
 
 
+@bp.app_errorhandler(HTTPException)
+def any_other_error(error):
+    """Any other error (400, 405, 410, an unhandled exception's 500, ...): under /s/ a customer gets a page in
+    their language; elsewhere the plain answer stays."""
+    if is_customer_path(request.path) and not _for_machines():
+        return customer_error_page(error)
+    return error
+
+
 @bp.app_errorhandler(413)
 def too_large(error):
     if _for_machines():
         return error
+    if is_customer_path(request.path):
+        return customer_error_page(error)
     settings = runtime().settings
     return render_template("errors/413.html", error=error, max_upload=size_text(settings.upload_max_bytes)), 413
 

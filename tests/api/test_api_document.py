@@ -74,7 +74,8 @@ def test_every_operation_but_the_document_needs_a_token_and_documents_401(openap
             assert public or "401" in operation["responses"], f"{method} {path} does not document 401"
 
 
-@pytest.mark.parametrize("schema_name", ["Need", "NeedPage", "Error", "InvalidNeed", "NeedCreated"])
+@pytest.mark.parametrize("schema_name", ["Need", "NeedPage", "Error", "InvalidNeed", "NeedCreated", "BulkAction",
+                                         "BulkFilter", "BulkReport", "BulkUnknownRefs"])
 def test_schemas_are_valid_json_schema(openapi_document, schema_name):
     OAS31Validator.check_schema(openapi_document["components"]["schemas"][schema_name])
 
