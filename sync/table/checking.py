@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugin.need import N_
+from sync.table.changes import FieldChange
 from sync.table.columns import ImportReport, Problem, TableError
 from sync.table.importer import import_table
 
@@ -55,7 +56,8 @@ def report_data(report: ImportReport) -> dict:
 
 def report_from(data: dict) -> ImportReport:
     return ImportReport(**{**data, "problems": [Problem(**item) for item in data["problems"]],
-                           "warnings": [Problem(**item) for item in data["warnings"]]})
+                           "warnings": [Problem(**item) for item in data["warnings"]],
+                           "changes": [FieldChange(**item) for item in data.get("changes", ())]})
 
 
 def check_import(runtime: Runtime, token: str) -> None:

@@ -14,9 +14,10 @@ by their sequence number (序號), so importing the same sheet again updates ins
 - No sequence number: the row becomes a new need with the next ``N-`` ref (a warning says that importing
   the sheet again would add it again).
 
-Column 問題詳細描述 holds the need's title and description: the first line is the title (cut at
-``TITLE_MAX``), the rest the description; export writes them back the same way, so export -> import
-round-trips without change. Status (狀態) takes any configured status name or key, in any language; a
+Column 問題詳細描述 is the need's whole description. The title comes from the title column (標題) when the
+sheet has one and the row fills it; else it is taken from the description (its first line or sentence,
+``sheets.derive_title``), and a need whose description the row leaves as it is keeps its title. Export
+writes both columns, so export -> import round-trips without change. Status (狀態) takes any configured status name or key, in any language; a
 need that has a tracker issue takes its status from the tracker, so the sheet's status is then ignored
 (with a warning). Export-only columns (tracker issue and link) and screenshots are not imported.
 """
@@ -41,6 +42,7 @@ from sync.ledger.edits import change_fields
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
+from sync.table.changes import FieldChange, same_value, value_text
 from sync.table.columns import (
     COLUMN,
     COLUMNS,
@@ -53,11 +55,11 @@ from sync.table.sheets import (
     cell_text,
     column_letter,
     configured_aliases,
+    derive_title,
     header_names,
     normalise_header,
     open_sheet,
     parse_sheet_time,
-    split_description,
     unescape_csv,
 )
 
@@ -216,7 +218,11 @@ def _need_data(row: _Row, existing: Need | None, ctx: _Context) -> dict:
         return cell_text(cells.get(key))
 
     if "description" in cells:
-        data["title"], data["description"] = split_description(text_of("description"))
+        description = text_of("description")
+        title = text_of("title")
+        if not title and existing is not None and same_value(existing.description, description):
+            title = existing.title  # the description as stored: the title it was given stays
+        data["title"], data["description"] = title or derive_title(description), description
     # Names in any language become keys; what matches none is left for validate_need to name.
     for key, lookup in (("category", ctx.categories), ("urgency", ctx.urgencies), ("stage", ctx.stages),
                         ("customer", ctx.customers)):
@@ -241,6 +247,8 @@ def _need_data(row: _Row, existing: Need | None, ctx: _Context) -> dict:
 
 
 def _column_for(field_name: str, header: _Header) -> str:
+    if field_name == "title" and "title" in header.positions:
+        return "title"
     if field_name == "reporter_email" and "reporter_email" not in header.positions and "reporter" in header.positions:
         return "reporter"
     return _NEED_FIELD_COLUMN.get(field_name, field_name)
@@ -264,13 +272,6 @@ def _row_ref(row: _Row, header: _Header) -> tuple[str | None, Problem | None]:
             "characters."),
             {"limit": REF_MAX})
     return written, None
-
-
-def _same(need: Need, name: str, value) -> bool:
-    current = getattr(need, name)
-    if name == "reported_at":
-        return current.replace(microsecond=0) == value.replace(microsecond=0)
-    return current == value
 
 
 def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_customer: str | None = None,
@@ -425,7 +426,7 @@ def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Con
     """Apply the row to its need, each change kept in its field history; True when a field the tracker shows
     changed (the need must be synced)."""
     values = asdict(need_input)
-    changed = [name for name, value in values.items() if not _same(need, name, value)]
+    changed = [name for name, value in values.items() if not same_value(getattr(need, name), value)]
     status_changed = status is not None and status != need.status
     if status_changed and need.issue_key:
         report.add_warning(_row_problem(row.number, "status", ctx.header, N_(
@@ -436,6 +437,10 @@ def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Con
         report.unchanged += 1
         return False
     report.updated += 1
+    report.add_changes(
+        [FieldChange(need.ref, row.number, name, value_text(getattr(need, name), ctx.zone),
+                     value_text(values[name], ctx.zone)) for name in changed]
+        + ([FieldChange(need.ref, row.number, "status", need.status, status)] if status_changed else []))
     if ctx.dry_run:
         return False
     change_fields(db, need, {name: values[name] for name in changed}, source="import", actor=ctx.actor,

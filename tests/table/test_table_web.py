@@ -125,11 +125,11 @@ def test_export_download_is_a_stream_of_the_formatted_workbook(cs_client, runtim
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet.title == "Requirements" and sheet.freeze_panes == "B2"
     assert sheet["A1"].value == "Ref" and sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F4E8C")
-    assert sheet.column_dimensions["C"].width == 60 and sheet.auto_filter.ref == "A1:Q3"
+    assert sheet.column_dimensions["C"].width == 60 and sheet.auto_filter.ref == "A1:R3"
     assert sheet["E2"].fill.fgColor.rgb.endswith("FEF3F2") and sheet["E3"].fill.fgColor.rgb.endswith("F2F4F7")
     assert sheet["C2"].alignment.wrap_text and sheet["C2"].alignment.vertical == "top"
     assert sheet["J2"].value == "=SUM(A1:A3) is text, not a formula" and sheet["J2"].data_type == "s"
-    assert sheet["P2"].hyperlink.target == sheet["Q2"].hyperlink.target == "https://jira.example/browse/CS-12"
+    assert sheet["Q2"].hyperlink.target == sheet["R2"].hyperlink.target == "https://jira.example/browse/CS-12"
     assert sheet["G2"].is_date and sheet["G2"].number_format == "yyyy-mm-dd hh:mm"
     assert sheet["G3"].number_format == "yyyy-mm-dd hh:mm:ss"
 
@@ -146,7 +146,7 @@ def test_export_download_starts_before_the_needs_are_read(cs_client, runtime):
     response.close()
 
     assert first.decode("utf-8-sig") == ",".join(SEED_HEADERS["en"]) + ",Customer,Stage,Reporter e-mail," \
-        "Reporter channel,Linked to,Tracker issue,Tracker link\r\n"
+        "Reporter channel,Linked to,Title,Tracker issue,Tracker link\r\n"
     assert [line.split(",")[0] for line in rest.decode().splitlines()] == ["N-0001", "N-0002"]
 
 
