@@ -74,7 +74,8 @@ def _named(settings: Settings, field: str, value: str, locale: str) -> str:
     if not value:
         return EMPTY
     if field in ("category", "urgency"):
-        item = next((item for item in getattr(settings, f"{field}s") if item.key == value), None)
+        items = settings.categories if field == "category" else settings.urgencies
+        item = next((item for item in items if item.key == value), None)
         return item.name.get(locale) if item else value
     if field == "status":
         return status_name(settings, value, locale)
@@ -86,9 +87,14 @@ def _named(settings: Settings, field: str, value: str, locale: str) -> str:
 
 
 def shorten(old: str, new: str, limit: int = SHOWN_CHARS) -> tuple[str, str]:
-    """``old`` and ``new`` on one line each, cut to about ``limit`` characters; where both are long, from a little
-    before the first character they differ in, so that the shortened texts still show the difference."""
-    old, new = " ".join(old.split()), " ".join(new.split())
+    """``old`` and ``new`` on one line each (a line break shown as ``↵``, other runs of spaces as one), cut to about
+    ``limit`` characters; where one is long, from a little before the first character they differ in, so that the
+    shortened texts still show the difference."""
+
+    def one_line(text: str) -> str:
+        return "↵".join(" ".join(line.split()) for line in text.strip().split("\n"))
+
+    old, new = one_line(old), one_line(new)
     same = next((index for index, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
     start = max(same - limit // 3, 0) if max(len(old), len(new)) > limit else 0
 

@@ -63,10 +63,12 @@ URGENCY_COLOURS = (("FEF3F2", "B42318"), ("FFF6ED", "C4320A"), ("FEFBE8", "8A610
 
 
 class TableError(ValueError):
-    """The file cannot be imported at all (not a table, no header row, ...); ``problems`` says why."""
+    """The file cannot be imported at all (not a table, no header row, ...); ``problems`` says why, and
+    ``language`` is the sheet's when its header row was read (its problems are told in it), else None."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], language: str | None = None):
         self.problems = problems
+        self.language = language
         super().__init__("; ".join(problem.render() for problem in problems))
 
 

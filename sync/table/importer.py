@@ -150,17 +150,39 @@ def _read_header(number: int, values: tuple, keys: list[str | None], report: Imp
                                     {"other": labels[key], "letter": column_letter(positions[key])}))
             continue
         positions[key], labels[key] = index, written
-    # The sheet's language: the one most of its headers are written in (ties: the config's language).
-    written = {key: normalise_header(label) for key, label in labels.items()}
-    language = max((default_language, *LOCALES), key=lambda locale: sum(
-        1 for key, label in written.items() if normalise_header(COLUMN[key].headers[locale]) == label))
+    language = _sheet_language(labels, default_language)
     header = _Header(number, positions, labels, language)
     if "description" not in positions:
         problems.append(Problem(number, COLUMN["description"].headers[language], None,
                                 N_("The sheet has no such column; every need needs its description.")))
     if problems:
-        raise TableError(problems)
+        raise TableError(problems, language)
     return header
+
+
+def _script(locale: str) -> frozenset[str]:
+    """The characters only ``locale``'s headers use of the two Chinese scripts' (號 or 号, 類 or 类, ...)."""
+    others = {other for other in ("zh_Hant", "zh_Hans") if other != locale}
+    return frozenset("".join(column.headers[locale] for column in COLUMNS)) - frozenset(
+        "".join(column.headers[other] for column in COLUMNS for other in others))
+
+
+_SCRIPTS = {"zh_Hant": _script("zh_Hant"), "zh_Hans": _script("zh_Hans")}
+
+
+def _sheet_language(labels: dict[str, str], default_language: str) -> str:
+    """The language of a sheet's headers (key -> header as written): the one most of them are written in exactly;
+    between equals, the one whose script's own characters they use most (編號 is zh_Hant, 编号 zh_Hans), or whose
+    headers are plain Latin (en); then the config's language."""
+    written = {key: normalise_header(label) for key, label in labels.items()}
+
+    def score(locale: str) -> tuple[int, int]:
+        exact = sum(1 for key, label in written.items() if normalise_header(COLUMN[key].headers[locale]) == label)
+        if locale == "en":
+            return exact, sum(1 for label in written.values() if label.isascii())
+        return exact, sum(1 for label in written.values() for char in label if char in _SCRIPTS[locale])
+
+    return max((default_language, *LOCALES), key=score)
 
 
 @dataclass

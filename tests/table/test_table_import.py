@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from sync.ledger.store import Need, StatusChange
+from sync.table.changes import SHOWN_CHARS, FieldChange, describe, shorten
 from sync.table.columns import TableError
 from sync.table.importer import SYNC_CHUNK, import_table
 from sync.table.sheets import TITLE_DERIVED, derive_title, parse_sheet_time
@@ -124,9 +125,10 @@ def test_configured_aliases_variants_and_unknown_columns(runtime, tmp_path):
     ])
     with pytest.raises(TableError) as missing:
         import_table(runtime, sheet, dry_run=True, now=NOW)
-    # No header is written exactly as in one language, so the config's language names the missing column.
+    # No header is written exactly as in one language; their characters (編號, 類別) are Traditional Chinese.
+    assert missing.value.language == "zh_Hant"
     assert [problem.render() for problem in missing.value.problems] == [
-        "row 1, Description: The sheet has no such column; every need needs its description."]
+        "row 1, 問題詳細描述: The sheet has no such column; every need needs its description."]
 
     aliases = {"description": ["需求內容"], "reporter": ["提出人"], "reported_at": ["日期"]}
     report = import_table(runtime, sheet, dry_run=False, now=NOW, aliases=aliases)
@@ -339,3 +341,33 @@ def test_a_title_column_sets_the_title_and_an_unchanged_description_keeps_it(run
                  dry_run=False, now=NOW)
     need = needs_by_ref(runtime)["1"]
     assert (need.title, need.description) == ("抬頭要含稅號", "抬頭要含稅號\n細節")
+
+
+def test_reimport_counts_and_lists_only_fields_that_really_differ(runtime, tmp_path):
+    import_table(runtime, write_xlsx(tmp_path / "a.xlsx", [HEADER, row("1"), row("2")]), dry_run=False, now=NOW)
+
+    # Trailing spaces and another line ending are not a change; a new urgency and a new status are.
+    sheet = write_xlsx(tmp_path / "b.xlsx", [HEADER, row("1", description="發票要顯示稅號  \r\n財務無法報帳"),
+                                             row("2", urgency="緊急", status="已受理")])
+    report = import_table(runtime, sheet, dry_run=True, now=NOW)
+
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert report.changes == [FieldChange("2", 3, "urgency", "high", "critical"),
+                              FieldChange("2", 3, "status", "new", "accepted")]
+    assert [describe(change, runtime.settings, "zh_Hant") for change in report.changes] == [
+        ("緊急程度", "高", "緊急"), ("狀態", "已登記", "已受理")]
+    assert [describe(change, runtime.settings, "en")[0] for change in report.changes] == ["Urgency", "Status"]
+
+    written = import_table(runtime, sheet, dry_run=False, now=NOW)
+    assert (written.updated, written.unchanged) == (1, 1)
+    assert needs_by_ref(runtime)["1"].description == "發票要顯示稅號\n財務無法報帳"  # not rewritten
+
+
+def test_a_long_changed_text_is_shown_around_its_difference():
+    old = "客戶反映登入頁面載入很慢，" * 8 + "上週開始。"
+    new = "客戶反映登入頁面載入很慢，" * 8 + "本週開始。"
+    shown_old, shown_new = shorten(old, new)
+    assert len(shown_old) <= SHOWN_CHARS + 1 and shown_old != shown_new
+    assert shown_old.startswith("…") and shown_old.endswith("上週開始。") and shown_new.endswith("本週開始。")
+    assert shorten("short", "") == ("short", "")
+    assert shorten("a\nb", "a  b") == ("a↵b", "a b")
