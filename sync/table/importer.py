@@ -17,9 +17,11 @@ by their sequence number (序號), so importing the same sheet again updates ins
 Column 問題詳細描述 is the need's whole description. The title comes from the title column (標題) when the
 sheet has one and the row fills it; else it is taken from the description (its first line or sentence,
 ``sheets.derive_title``), and a need whose description the row leaves as it is keeps its title. Export
-writes both columns, so export -> import round-trips without change. Status (狀態) takes any configured status name or key, in any language; a
-need that has a tracker issue takes its status from the tracker, so the sheet's status is then ignored
-(with a warning). Export-only columns (tracker issue and link) and screenshots are not imported.
+writes both columns, so export -> import round-trips without change. A row updates its need only where a
+field really differs (``changes.same_value``), and the report lists each such field, old and new. Status
+(狀態) takes any configured status name or key, in any language; a need that has a tracker issue takes its
+status from the tracker, so the sheet's status is then ignored (with a warning). Export-only columns
+(tracker issue and link) and screenshots are not imported.
 """
 
 from __future__ import annotations
