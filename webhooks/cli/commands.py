@@ -7,12 +7,14 @@ import getpass
 import os
 import signal
 import sys
+import unicodedata
 
 import click
 from sqlalchemy import func, select
 
 from plugin.loading import config_path, config_source
-from webhooks.cli.common import config_option, runtime_for, settings_or_exit
+from plugin.need import N_
+from webhooks.cli.common import cli_catalog, config_option, runtime_for, settings_or_exit
 
 SERVE_THREADS = 16
 """``cocreate serve``'s default thread count. A webhook request keeps its thread while its delivery is committed
@@ -246,30 +248,48 @@ def token_revoke(config: str | None, token_id: int) -> None:
     click.echo(f"API token {token_id} {'revoked' if revoked else 'was revoked already'}")
 
 
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+_NO_JOBS = {"failed": N_("no failed jobs"), "queued": N_("no queued jobs"), "running": N_("no running jobs"),
+            "done": N_("no done jobs"), "all": N_("no jobs")}
+
+
 @click.group(invoke_without_command=True)
 @config_option
 @click.option("--state", type=click.Choice(["failed", "queued", "running", "done", "all"]), default="failed",
               show_default=True)
 @click.pass_context
 def jobs(ctx: click.Context, config: str | None, state: str) -> None:
-    """List jobs (failed ones by default) with the tracker's last message."""
+    """List jobs (failed ones by default) with the tracker's last message, in the language of LANG/LC_ALL, else
+    the config's."""
     ctx.obj = config
     if ctx.invoked_subcommand is not None:
         return
     from sync.ledger.store import Job
 
     runtime = runtime_for(config)
+    translations = cli_catalog(runtime.settings)
+    _, pgettext = translations.gettext, translations.pgettext
     with runtime.Session() as session:
         query = select(Job).order_by(Job.created_at)
         if state != "all":
             query = query.where(Job.state == state)
         rows = session.scalars(query).all()
     if not rows:
-        click.echo(f"no {state if state != 'all' else ''} jobs".replace("  ", " "))
+        click.echo(_(_NO_JOBS[state]))
         return
+    states = {"failed": pgettext("job", "failed"), "queued": pgettext("job", "queued"),
+              "running": pgettext("job", "running"), "done": pgettext("job", "done")}
+    width = max(map(_columns, states.values()))
     for job in rows:
-        click.echo(f"{job.id}  {job.state:<7}  {job.name}({', '.join(map(str, job.args))})  "
-                   f"attempts={job.attempts}  {job.updated_at:%Y-%m-%d %H:%M}Z  {job.last_error or ''}")
+        attempts = _("attempts=%(count)d") % {"count": job.attempts}
+        shown = states.get(job.state, job.state)
+        click.echo(f"{job.id}  {shown}{' ' * (width - _columns(shown))}  "
+                   f"{job.name}({', '.join(map(str, job.args))})  {attempts}  {job.updated_at:%Y-%m-%d %H:%M}Z  "
+                   f"{job.last_error or ''}")
 
 
 @jobs.command("retry")
@@ -280,9 +300,10 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
     """Queue a failed job (or all of them) again."""
     from sync.ledger.store import Job
 
-    if not job_id and not retry_all:
-        raise click.UsageError("give a job ID or --all")
     runtime = runtime_for(config)
+    _ = cli_catalog(runtime.settings).gettext
+    if not job_id and not retry_all:
+        raise click.UsageError(_("give a job ID or --all"))
     if retry_all:
         with runtime.Session() as session:
             ids = session.scalars(select(Job.id).where(Job.state == "failed")).all()
@@ -290,8 +311,8 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
         ids = [job_id]
     retried = [one for one in ids if runtime.queue.retry(one)]
     if job_id and not retried:
-        raise click.ClickException(f"no failed job {job_id}")
-    click.echo(f"{len(retried)} job(s) queued again")
+        raise click.ClickException(_("no failed job %(id)s") % {"id": job_id})
+    click.echo(_("%(count)d job(s) queued again") % {"count": len(retried)})
     if retry_all:
         # Needs that never had a job (filed before a tracker was configured) are retried too: what a user
         # asking to retry everything means.
@@ -304,9 +325,10 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
         if not waiting:
             return
         if queue_resume(runtime):
-            click.echo(f"{waiting} need(s) whose sync never started queued for sync")
+            click.echo(_("%(count)d need(s) whose sync never started queued for sync") % {"count": waiting})
         else:
-            click.echo(f"{waiting} need(s) wait for a tracker: configure one and they are synced")
+            click.echo(_("%(count)d need(s) wait for a tracker: configure one and they are synced")
+                       % {"count": waiting})
 
 
 @click.command("reconcile")
