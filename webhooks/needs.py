@@ -221,7 +221,7 @@ class Names:
             return gettext("comment on %(issue)s", issue=row.issue_key)
         if row.state == "refused":
             return gettext("R&D comment by %(name)s", name=row.payload.get("author") or "?")
-        if row.kind in ("customer", "forward"):
+        if row.kind in ("customer", "forward", "reply"):
             return f"{self.customer(row.customer or '')} ({row.channel})"
         return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)
 

@@ -168,6 +168,8 @@ def test_a_cs_day_in_traditional_chinese(workspace, open_page, shots):
     expect(rnd).to_contain_text("來自研發團隊")
     expect(rnd).to_contain_text("octo-dev")
     expect(rnd).to_contain_text(RND)
+    # The reply and the forwarded comment each went to ACME's e-mail (not to "owner 0").
+    expect(page.locator("#deliveries tbody tr td:nth-child(2)")).to_have_text(["ACME Corp (email)"] * 2)
     page.screenshot(path=shots / "06-thread-rnd.png", full_page=True)
     customer.reload()
     expect(customer.locator(".message-rnd")).to_contain_text("來自研發團隊")
