@@ -248,3 +248,31 @@ def test_two_people_edit_one_need_and_the_second_loses_nothing(workspace, open_p
     second.screenshot(path=shots / "12-edit-conflict.png", full_page=True)
     need = stored(runtime, "N-0001")
     assert (need.title, need.remarks, need.version) == ("匯出的發票缺少統一編號與地址", "", 2)
+
+    # Saving the form as the conflict shows it applies what the second person typed, knowingly.
+    second.click("button.primary")
+    expect(second.locator(".flash-success")).to_have_text("需求 N-0001 已儲存")
+    assert (stored(runtime, "N-0001").title, stored(runtime, "N-0001").remarks) == ("發票缺少統一編號（財務部）",
+                                                                                    "客戶週五前要答覆")
+
+    # Each changes a field the other left alone: the second's form takes the first's value, so saving it again
+    # keeps both changes rather than undoing the first.
+    first.goto(f"{url}/needs/N-0001/edit")
+    second.goto(f"{url}/needs/N-0001/edit")
+    first.select_option("#urgency", "critical")
+    first.click("button.primary")
+    expect(first.locator(".flash-success")).to_be_visible()
+    second.fill("#owner", "陳志明")
+    second.click("button.primary")
+    conflict = second.locator(".conflict tbody tr")
+    expect(conflict).to_have_count(1)
+    expect(conflict).to_contain_text("緊急程度")
+    expect(conflict).to_contain_text("你沒有改過：表單現在顯示對方的值")
+    expect(second.locator("#urgency")).to_have_value("critical")
+    expect(second.locator("#owner")).to_have_value("陳志明")
+    second.screenshot(path=shots / "13-edit-conflict-other-field.png", full_page=True)
+    assert stored(runtime, "N-0001").owner is None
+    second.click("button.primary")
+    expect(second.locator(".flash-success")).to_have_text("需求 N-0001 已儲存")
+    need = stored(runtime, "N-0001")
+    assert (need.urgency, need.owner, need.title) == ("critical", "陳志明", "發票缺少統一編號（財務部）")
