@@ -168,8 +168,8 @@ def test_a_cs_day_in_traditional_chinese(workspace, open_page, shots):
     expect(rnd).to_contain_text("來自研發團隊")
     expect(rnd).to_contain_text("octo-dev")
     expect(rnd).to_contain_text(RND)
-    # The reply and the forwarded comment each went to ACME's e-mail (not to "owner 0").
-    expect(page.locator("#deliveries tbody tr td:nth-child(2)")).to_have_text(["ACME Corp (email)"] * 2)
+    # The reply and the forwarded comment each went to ACME's e-mail, named in the page's language.
+    expect(page.locator("#deliveries tbody tr td:nth-child(2)")).to_have_text(["ACME Corp (電子郵件)"] * 2)
     page.screenshot(path=shots / "06-thread-rnd.png", full_page=True)
     customer.reload()
     expect(customer.locator(".message-rnd")).to_contain_text("來自研發團隊")
@@ -185,6 +185,7 @@ def test_a_cs_day_in_traditional_chinese(workspace, open_page, shots):
     page.press("input[name=q]", "Enter")
     rows = page.locator("table.needs tbody tr")
     expect(rows).to_have_count(1)
+    expect(page.locator(".page-head")).to_contain_text("共 1 筆需求")
     expect(rows.locator(".col-ref")).to_have_text("N-0001")
     expect(rows.locator(".col-title a mark")).to_have_text("匯出")
     page.screenshot(path=shots / "08-search.png", full_page=True)

@@ -65,5 +65,5 @@ def test_a_reply_is_listed_as_sent_to_the_customer_not_to_an_owner(tmp_path, mig
 
     html = client.get("/needs/N-0001").get_data(as_text=True)
     deliveries = html[html.index('id="deliveries"'):]
-    assert "ACME Corp (email)" in deliveries and "owner 0" not in deliveries
+    assert "ACME Corp (e-mail)" in deliveries and "owner 0" not in deliveries
     runtime.close()
