@@ -43,6 +43,7 @@ class Clash:
     at: dt.datetime
     theirs: str | None
     yours: str | None
+    kept: bool = False  # the editor left the field as they found it: the form shows their value instead
 
 
 def _load(ref: str) -> Need:
@@ -91,9 +92,18 @@ def edit(ref: str):
                 need = _load(ref)
                 clashes = _clashes(conflict, need, need_input)
                 form.version.data = conflict.current  # saving again now applies what this editor typed
+                current = _form_values(need)
                 for clash in clashes:
-                    errors.setdefault(clash.field, []).append(gettext(
-                        "%(name)s changed this after you opened the form.", name=clash.actor or gettext("Someone")))
+                    name = clash.actor or gettext("Someone")
+                    if clash.kept:
+                        # Left as it was, the editor's stale value would undo the other change on saving again.
+                        form[clash.field].data = current[clash.field]
+                        errors.setdefault(clash.field, []).append(gettext(
+                            "%(name)s changed this after you opened the form; you had not, so it now shows their "
+                            "value.", name=name))
+                    else:
+                        errors.setdefault(clash.field, []).append(gettext(
+                            "%(name)s changed this after you opened the form.", name=name))
             else:
                 if result.changed:
                     flash(gettext("Need %(ref)s saved", ref=ref), "success")
@@ -109,8 +119,11 @@ def edit(ref: str):
 
 def _clashes(conflict: NeedConflict, need: Need, need_input) -> list[Clash]:
     """Per field saved since the editor's version: the last change's author and time, the value now stored (or
-    the screenshots added and removed) and what the editor typed."""
+    the screenshots added and removed), what the editor typed, and whether that is the value they found."""
     last = {edit.field: edit for edit in conflict.edits}
+    found = {}
+    for edit in conflict.edits:
+        found.setdefault(edit.field, edit.old)
     clashes = []
     for field, edit in last.items():
         if field == SCREENSHOTS:
@@ -118,8 +131,9 @@ def _clashes(conflict: NeedConflict, need: Need, need_input) -> list[Clash]:
                      for e in conflict.edits if e.field == SCREENSHOTS]
             clashes.append(Clash(field, edit.actor, edit.at, ", ".join(files), None))
         else:
-            clashes.append(Clash(field, edit.actor, edit.at, as_text(getattr(need, field)),
-                                 as_text(getattr(need_input, field))))
+            typed = as_text(getattr(need_input, field))
+            clashes.append(Clash(field, edit.actor, edit.at, as_text(getattr(need, field)), typed,
+                                 kept=typed == found[field]))
     return clashes
 
 

@@ -27,13 +27,8 @@ from sync.intake import InvalidUpload, Upload, check_uploads, create_need
 from sync.ledger.customers import InvalidCustomer, add_customer, new_key
 from sync.ledger.search import QUERY_MAX, matching, words
 from sync.ledger.store import Attachment, Job, Need, OutboxMessage, remarks_sort_key
-from sync.loop.thread import (
-    BODY_MAX,
-    WRITTEN_BY_CS,
-    InvalidMessage,
-    add_message,
-    thread,
-)
+from sync.loop.status import CHANNEL_NAMES
+from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
 from sync.sla import live_state
 from webhooks.context import customers, forget_customers, runtime
 from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
@@ -230,8 +225,9 @@ class Names:
             return gettext("comment on %(issue)s", issue=row.issue_key)
         if row.state == "refused":
             return gettext("R&D comment by %(name)s", name=row.payload.get("author") or "?")
-        if row.kind in ("customer", "forward"):
-            return f"{self.customer(row.customer or '')} ({row.channel})"
+        if row.kind in ("customer", "forward", "reply"):
+            channel = gettext(CHANNEL_NAMES[row.channel]) if row.channel in CHANNEL_NAMES else row.channel
+            return f"{self.customer(row.customer or '')} ({channel})"
         return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)
 
     @staticmethod
