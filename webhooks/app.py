@@ -32,6 +32,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.extensions["cocreate"] = runtime
 
     from webhooks import (
+        admin,
         api,
         auth,
         edits,
@@ -53,6 +54,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     auth.init_app(app)
     security.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(needs.bp)
     app.register_blueprint(edits.bp)
     app.register_blueprint(reports.bp)

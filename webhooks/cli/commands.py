@@ -374,3 +374,70 @@ def customer_token(config: str | None, key: str, revoke: bool) -> None:
         return
     token = issue_status_token(runtime, key)
     click.echo(status_link(runtime.settings, token))
+
+
+def _customer_options(view):
+    for option in reversed([
+            click.option("--name", help="The customer's name."),
+            click.option("--alias", "aliases", multiple=True, help="Another name CS types (repeat for more)."),
+            click.option("--locale", type=click.Choice(["zh_Hans", "zh_Hant", "en"]), help="Language of notices."),
+            click.option("--tier", help="Tier, e.g. gold."),
+            click.option("--annual-revenue", type=int, help="In whole units of the company's currency."),
+            click.option("--channels", help='Channels as JSON, e.g. \'[{"kind": "wecom", "url": "..."}]\'.')]):
+        view = option(view)
+    return view
+
+
+def _customer_data(name, aliases, locale, tier, annual_revenue, channels) -> dict:
+    import json
+
+    data = {"name": name, "aliases": list(aliases) or None, "locale": locale, "tier": tier,
+            "annual_revenue": annual_revenue}
+    if channels is not None:
+        try:
+            data["channels"] = json.loads(channels)
+        except ValueError as exc:
+            raise click.ClickException(f"--channels is not JSON: {exc}") from exc
+    return {field: value for field, value in data.items() if value is not None}
+
+
+@customer.command("list")
+@config_option
+def customer_list(config: str | None) -> None:
+    """List the customers: key, name, other names, language, channels (count) and whether the file sets them."""
+    for record in runtime_for(config).customers().active():
+        mark = "  (config file)" if record.from_config else ""
+        click.echo(f"{record.key}\t{record.name}\t{', '.join(record.aliases)}\t{record.locale}\t"
+                   f"{len(record.channels)} channel(s){mark}")
+
+
+@customer.command("add")
+@config_option
+@click.argument("key")
+@_customer_options
+def customer_add(config: str | None, key: str, **fields) -> None:
+    """Add customer KEY (checked as on /admin/customers)."""
+    from sync.ledger.customers import InvalidCustomer, add_customer
+
+    try:
+        record = add_customer(runtime_for(config), {"key": key, **_customer_data(**fields)})
+    except InvalidCustomer as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"customer {record.key} added ({record.name})")
+
+
+@customer.command("edit")
+@config_option
+@click.argument("key")
+@_customer_options
+def customer_edit(config: str | None, key: str, **fields) -> None:
+    """Change the given fields of customer KEY; fields the config file sets are refused."""
+    from sync.ledger.customers import InvalidCustomer, UnknownCustomer, edit_customer
+
+    try:
+        record = edit_customer(runtime_for(config), key, _customer_data(**fields))
+    except UnknownCustomer as exc:
+        raise click.ClickException(f"no customer {key}") from exc
+    except InvalidCustomer as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"customer {record.key} saved")
