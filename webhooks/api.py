@@ -41,9 +41,8 @@ from sync.bulk import FILTERS as BULK_COLUMNS
 from sync.bulk import NOT_FOUND, BulkChange, BulkReport, InvalidBulk, Selection, apply_bulk, preview
 from sync.intake import NeedConflict, create_need, update_need
 from sync.jobs.queue import database_unavailable
-from sync.ledger.customers import InvalidCustomer, UnknownCustomer, add_customer, edit_customer, masked_channel
 from sync.ledger.search import QUERY_MAX, matching
-from sync.ledger.store import Need, NeedMessage, User
+from sync.ledger.store import Need, NeedMessage
 from sync.loop.mapping import need_url
 from sync.loop.thread import (
     BODY_MAX,
@@ -54,7 +53,7 @@ from sync.loop.thread import (
 )
 from sync.runtime import Runtime
 from webhooks.auth import api_token_required
-from webhooks.context import customers, forget_customers, runtime
+from webhooks.context import customers, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -140,74 +139,6 @@ def _openapi_document() -> bytes:
 def openapi_document():
     """The OpenAPI 3.1 description of this API (no token needed)."""
     return Response(_openapi_document(), mimetype="application/json")
-
-
-# Customers --------------------------------------------------------------------------------------
-
-
-def _admin_token() -> Response | None:
-    """None when the token's user is an admin; else the 403 answer."""
-    with runtime().Session() as session:
-        role = session.scalars(select(User.role).where(User.name == g.api_user)).first()
-    return None if role == "admin" else _error_body(403, "customers are managed with an admin's token")
-
-
-def _customer_json(record) -> dict:
-    return {"key": record.key, "name": record.name, "aliases": list(record.aliases), "locale": record.locale,
-            "contacts": [contact.model_dump(exclude_none=True) for contact in record.contacts],
-            "channels": [masked_channel(channel) for channel in record.channels], "tier": record.tier,
-            "annual_revenue": record.annual_revenue, "config_fields": sorted(record.config_fields),
-            "merged_into": record.merged_into}
-
-
-def _invalid_customer(exc: InvalidCustomer) -> Response:
-    return _error_body(422, "the customer has problems; each field lists its own", fields=exc.by_field())
-
-
-@bp.get("/customers")
-@api_token_required
-def list_customers():
-    """Every customer (merged ones included, with ``merged_into``); URLs and secrets masked."""
-    if refused := _admin_token():
-        return refused
-    return jsonify({"items": [_customer_json(record) for record in customers().records]})
-
-
-@bp.post("/customers")
-@api_token_required
-def create_customer():
-    if refused := _admin_token():
-        return refused
-    data = _json_object()
-    if isinstance(data, Response):
-        return data
-    try:
-        record = add_customer(runtime(), data)
-    except InvalidCustomer as exc:
-        return _invalid_customer(exc)
-    forget_customers()
-    response = jsonify(_customer_json(record))
-    response.status_code = 201
-    return response
-
-
-@bp.patch("/customers/<key>")
-@api_token_required
-def patch_customer(key: str):
-    """Change the fields sent; a channel with ``index`` keeps that channel's URL and secret when not sent."""
-    if refused := _admin_token():
-        return refused
-    data = _json_object()
-    if isinstance(data, Response):
-        return data
-    try:
-        record = edit_customer(runtime(), key, data)
-    except UnknownCustomer:
-        return _error_body(404, f"no customer {key}")
-    except InvalidCustomer as exc:
-        return _invalid_customer(exc)
-    forget_customers()
-    return jsonify(_customer_json(record))
 
 
 # Needs ------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     from webhooks import (
         admin,
         api,
+        api_customers,
         auth,
         edits,
         files,
@@ -61,6 +62,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(table.bp)
     app.register_blueprint(minutes.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_customers.bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(status_page.bp)
@@ -69,6 +71,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(metrics.bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
+    auth.csrf.exempt(api_customers.bp)
     auth.csrf.exempt(receiver.bp)
     if runtime.settings.server.trusted_proxies:
         # Only then is X-Forwarded-For the client's address (login throttling by address relies on it).
