@@ -5,11 +5,11 @@ every process reads it at once."""
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, Response, g, jsonify
-from sqlalchemy import select
 
 from sync.ledger.customers import InvalidCustomer, UnknownCustomer, add_customer, edit_customer, masked_channel
-from sync.ledger.store import User
 from webhooks.api import _error_body, _json_object
 from webhooks.auth import api_token_required
 from webhooks.context import customers, forget_customers, runtime
@@ -17,11 +17,16 @@ from webhooks.context import customers, forget_customers, runtime
 bp = Blueprint("api_customers", __name__, url_prefix="/api/v1")
 
 
-def _admin_token() -> Response | None:
-    """None when the token's user is an admin; else the 403 answer."""
-    with runtime().Session() as session:
-        role = session.scalars(select(User.role).where(User.name == g.api_user)).first()
-    return None if role == "admin" else _error_body(403, "customers are managed with an admin's token")
+def _admins_only(view):
+    """Under :func:`api_token_required`: the view for an admin's token, else a 403 answer."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.api_role != "admin":
+            return _error_body(403, "customers are managed with an admin's token")
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def _customer_json(record) -> dict:
@@ -38,18 +43,16 @@ def _invalid_customer(exc: InvalidCustomer) -> Response:
 
 @bp.get("/customers")
 @api_token_required
+@_admins_only
 def list_customers():
     """Every customer (merged ones included, with ``merged_into``); URLs and secrets masked."""
-    if refused := _admin_token():
-        return refused
     return jsonify({"items": [_customer_json(record) for record in customers().records]})
 
 
 @bp.post("/customers")
 @api_token_required
+@_admins_only
 def create_customer():
-    if refused := _admin_token():
-        return refused
     data = _json_object()
     if isinstance(data, Response):
         return data
@@ -65,10 +68,9 @@ def create_customer():
 
 @bp.patch("/customers/<key>")
 @api_token_required
+@_admins_only
 def patch_customer(key: str):
     """Change the fields sent; a channel with ``index`` keeps that channel's URL and secret when not sent."""
-    if refused := _admin_token():
-        return refused
     data = _json_object()
     if isinstance(data, Response):
         return data

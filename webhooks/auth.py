@@ -142,7 +142,8 @@ def logout():
 
 
 def api_token_required(view):
-    """Require ``Authorization: Bearer <token>``; answers 401 JSON otherwise. Sets ``g.api_user``."""
+    """Require ``Authorization: Bearer <token>``; answers 401 JSON otherwise. Sets ``g.api_user`` and
+    ``g.api_role``."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -152,7 +153,7 @@ def api_token_required(view):
             return _unauthorized("send an API token as 'Authorization: Bearer <token>'")
         with runtime().Session.begin() as session:
             user = accounts.user_for_token(session, token.strip())
-            g.api_user = user.name if user else None
+            g.api_user, g.api_role = (user.name, user.role) if user else (None, None)
         if g.api_user is None:
             return _unauthorized("the API token is unknown or revoked")
         return view(*args, **kwargs)
