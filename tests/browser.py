@@ -24,6 +24,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 
 
+def submit_login(page, name: str = "cs1", password: str = "password1") -> None:
+    """Fill in and send the login form the page shows (the login page, or where a page sent a stranger)."""
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button.primary")
+
+
 @contextlib.contextmanager
 def serve(app) -> Iterator[str]:
     """Serve ``app`` with waitress on 127.0.0.1 and a free port; yields the base URL."""

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from sync.ledger.store import Customer, Need
-from tests.browser import OUTPUT, page, serve  # noqa: F401  the browser fixture
+from tests.browser import OUTPUT, page, serve, submit_login  # noqa: F401  the browser fixture
 from webhooks.app import create_app
 
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0123456789abcdef"
@@ -59,9 +59,7 @@ def test_first_admin_adds_a_customer_and_cs_files_a_need_for_it(runtime, page, m
         make_user("cs1", "password1", "cs")
         page.goto(f"{server}/login")
         expect(page.locator("text=Create the first admin")).to_have_count(0)
-        page.fill("#name", "cs1")
-        page.fill("#password", "password1")
-        page.click("button.primary")
+        submit_login(page)
         page.goto(f"{server}/needs/new")
         page.select_option("#category", "billing")
         page.select_option("#urgency", "critical")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sync.ledger.customers import issue_status_token
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, server  # noqa: F401  the app fixture
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, server, submit_login  # noqa: F401  the app fixture
 from tests.minutes.helpers import file_minutes
 
 LONG = "客戶在十一月的例會上再次提到這個問題，希望在年底結帳前能修好，否則會影響他們的稽核作業與發票開立流程。"
@@ -32,9 +32,7 @@ def zh_page():
 
 def log_in(page, server):
     page.goto(f"{server}/login")
-    page.fill("#name", "cs1")
-    page.fill("#password", "password1")
-    page.click("button.primary")
+    submit_login(page)
 
 
 def lines(page, selector: str) -> list[int]:

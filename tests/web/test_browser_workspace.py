@@ -24,7 +24,7 @@ from sqlalchemy import insert, select
 from sync.ledger import accounts
 from sync.ledger.customers import issue_status_token
 from sync.ledger.store import Need, NeedEdit
-from tests.browser import open_page, serve  # noqa: F401  the browser fixture
+from tests.browser import open_page, serve, submit_login  # noqa: F401  the browser fixture
 from tests.e2e.loop import github_issue_comment
 from tests.github.fake_github import FakeGitHub
 from tests.images import png_bytes
@@ -68,9 +68,7 @@ def workspace(tmp_path, smtp_server):
 def log_in(page, url: str, name: str = "cs1", password: str = "password1") -> None:
     """Log in through the form and switch the interface to Traditional Chinese."""
     page.goto(f"{url}/login")
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.click("button.primary")
+    submit_login(page, name, password)
     page.click("nav.langs >> text=繁體中文")
 
 

@@ -7,6 +7,7 @@ import io
 import re
 from html import unescape
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -174,15 +175,20 @@ def test_a_bad_upload_is_refused_and_nothing_is_lost(cs_client, make_need, runti
     assert history(runtime) == []
 
 
-def test_the_second_of_two_editors_gets_a_conflict_with_both_values_and_keeps_what_they_typed(
-        web_app, make_user, make_need, runtime):
+@pytest.fixture
+def two_editors(web_app, make_user, make_need):
+    """cs1 and cs2, each logged in with the edit form of the same need open: (first, second, their forms)."""
     make_user("cs1", "password1", "cs")
     make_user("cs2", "password2", "cs")
     make_need(reporter_channel="WeCom")
     first, second = web_app.test_client(), web_app.test_client()
     log_in(first)
     log_in(second, "cs2", "password2")
-    first_copy, second_copy = edit_form(first), edit_form(second)
+    return first, second, edit_form(first), edit_form(second)
+
+
+def test_the_second_of_two_editors_gets_a_conflict_with_both_values_and_keeps_what_they_typed(two_editors, runtime):
+    first, second, first_copy, second_copy = two_editors
 
     assert first.post("/needs/N-0001/edit", data={**first_copy, "title": "First editor's title"}).status_code == 302
     response = second.post("/needs/N-0001/edit", data={**second_copy, "title": "Second editor's title",
@@ -209,14 +215,8 @@ def test_the_second_of_two_editors_gets_a_conflict_with_both_values_and_keeps_wh
 
 
 def test_a_field_only_the_other_editor_changed_shows_their_value_so_saving_again_undoes_nothing(
-        web_app, make_user, make_need, runtime):
-    make_user("cs1", "password1", "cs")
-    make_user("cs2", "password2", "cs")
-    make_need(reporter_channel="WeCom")
-    first, second = web_app.test_client(), web_app.test_client()
-    log_in(first)
-    log_in(second, "cs2", "password2")
-    first_copy, second_copy = edit_form(first), edit_form(second)
+        two_editors, runtime):
+    first, second, first_copy, second_copy = two_editors
 
     first.post("/needs/N-0001/edit", data={**first_copy, "title": "First editor's title"})
     response = second.post("/needs/N-0001/edit", data={**second_copy, "remarks": "Only I wrote this"})
