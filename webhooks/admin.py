@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from plugin.settings import LOCALES
 from sync.ledger.customers import (
@@ -24,7 +23,6 @@ from sync.ledger.customers import (
     status_page_url,
     unlinked_customers,
 )
-from sync.ledger.store import Customer
 from webhooks.context import customers, forget_customers, runtime
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -39,7 +37,7 @@ def customers_page():
     book = customers()
     with runtime().Session() as session:
         counts = need_counts(session)
-        unlinked = unlinked_customers(session, book)
+    unlinked = unlinked_customers(counts, book)
     return render_template("admin/customers.html", records=book.active(), counts=counts, unlinked=unlinked)
 
 
@@ -95,16 +93,13 @@ def _form_data(current=None) -> dict:
 def _form_page(record, errors=None, status=200):
     channels = [masked_channel(channel) | {"index": index} for index, channel in enumerate(record.channels)] \
         if record else []
-    with runtime().Session() as session:
-        has_link = record is not None and session.scalar(
-            select(Customer.status_token_nonce).where(Customer.key == record.key)) is not None
     return render_template("admin/customer_form.html", record=record, errors=errors or {},
                            channels=channels, contacts_text="\n".join(
                                ", ".join(part or "" for part in (contact.name, contact.email, contact.phone)).rstrip(", ")
                                for contact in (record.contacts if record else ())),
                            new_channels=NEW_CHANNELS, kinds=CHANNEL_KINDS, locales=LOCALES,
                            form=request.form if request.method == "POST" else None,
-                           link=status_page_url(runtime(), record.key) if has_link else None), status
+                           link=status_page_url(runtime(), record.key) if record else None), status
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])
@@ -159,7 +154,6 @@ def relink():
     except UnknownCustomer:
         flash(gettext("Choose a customer."), "error")
         return redirect(url_for("admin.customers_page"))
-    forget_customers()
     flash(gettext("%(count)d needs now name %(name)s.", count=moved, name=customers().name(key)), "success")
     return redirect(url_for("admin.customers_page"))
 

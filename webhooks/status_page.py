@@ -56,7 +56,7 @@ def visiting_customer() -> str | None:
 def customer_locale() -> str | None:
     """The language of the customer whose link this is, as configured for them."""
     key = visiting_customer()
-    customer = (customers().current(key) or customers().get(key)) if key else None
+    customer = customers().current(key) if key else None
     return customer.locale if customer else None
 
 
@@ -77,7 +77,7 @@ def page(token: str):
     # A merged customer's link opens the page of the customer its needs went to, saying so.
     book = customers()
     issued_for = book.get(key)
-    customer = book.current(key) or issued_for
+    customer = book.current(key)
     if customer is None:
         abort(404)
     key = customer.key

@@ -103,10 +103,10 @@ def need_counts(session: Session) -> dict[str, int]:
     return {customer: count for customer, count in rows}
 
 
-def unlinked_customers(session: Session, book: CustomerBook) -> list[tuple[str, int, str | None]]:
-    """Customer texts of needs that are no customer's key, with their count and the key they would resolve to
-    (by name or alias), for the admin page's "link to customer"."""
-    return [(text, count, book.resolve(text)) for text, count in sorted(need_counts(session).items())
+def unlinked_customers(counts: dict[str, int], book: CustomerBook) -> list[tuple[str, int, str | None]]:
+    """Of the needs' customer texts (``counts``, from :func:`need_counts`), those that are no customer's key, with
+    their count and the key they would resolve to (by name or alias), for the admin page's "link to customer"."""
+    return [(text, count, book.resolve(text)) for text, count in sorted(counts.items())
             if book.get(text) is None]
 
 

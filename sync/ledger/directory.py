@@ -1,5 +1,5 @@
-"""Copy the people directory and the customers from the config into the store at start (customers:
-``sync.ledger.customers.apply_config``)."""
+"""Copy the people directory from the config into the store at start (the customers are applied when the runtime
+first reads them: ``sync.ledger.customers.apply_config``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sync.ledger.customers import apply_config
 from sync.ledger.store import Person
 
 if TYPE_CHECKING:
@@ -16,14 +15,13 @@ if TYPE_CHECKING:
 
 
 def load_directory(runtime: Runtime) -> None:
-    """Upsert people and customers named in the config; rows created elsewhere are left alone."""
+    """Upsert the people named in the config; rows created elsewhere are left alone."""
     try:
         _load(runtime)
     except IntegrityError:
         # Another process starting at the same moment (web processes, workers) inserted the same rows first;
         # the second pass finds them and updates them instead.
         _load(runtime)
-    apply_config(runtime)
 
 
 def _load(runtime: Runtime) -> None:

@@ -75,8 +75,7 @@ def _named(settings: Settings, customers: CustomerBook, field: str, value: str, 
     if not value:
         return EMPTY
     if field in ("category", "urgency"):
-        items = settings.categories if field == "category" else settings.urgencies
-        item = next((item for item in items if item.key == value), None)
+        item = getattr(settings, field)(value)
         return item.name.get(locale) if item else value
     if field == "status":
         return status_name(settings, value, locale)

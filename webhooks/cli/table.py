@@ -95,8 +95,9 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
         click.echo(_("warning") + ": " + warning.render(sheet_), err=True)
     if report.warnings_left_off:
         click.echo(ngettext("and %(num)d more note", "and %(num)d more notes", report.warnings_left_off), err=True)
+    book = runtime.customers()
     for change in report.changes:
-        field, old, new = describe(change, runtime.settings, locale, runtime.customers())
+        field, old, new = describe(change, runtime.settings, locale, book)
         click.echo(_("%(ref)s (row %(row)d), %(field)s: %(old)s -> %(new)s")
                    % {"ref": change.ref, "row": change.row, "field": field, "old": old, "new": new})
     if report.changes_left_off:
@@ -168,11 +169,12 @@ def report_voc(config: str | None, month: str, lang: str | None, timezone: str, 
         figures = voc_report(runtime, month, timezone=timezone or runtime.settings.timezone)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
-    for line in summary_lines(figures, runtime.settings, locale, runtime.customers()):
+    book = runtime.customers()
+    for line in summary_lines(figures, runtime.settings, locale, book):
         click.echo(line)
     if output is None:
         return
-    document = render_document(figures, runtime.settings, locale, runtime.customers())
+    document = render_document(figures, runtime.settings, locale, book)
     if output.suffix.lower() == ".pdf":
         print_pdf(document, output)
     elif output.suffix.lower() in (".html", ".htm"):
