@@ -80,6 +80,13 @@ def test_errors_are_in_the_page_language(admin_client, runtime):
     assert stored(runtime, "goodthings") is None
 
 
+def test_the_customer_pages_name_the_customer_not_a_user_in_traditional_chinese(admin_client, runtime):
+    admin_client.get("/lang/zh_Hant")
+    for path in ("/admin/customers", "/admin/customers/new"):
+        page = admin_client.get(path).text
+        assert "客戶名稱" in page and "使用者名稱" not in page  # the login form's "Name" is the user's
+
+
 def test_fields_set_in_the_config_file_are_read_only(admin_client, runtime):
     page = admin_client.get("/admin/customers/acme").text
     assert 'id="name" name="name" value="ACME Corp" disabled' in page

@@ -29,6 +29,9 @@ def test_first_admin_adds_a_customer_and_cs_files_a_need_for_it(runtime, page, m
         page.screenshot(path=OUTPUT / "admin-customers-empty.png", full_page=True)
 
         page.click("text=Add a customer")
+        # Inputs written without a type are text fields and look like every other field of the form.
+        padding = "el => getComputedStyle(el).paddingTop"
+        assert page.eval_on_selector("#key", padding) == page.eval_on_selector("#locale", padding) != "0px"
         page.fill("#key", "goodthings")
         page.fill("#name", "台灣好物股份有限公司")
         page.fill("#aliases", "ACME Corp")
