@@ -195,7 +195,7 @@ def _checked(data: dict, settings: Settings, stored: dict | None = None):
     sent = {key: value for key, value in data.items() if key not in rejected}
     need_input = None
     try:
-        need_input = validate_need({**(stored or {}), **sent}, settings)
+        need_input = validate_need({**(stored or {}), **sent}, settings, customers=customers())
     except InvalidNeed as invalid:
         problems += [problem for problem in invalid.errors if problem.field not in rejected]
     if problems:
