@@ -80,6 +80,25 @@ def sync_needs(runtime: Runtime, refs: list[str]) -> None:
         log.warning("sync_needs: %d of %d failed: %s", len(failed), len(refs), failed)
 
 
+def sync_now(runtime: Runtime, ref: str) -> str:
+    """Queue need ``ref``'s sync because a person asked (the need page's "sync now"); returns ``queued``,
+    ``no_tracker`` (nothing could be done: the need waits for one) or ``already_queued`` (its ``sync_need`` job is
+    queued or running: a second would do the same work). Raises LookupError for an unknown need."""
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
+        if need is None:
+            raise LookupError(ref)
+        if runtime.settings.tracker is None:
+            return "no_tracker"
+        if session.scalar(select(Job.id).where(Job.ref == ref, Job.name == "sync_need",
+                                               Job.state.in_(("queued", "running"))).limit(1)) is not None:
+            return "already_queued"
+        need.sync_state, need.sync_error = "pending", None
+        job = runtime.queue.record(session, "sync_need", ref, ref=ref)
+    runtime.queue.send(job)
+    return "queued"
+
+
 def queue_resume(runtime: Runtime) -> bool:
     """At start-up (``cocreate serve`` and ``cocreate worker``): queue the first ``resume_syncs`` job when a
     tracker is configured, a need waits and no ``resume_syncs`` job is queued or running already (two indexed
