@@ -1,5 +1,5 @@
 """CS changes a filed need: the edit form (every field, screenshots added and removed, conflicts shown with both
-values) and the customer-facing status set by hand."""
+values), the customer-facing status set by hand and "sync now"."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from plugin.need import NEED_FIELDS, NOTE_MAX, storable
 from sync.intake import InvalidUpload, NeedConflict, Upload, update_need
 from sync.ledger.edits import SCREENSHOTS, as_text
 from sync.ledger.store import Need
+from sync.loop.outbound import sync_now
 from sync.loop.status import StatusSetByTracker, set_status_by_hand
 from webhooks.context import runtime
 from webhooks.forms import EditNeedForm, StatusForm
@@ -135,6 +136,25 @@ def _clashes(conflict: NeedConflict, need: Need, need_input) -> list[Clash]:
             clashes.append(Clash(field, edit.actor, edit.at, as_text(getattr(need, field)), typed,
                                  kept=typed == found[field]))
     return clashes
+
+
+@bp.post("/needs/<ref>/sync")
+@login_required
+def sync(ref: str):
+    """Queue the need's sync now (the "sync now" button), or say why not."""
+    try:
+        outcome = sync_now(runtime(), ref)
+    except LookupError:
+        abort(404)
+    if outcome == "queued":
+        flash(gettext("Sync of %(ref)s queued: the issue is brought in line with the need in the background.",
+                      ref=ref), "success")
+    elif outcome == "already_queued":
+        flash(gettext("A sync of %(ref)s is already queued; it was not queued twice.", ref=ref), "info")
+    else:
+        flash(gettext("No tracker is configured: %(ref)s waits for one and gets its issue once it is.", ref=ref),
+              "error")
+    return redirect(url_for("needs.detail", ref=ref, _anchor="tracker"))
 
 
 @bp.post("/needs/<ref>/status")

@@ -508,6 +508,11 @@ class ActionItem(Base):
     synced_at: Mapped[dt.datetime | None]
     sync_lease_owner: Mapped[str | None] = mapped_column(String(64))
     sync_lease_until: Mapped[dt.datetime | None]
+    # Done: by a person on the minutes page (``done_by`` their user name) or by the tracker when the issue was
+    # closed (``done_by`` "github" or "jira"); ``done_by_tracker`` lets a reopened issue take back only its own mark.
+    done_at: Mapped[dt.datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    done_by_tracker: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     minutes: Mapped[MeetingMinutes] = relationship(back_populates="action_items")

@@ -86,11 +86,14 @@ def _exit_on_signal(signum, _frame) -> None:
 def worker(config: str | None, workers: int | None) -> None:
     """Run jobs from the shared queue (Redis or the SQLite queue file) until stopped."""
     from sync.ledger.directory import load_directory
+    from sync.loop.outbound import queue_resume
 
     os.umask(PRIVATE_UMASK)
 
     runtime = runtime_for(config)
     load_directory(runtime)
+    if queue_resume(runtime):  # needs filed before a tracker was configured, or whose job was lost
+        click.echo("needs whose sync never started are being synced")
     runtime.queue.run_consumer(workers or runtime.settings.queue.workers)
 
 
