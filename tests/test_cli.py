@@ -159,7 +159,7 @@ def test_check_config_without_a_file_says_what_runs_instead(cli):
     result = cli("check-config")
     assert result.exit_code == 0
     assert "no config file found (cocreate.yaml)" in result.output
-    assert "embedded defaults (no tracker, 1 categories, 4 urgency levels" in result.output
+    assert "embedded defaults (no tracker, 1 category, 4 urgency levels, 6 statuses" in result.output
 
 
 def test_jobs_retry_all_queues_the_needs_that_wait_for_a_tracker(cli, tmp_path, monkeypatch):

@@ -105,12 +105,18 @@ def check_config(file: str | None) -> None:
     tracker = settings.tracker.kind if settings.tracker else "no tracker"
     if config_source(file) is None:
         click.echo(f"no config file found ({config_path()}): Cocreate runs on its embedded defaults "
-                   f"({tracker}, {len(settings.categories)} categories, {len(settings.urgencies)} urgency levels, "
-                   f"{len(settings.statuses)} statuses); start from config/cocreate.github.example.yaml or "
-                   "config/cocreate.jira.example.yaml")
+                   f"({tracker}, {_count(settings.categories, 'category', 'categories')}, "
+                   f"{_count(settings.urgencies, 'urgency level', 'urgency levels')}, "
+                   f"{_count(settings.statuses, 'status', 'statuses')}); start from "
+                   "config/cocreate.github.example.yaml or config/cocreate.jira.example.yaml")
         return
-    click.echo(f"{file or config_path()}: OK ({tracker}, {len(settings.categories)} categories, "
-               f"{len(settings.customers)} customers, {len(settings.people)} people)")
+    click.echo(f"{file or config_path()}: OK ({tracker}, {_count(settings.categories, 'category', 'categories')}, "
+               f"{_count(settings.customers, 'customer', 'customers')}, {_count(settings.people, 'person', 'people')})")
+
+
+def _count(items, one: str, many: str) -> str:
+    """``1 category``, ``3 categories``."""
+    return f"{len(items)} {one if len(items) == 1 else many}"
 
 
 @click.group()
