@@ -16,6 +16,9 @@ Which needs count, and as of when:
   raised up to the cut-off), then by needs.
 - Delivered share (the north-star figure): needs raised up to the cut-off that were delivered (done) at the
   cut-off, over all of them; the same share is also given for the month's needs alone.
+
+A closed month's figures are kept once computed, until a write reaches back into the month
+(``sync.report.cache``); the month in progress is computed on every request.
 """
 
 from __future__ import annotations
