@@ -6,7 +6,7 @@ changes what the month's end knew; the triggers of migration 0013 delete the kep
 whichever code makes them (its docstring lists them). The month in progress is always computed.
 
 What is kept is the rows of the report's two statements (``sync.report.queries``), so that ``figures`` turns
-kept and computed rows into figures the same way. A row is keyed by month, time zone and the config the
+kept and computed rows into figures the same way. A row is keyed by month, time zone, and the config and code the
 figures depend on (:func:`settings_key`).
 
 Keeping must not race with a write: the row is placed first, and the figures computed in a transaction that
@@ -19,10 +19,12 @@ but not kept. On SQLite placing is a write, which waits (briefly) for the writer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import delete, select, text, update
@@ -43,11 +45,20 @@ _TIMES = ("reported_at", "stopped_at")
 """The columns of the figures' rows that hold times (``queries.ROW``)."""
 
 
+@functools.cache
+def _definitions() -> str:
+    """A hash of the code that defines the figures: another release computes them anew."""
+    from sync.report import figures, queries
+
+    return hashlib.sha256(b"".join(Path(module.__file__).read_bytes() for module in (figures, queries))).hexdigest()
+
+
 def settings_key(settings: Settings) -> str:
-    """A hash of the config the figures depend on: statuses, urgencies with their SLA, categories."""
+    """A hash of the config the figures depend on (statuses, urgencies with their SLA, categories) and of the code
+    that defines them."""
     parts = [[item.model_dump(mode="json") for item in group]
              for group in (settings.statuses, settings.urgencies, settings.categories)]
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([_definitions(), parts], sort_keys=True).encode()).hexdigest()
 
 
 def kept_rows(runtime, month: str, timezone: str) -> tuple[list, list] | None:
