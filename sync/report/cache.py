@@ -48,9 +48,11 @@ _TIMES = ("reported_at", "stopped_at")
 @functools.cache
 def _definitions() -> str:
     """A hash of the code that defines the figures: another release computes them anew."""
+    from sync import sla
     from sync.report import figures, queries
 
-    return hashlib.sha256(b"".join(Path(module.__file__).read_bytes() for module in (figures, queries))).hexdigest()
+    return hashlib.sha256(b"".join(Path(module.__file__).read_bytes()
+                                   for module in (figures, queries, sla))).hexdigest()
 
 
 def settings_key(settings: Settings) -> str:

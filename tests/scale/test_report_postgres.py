@@ -23,9 +23,11 @@ from tests.table.test_table_report import (  # noqa: F401 - collected again here
     test_time_to_acceptance_and_resolution_median_and_p90,
 )
 from tests.table.test_table_report_kept import (  # noqa: F401 - collected again here, on PostgreSQL
+    test_a_need_without_history_added_or_removed_is_seen,
     test_a_write_in_flight_keeps_the_figures_computed_meanwhile_from_being_kept,
     test_a_write_that_does_not_reach_back_leaves_the_months_kept,
     test_after_every_kind_of_write_the_kept_figures_are_those_of_the_history,
+    test_an_entry_moved_into_or_out_of_a_month_is_seen,
     test_another_config_does_not_read_the_figures_kept_for_the_first,
     test_figures_computed_while_a_write_deleted_their_place_are_not_kept,
     test_history_reaching_back_is_seen,

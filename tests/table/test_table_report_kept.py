@@ -224,3 +224,32 @@ def test_history_reaching_back_is_seen(runtime, write):
     with runtime.Session.begin() as session:
         write(session, session.scalars(select(Need)).one())
     assert dict(voc_report(runtime, "2026-10", now=LAST).by_status)["done"] == 1
+
+
+def _bare_need(session, ref: str, reported: str) -> Need:
+    need = Need(ref=ref, category="billing", title=ref, description="", urgency="high", reporter_name="Li Na",
+                reported_at=at(reported), status="done", customer="acme")
+    session.add(need)
+    return need
+
+
+def test_a_need_without_history_added_or_removed_is_seen(runtime):
+    add_need(runtime, "N-0001", "10-02 00:00", [("new", "10-02 00:00", "cs")])
+    assert voc_report(runtime, "2026-10", now=LAST).total == 1
+    with runtime.Session.begin() as session:
+        _bare_need(session, "N-0002", "10-03 00:00")
+    assert voc_report(runtime, "2026-10", now=LAST).total == 2
+    with runtime.Session.begin() as session:
+        session.execute(delete(Need).where(Need.ref == "N-0002"))
+    assert voc_report(runtime, "2026-10", now=LAST).total == 1
+
+
+def test_an_entry_moved_into_or_out_of_a_month_is_seen(runtime):
+    add_need(runtime, "N-0001", "10-02 00:00", [("new", "10-02 00:00", "cs"), ("done", "11-20 00:00", "tracker")])
+    assert dict(voc_report(runtime, "2026-10", now=LAST).by_status)["done"] == 0
+    with runtime.Session.begin() as session:
+        session.execute(update(StatusChange).where(StatusChange.status == "done").values(at=at("10-20 00:00")))
+    assert dict(voc_report(runtime, "2026-10", now=LAST).by_status)["done"] == 1
+    with runtime.Session.begin() as session:
+        session.execute(update(StatusChange).where(StatusChange.status == "done").values(at=at("11-20 00:00")))
+    assert dict(voc_report(runtime, "2026-10", now=LAST).by_status)["done"] == 0
