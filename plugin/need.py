@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.settings import Settings
 
 
@@ -132,10 +133,18 @@ EARLIEST_REPORTED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 """No need is older: a year-1 time has no spreadsheet date (Excel's start in 1900) and no instant in every zone."""
 
 
-def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None) -> NeedInput:
+UNKNOWN_CUSTOMER = N_("No customer is called %(value)s: pick one from the list (names and other names are "
+                      "known), or ask an admin to add it.")
+"""The customer of a need matches no record: refused, never kept as a second spelling."""
+
+
+def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None, *,
+                  customers: CustomerBook | None = None) -> NeedInput:
     """Check a submitted need against the limits and the configured categories and urgencies.
 
-    Raises :class:`InvalidNeed` listing every problem at once.
+    With ``customers`` (every form, the API and the import pass the store's), the customer as typed (key, name
+    or other name, width and case ignored) becomes the customer's key, and a customer no record names is
+    refused. Raises :class:`InvalidNeed` listing every problem at once.
     """
     now = now or dt.datetime.now(dt.UTC)
     errors: list[FieldError] = []
@@ -161,6 +170,11 @@ def validate_need(data: dict, settings: Settings, now: dt.datetime | None = None
     description = optional("description", DESCRIPTION_MAX) or ""
     reporter_name = required("reporter_name", NAME_MAX)
     customer = required("customer", NAME_MAX)
+    if customer and customers is not None and len(customer) <= NAME_MAX:
+        resolved = customers.resolve(customer)
+        if resolved is None:
+            errors.append(FieldError("customer", UNKNOWN_CUSTOMER, {"value": customer}))
+        customer = resolved or customer
 
     category = _text(data, "category")
     if not category:

@@ -5,15 +5,15 @@ is reported with the file's line (see :class:`~plugin.errors.ConfigError`)."""
 
 from __future__ import annotations
 
-import abc
 import email.utils
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from plugin.base import IssueState
+from plugin.text import fold_name
+from plugin.tracker_settings import TrackerSettings
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
 """Languages Cocreate speaks, as Babel locale identifiers."""
@@ -63,195 +63,6 @@ def _localized(value: Any) -> Any:
     if isinstance(value, str):
         return {"en": value}
     return value
-
-
-class TrackerSection(_Model, abc.ABC):
-    """The settings of one tracker (``tracker.jira``, ``tracker.github``), and what they mean for its issues.
-
-    Everything the mapping and the sync need to know of a tracker without talking to it is asked here, so that
-    they never ask which tracker it is. ``TrackerSettings.section`` is the configured one. Each section also has
-    ``issue_type``, the type new issues get (``IssueSpec.issue_type``): a setting on Jira, ``Task`` on GitHub.
-    """
-
-    project_field: ClassVar[str]
-    """The :class:`Category` field naming a category's project in this tracker (``jira_project``, ``github_repo``)."""
-
-    person_field: ClassVar[str]
-    """The :class:`Person` field holding a person's account in this tracker (``jira_account_id``, ``github_login``)."""
-
-    body_section: ClassVar[bool]
-    """Whether Cocreate writes only its own section of an issue's body, between markers, and keeps what R&D wrote
-    around it (GitHub), rather than the whole body (Jira)."""
-
-    @property
-    @abc.abstractmethod
-    def body_format(self) -> str:
-        """What an issue body is written in: ``adf`` (Jira Cloud), ``wiki`` (Jira Data Center), ``markdown``
-        (GitHub); ``sync.loop.mapping.render`` takes it as its destination."""
-
-    @abc.abstractmethod
-    def urgency_priority(self, urgency: Urgency) -> str | None:
-        """The priority an issue of ``urgency`` gets (Jira's priority name); None where the tracker has no
-        priorities and urgency is a label (GitHub), or the urgency names none."""
-
-    @abc.abstractmethod
-    def urgency_label(self, urgency: Urgency) -> str | None:
-        """The label that marks an issue with ``urgency`` (GitHub); None where urgency is a priority (Jira), or
-        the urgency names none."""
-
-    @abc.abstractmethod
-    def customer_status(self, statuses: list[Status], state: IssueState) -> str:
-        """The key, among ``statuses`` (the first is the initial one), of the customer-facing status an issue in
-        ``state`` means."""
-
-    def project_for(self, category: Category) -> str | None:
-        """The project (Jira key, ``owner/repo``) the issues of ``category`` go to; None when it names none."""
-        return getattr(category, self.project_field)
-
-    def user_id(self, person: Person) -> str | None:
-        """``person``'s account in this tracker, as ``IssueSpec.assignee`` and ``IssueState.assignee`` hold it;
-        None when the people directory has none."""
-        return getattr(person, self.person_field)
-
-    def urgency_of(self, state: IssueState, urgencies: list[Urgency]) -> Urgency | None:
-        """The first of ``urgencies`` whose priority, or label (in any case), the issue in ``state`` carries; None
-        when it carries none."""
-        labels = {label.casefold() for label in state.labels}
-        for urgency in urgencies:
-            priority, label = self.urgency_priority(urgency), self.urgency_label(urgency)
-            if (priority and priority == state.priority) or (label and label.casefold() in labels):
-                return urgency
-        return None
-
-
-# A Jira status category no configured status names still means a built-in status, where the config has it.
-_JIRA_CATEGORY_FALLBACK = {"new": None, "indeterminate": "in_progress", "done": "done"}
-# Why a GitHub issue was closed -> the status it means.
-_GITHUB_CLOSED_REASON = {"completed": "done", "not_planned": "declined", "duplicate": "declined"}
-
-
-class JiraSettings(TrackerSection):
-    url: str
-    deployment: Literal["cloud", "datacenter"] = "cloud"
-    email: str | None = None
-    api_token: str | None = None
-    personal_access_token: str | None = None
-    issue_type: str = "Task"
-    customer_field: str | None = Field(default=None, description="custom field id holding reporter/customer")
-    status_overrides: dict[str, str] = Field(default_factory=dict, description="Jira status name -> status key")
-    account_id: str | None = Field(default=None, description="Cocreate's own Jira account, whose events are ignored")
-
-    project_field: ClassVar[str] = "jira_project"
-    person_field: ClassVar[str] = "jira_account_id"
-    body_section: ClassVar[bool] = False
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @model_validator(mode="after")
-    def _credentials(self) -> JiraSettings:
-        if self.deployment == "cloud" and not (self.email and self.api_token):
-            raise ValueError("Jira Cloud needs email and api_token")
-        if self.deployment == "datacenter" and not self.personal_access_token:
-            raise ValueError("Jira Data Center needs personal_access_token")
-        return self
-
-    @property
-    def body_format(self) -> str:
-        return "adf" if self.deployment == "cloud" else "wiki"
-
-    def urgency_priority(self, urgency: Urgency) -> str | None:
-        return urgency.jira_priority
-
-    def urgency_label(self, urgency: Urgency) -> str | None:
-        return None
-
-    def customer_status(self, statuses: list[Status], state: IssueState) -> str:
-        """A ``status_overrides`` entry for the status name (in any case) wins; otherwise the status category
-        (``new``, ``indeterminate``, ``done``) picks the status with that ``jira_category``, else the built-in
-        status for the category, else the initial status."""
-        keys = [status.key for status in statuses]
-        overrides = {name.casefold(): key for name, key in self.status_overrides.items()}
-        override = overrides.get(state.status_name.casefold())
-        if override in keys:
-            return override
-        by_category = next((s.key for s in statuses if s.jira_category == state.status_category), None)
-        if by_category:
-            return by_category
-        fallback = _JIRA_CATEGORY_FALLBACK.get(state.status_category)
-        return fallback if fallback in keys else keys[0]
-
-
-class GitHubSettings(TrackerSection):
-    api_url: str = "https://api.github.com"
-    token: str | None = None
-    app_id: int | None = None
-    private_key_path: str | None = None
-    installation_id: int | None = None
-    login: str | None = Field(default=None, description="Cocreate's own GitHub login, whose events are ignored")
-
-    project_field: ClassVar[str] = "github_repo"
-    person_field: ClassVar[str] = "github_login"
-    body_section: ClassVar[bool] = True
-    issue_type: ClassVar[str] = "Task"  # GitHub issues have no type; the adapter ignores it
-
-    @model_validator(mode="after")
-    def _credentials(self) -> GitHubSettings:
-        if self.token:
-            return self
-        if not (self.app_id and self.private_key_path):
-            raise ValueError("GitHub needs a token, or app_id and private_key_path for a GitHub App")
-        problems = []
-        if self.installation_id is None:
-            problems.append("a GitHub App needs installation_id (the number in the URL of the app's installation "
-                            "page, …/settings/installations/NUMBER)")
-        if not self.login:
-            problems.append("a GitHub App needs login, its bot login (for example my-app[bot]): an app cannot "
-                            "read GET /user, and Cocreate must know its own events")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
-
-    @property
-    def body_format(self) -> str:
-        return "markdown"
-
-    def urgency_priority(self, urgency: Urgency) -> str | None:
-        return None
-
-    def urgency_label(self, urgency: Urgency) -> str | None:
-        return urgency.github_label
-
-    def customer_status(self, statuses: list[Status], state: IssueState) -> str:
-        """A closed issue is ``done`` when completed and ``declined`` when not planned (or a duplicate); an open
-        one takes the last of ``statuses`` whose ``github_label`` it carries, else the initial status."""
-        keys = [status.key for status in statuses]
-        if state.status_category == "done":
-            wanted = _GITHUB_CLOSED_REASON.get(state.state_reason or "completed", "done")
-            return wanted if wanted in keys else ("done" if "done" in keys else keys[-1])
-        labelled = [s.key for s in statuses if s.github_label and s.github_label in state.labels]
-        return labelled[-1] if labelled else keys[0]
-
-
-class TrackerSettings(_Model):
-    kind: Literal["jira", "github"]
-    jira: JiraSettings | None = None
-    github: GitHubSettings | None = None
-
-    @model_validator(mode="after")
-    def _section_for_kind(self) -> TrackerSettings:
-        if getattr(self, self.kind) is None:
-            raise ValueError(f"tracker.kind is {self.kind!r} but there is no tracker.{self.kind} section")
-        return self
-
-    @property
-    def section(self) -> JiraSettings | GitHubSettings:
-        """The section of the configured ``kind``: it answers what the sync must know of this tracker."""
-        return getattr(self, self.kind)
 
 
 class Category(_Model):
@@ -308,11 +119,17 @@ class Person(_Model):
     github_login: str | None = None
 
 
+CHANNEL_KINDS = ("email", "wecom", "dingtalk", "feishu", "slack", "webhook")
+
+
 class Channel(_Model):
+    """Where a customer hears of its needs. A bot or webhook URL carries its access key (WeCom's ``key=``,
+    DingTalk's ``access_token=``), so ``url`` and ``secret`` are kept out of ``repr`` and shown masked."""
+
     kind: Literal["email", "wecom", "dingtalk", "feishu", "slack", "webhook"]
     to: list[str] = Field(default_factory=list, description="e-mail addresses (email)")
-    url: str | None = Field(default=None, description="bot or webhook URL (all but email)")
-    secret: str | None = Field(default=None, description="signing secret (dingtalk, feishu, webhook)")
+    url: str | None = Field(default=None, description="bot or webhook URL (all but email)", repr=False)
+    secret: str | None = Field(default=None, description="signing secret (dingtalk, feishu, webhook)", repr=False)
 
     @model_validator(mode="after")
     def _target(self) -> Channel:
@@ -329,12 +146,22 @@ class Contact(_Model):
     phone: str | None = None
 
 
+CUSTOMER_KEY = r"^[a-z0-9][a-z0-9_-]*$"
+
+
 class Customer(_Model):
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
+    """A customer as the file names it. The file is configuration-as-code: at every start the fields a customer
+    sets here are written over the stored record (``sync.ledger.directory``); fields it leaves out are managed
+    on ``/admin/customers``."""
+
+    key: str = Field(pattern=CUSTOMER_KEY, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    aliases: list[str] = Field(default_factory=list, description="other names CS types for the customer")
     locale: str = "zh_Hans"
     contacts: list[Contact] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
+    tier: str | None = Field(default=None, max_length=32)
+    annual_revenue: int | None = Field(default=None, ge=0, description="in whole units of the company's currency")
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
 
@@ -525,6 +352,12 @@ class Settings(_Model):
             duplicates = sorted({key for key in keys if keys.count(key) > 1})
             if duplicates:
                 problems.append(f"{name}: duplicate key {', '.join(duplicates)}")
+        spellings: dict[str, str] = {}
+        for index, customer in enumerate(self.customers):
+            for name in dict.fromkeys(fold_name(name) for name in (customer.key, customer.name, *customer.aliases)):
+                other = spellings.setdefault(name, customer.key)
+                if other != customer.key:
+                    problems.append(f"customers.{index}: {name!r} is already a name of customer {other}")
         if self.tracker is not None:
             field = self.tracker.section.project_field
             problems += [f"categories.{index}: tracker is {self.tracker.kind}, so {field} is required"
@@ -543,9 +376,6 @@ class Settings(_Model):
 
     def status(self, key: str) -> Status | None:
         return next((item for item in self.statuses if item.key == key), None)
-
-    def customer(self, key: str) -> Customer | None:
-        return next((item for item in self.customers if item.key == key), None)
 
     def person(self, owner: str | None) -> Person | None:
         """The people-directory entry for an owner as CS typed it: by name, then by e-mail, ignoring case and

@@ -1,8 +1,10 @@
-"""Plain text made safe per destination: its mention rule, Jira wiki and GitHub comment escaping, and the ``Link``."""
+"""Plain text made safe per destination: its mention rule, Jira wiki and GitHub comment escaping, the ``Link``,
+and how names are compared (``fold_name``)."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -98,3 +100,12 @@ def _escape_marker(marker: str) -> str:
 def plain_text(markdown: str) -> str:
     """Undo :func:`markdown_text`: Cocreate's own comments read back exactly as they were written."""
     return _MARKDOWN_ESCAPED.sub(r"\1", markdown.replace("@" + _ZERO_WIDTH_JOINER, "@"))
+
+
+# Names --------------------------------------------------------------------------------------------------
+
+
+def fold_name(text: str) -> str:
+    """A name as it is compared, not shown: full-width and half-width forms alike (NFKC: ＡＣＭＥ　Ｃｏ. is
+    ACME Co.), case ignored, runs of spaces one space, none at either end."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())

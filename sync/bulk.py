@@ -60,10 +60,10 @@ class InvalidBulk(ValueError):
 @dataclass(frozen=True)
 class Selection:
     """The needs an action is for: ``refs`` named one by one, else every need matching ``filters`` (column ->
-    exact value) and ``search`` (the words of the /needs search box)."""
+    exact value, or a tuple of values any of which matches) and ``search`` (the words of the /needs search box)."""
 
     refs: tuple[str, ...] = ()
-    filters: Mapping[str, str] | None = None
+    filters: Mapping[str, str | tuple[str, ...]] | None = None
     search: str = ""
 
     @property
@@ -73,9 +73,9 @@ class Selection:
     def where(self, runtime: Runtime) -> list[ColumnElement[bool]]:
         if not self.by_filter:
             return [Need.ref.in_(self.refs)]
-        conditions = [getattr(Need, name) == value for name, value in self.filters.items()
-                      if name in FILTERS and value]
-        return [*conditions, matching(self.search, runtime.engine.dialect.name, runtime.settings.customers)]
+        conditions = [getattr(Need, name) == value if isinstance(value, str) else getattr(Need, name).in_(value)
+                      for name, value in self.filters.items() if name in FILTERS and value]
+        return [*conditions, matching(self.search, runtime.engine.dialect.name, runtime.customers())]
 
 
 @dataclass(frozen=True)
@@ -240,6 +240,7 @@ def apply_bulk(runtime: Runtime, selection: Selection, change: BulkChange, actor
 
 def _apply_chunk(runtime: Runtime, ids: list[int], change: BulkChange, actor: str | None, source: str,
                  report: BulkReport) -> list:
+    customers = runtime.customers()  # before the transaction (the notices of a status name the customers)
     with runtime.Session.begin() as session:
         # A write first, as an edit's does (sync.intake._claim_version): it takes the rows' (on SQLite the
         # database's) write lock before they are read, so an edit saved meanwhile is seen, not overwritten.
@@ -255,7 +256,8 @@ def _apply_chunk(runtime: Runtime, ids: list[int], change: BulkChange, actor: st
             report.skip(reason, refs)
         left = [need for need in needs if _skip_reason(need, change) is None]
         if change.field == "status":
-            changed, jobs = set_statuses_in(runtime, session, left, change.value, change.note, actor)
+            changed, jobs = set_statuses_in(runtime, session, left, change.value, change.note, actor,
+                                            customers)
             refs = [need.ref for need in changed]
         else:
             refs = [need.ref for need in left if change_fields(

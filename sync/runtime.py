@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from plugin.base import TrackerAdapter
+from plugin.customer import CustomerBook
 from plugin.loading import data_home, database_url
 from plugin.settings import Settings
 from sync import sla
@@ -26,6 +27,7 @@ from sync.jobs.metrics import InstrumentedAdapter
 from sync.jobs.queue import Queue
 from sync.jobs.registry import job_table
 from sync.ledger import store
+from sync.ledger.customers import CustomerCache
 from sync.loop import inbound, outbound, outbox, reconcile
 from sync.minutes import action_items
 from sync.table import checking
@@ -91,6 +93,15 @@ class Runtime:
                 handle.write(secrets.token_hex(32))
         return path.read_text().strip()
 
+    @functools.cached_property
+    def customer_cache(self) -> CustomerCache:
+        return CustomerCache(self)
+
+    def customers(self) -> CustomerBook:
+        """The customer records as they are now in the store (reloaded when any process changed them); a request
+        or a job takes one book and reads it throughout."""
+        return self.customer_cache.book()
+
     def adapter(self) -> TrackerAdapter:
         """The configured tracker's adapter, built on first use (no tracker call at start)."""
         if self._adapter is None:
@@ -125,4 +136,6 @@ def build_runtime(settings: Settings, environ: dict | None = None, *, immediate:
         store.migrate(engine)
     runtime = Runtime(settings=settings, home=home, engine=engine, Session=store.make_session_factory(engine))
     runtime.queue = Queue(runtime, environ, JOBS, immediate=immediate)
+    if migrate:
+        runtime.customers()  # the file's customers are stored now, before any job's transaction needs them
     return runtime

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from plugin.customer import CustomerBook
 from plugin.settings import Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.loop.mapping import need_url
@@ -238,13 +239,14 @@ def escalate_breaches(runtime: Runtime, now: dt.datetime | None = None) -> list[
     query = _overdue_needs(settings, now)
     if query is None:
         return []
+    customers = runtime.customers()
     with runtime.Session() as session:
         rows = []
         for need in session.scalars(query):
             for timer in timers(settings, need):
                 if timer.state(now) != "overdue" or timer.due_at < need.created_at:
                     continue
-                rows.extend(_escalation(settings, need, timer, recipient, now)
+                rows.extend(_escalation(settings, customers, need, timer, recipient, now)
                             for recipient in recipients(settings, need))
         known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
             OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows])))) if rows else set()
@@ -266,16 +268,15 @@ def escalate_breaches(runtime: Runtime, now: dt.datetime | None = None) -> list[
     return [row.id for row in written]
 
 
-def _escalation(settings: Settings, need: Need, timer: Timer, recipient: Recipient,
+def _escalation(settings: Settings, customers: CustomerBook, need: Need, timer: Timer, recipient: Recipient,
                 now: dt.datetime) -> OutboxMessage:
     """The outbox row telling ``recipient`` of the breach; ``payload["notice"]`` holds the notice's fields
     as JSON (``notice_data``: ``due_at`` ISO 8601, ``overdue_by`` seconds), in the config's language."""
     locale = settings.locale
-    customer = settings.customer(need.customer)
     urgency = settings.urgency(need.urgency)
     issue_url = need.issue_url if (need.issue_url or "").startswith(("https://", "http://")) else None
     notice = EscalationNotice(
-        locale=locale, customer_name=customer.name if customer else need.customer, need_ref=need.ref,
+        locale=locale, customer_name=customers.name(need.customer), need_ref=need.ref,
         need_title=need.title, urgency_label=urgency.name.get(locale) if urgency else need.urgency,
         status_label=status_name(settings, need.status, locale), sla=timer.sla, due_at=timer.due_at,
         overdue_by=timer.late_by(now), owner_name=need.owner,

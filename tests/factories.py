@@ -33,7 +33,9 @@ def migrated_runtime(settings, home: Path, migrated_store: Path, *, immediate: b
     """A runtime whose data folder ``home`` starts with a copy of ``migrated_store`` (no migration run)."""
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(migrated_store, home / "cocreate.db")
-    return build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate, migrate=False)
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate, migrate=False)
+    runtime.customers()  # stores the config's customers, as build_runtime does after migrating
+    return runtime
 
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # "now" for every need the tests file

@@ -60,7 +60,7 @@ CASES = [
 
 def found(runtime, query: str) -> list[str]:
     """The refs of the needs ``query`` finds on ``runtime``'s store, oldest first."""
-    condition = matching(query, runtime.engine.dialect.name, runtime.settings.customers)
+    condition = matching(query, runtime.engine.dialect.name, runtime.customers())
     with runtime.Session() as session:
         return list(session.scalars(select(Need.ref).where(condition).order_by(Need.id)))
 

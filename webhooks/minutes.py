@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from sync.ledger.store import ActionItem, MeetingMinutes, Need
 from sync.minutes import action_items, files, records
 from sync.minutes.records import InvalidMinutes, MinutesConflict, parse_date
+from webhooks.context import customers as customer_book
 from webhooks.context import runtime
 
 bp = Blueprint("minutes", __name__)
@@ -116,7 +117,7 @@ def index():
             .order_by(MeetingMinutes.meeting_date.desc(), MeetingMinutes.id.desc())
             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         customers = sorted(set(session.scalars(select(MeetingMinutes.customer).distinct()))
-                           | {item.key for item in rt.settings.customers})
+                           | {item.key for item in customer_book().active()})
     filters = {"customer": customer, "from": date_from.isoformat() if date_from else "",
                "to": date_to.isoformat() if date_to else ""}
     return render_template("minutes/list.html", rows=rows, total=total, page=page, pages=pages, filters=filters,
@@ -292,7 +293,7 @@ def printable(minutes_id: int):
 @login_required
 def export_markdown(minutes_id: int):
     minutes = _load(minutes_id)
-    text = files.minutes_markdown(minutes, runtime().settings, str(get_locale()))
+    text = files.minutes_markdown(minutes, runtime().settings, str(get_locale()), customer_book())
     filename = f"minutes-{minutes.id}-{minutes.meeting_date.isoformat()}.md"
     return text, 200, {"Content-Type": "text/markdown; charset=utf-8",
                        "Content-Disposition": f'attachment; filename="{filename}"',
@@ -335,3 +336,22 @@ def create_issues(minutes_id: int):
         flash(gettext("These action items already have issues."), "info")
     return redirect(target)
 
+
+
+@bp.route("/minutes/<int:minutes_id>/action-items/<int:item_id>/done", methods=["POST"])
+@login_required
+def mark_done(minutes_id: int, item_id: int):
+    """Mark an action item done (``done=1``) or not done (``done=0``)."""
+    done = request.form.get("done") == "1"
+    try:
+        changed = action_items.mark_done(runtime(), minutes_id, item_id, done, current_user.name)
+    except LookupError:
+        abort(404)
+    ref = f"A-{item_id}"
+    if not changed:
+        flash(gettext("%(ref)s already was so; nothing was changed.", ref=ref), "info")
+    elif done:
+        flash(gettext("%(ref)s marked done.", ref=ref), "success")
+    else:
+        flash(gettext("%(ref)s marked not done.", ref=ref), "success")
+    return redirect(url_for("minutes.detail", minutes_id=minutes_id, _anchor=f"action-item-{item_id}"))

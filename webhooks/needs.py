@@ -24,14 +24,18 @@ from werkzeug.exceptions import HTTPException
 from plugin.need import InvalidNeed, stage_name, validate_need
 from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
+from sync.ledger.customers import InvalidCustomer, add_customer, new_key
 from sync.ledger.search import QUERY_MAX, matching, words
 from sync.ledger.store import Attachment, Job, Need, OutboxMessage, remarks_sort_key
+from sync.loop.status import CHANNEL_NAMES
 from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
 from sync.sla import live_state
-from webhooks.context import runtime
+from webhooks.context import customers, forget_customers, runtime
 from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
+from webhooks.status_page import error_page as customer_error_page
+from webhooks.status_page import is_customer_path
 
 bp = Blueprint("needs", __name__)
 bp.add_app_template_filter(highlight)
@@ -137,9 +141,9 @@ class Names:
     def stage(self, key: str | None) -> str:
         return stage_name(key, self.locale)
 
-    def customer(self, key: str) -> str:
-        item = self.settings.customer(key)
-        return item.name if item else key
+    @staticmethod
+    def customer(key: str) -> str:
+        return customers().name(key)
 
     def source(self, key: str) -> str:
         return str(SOURCE_NAMES.get(key, key))
@@ -221,8 +225,9 @@ class Names:
             return gettext("comment on %(issue)s", issue=row.issue_key)
         if row.state == "refused":
             return gettext("R&D comment by %(name)s", name=row.payload.get("author") or "?")
-        if row.kind in ("customer", "forward"):
-            return f"{self.customer(row.customer or '')} ({row.channel})"
+        if row.kind in ("customer", "forward", "reply"):
+            channel = gettext(CHANNEL_NAMES[row.channel]) if row.channel in CHANNEL_NAMES else row.channel
+            return f"{self.customer(row.customer or '')} ({channel})"
         return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)
 
     @staticmethod
@@ -244,7 +249,8 @@ class Names:
 
 @bp.app_context_processor
 def _page_helpers() -> dict:
-    return {"names": Names(runtime().settings, page_locale()), "timezone_name": page_timezone()}
+    return {"names": Names(runtime().settings, page_locale()), "timezone_name": page_timezone(),
+            "customer_book": customers}
 
 
 # Pages -----------------------------------------------------------------------------------------
@@ -271,7 +277,7 @@ def table():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
 
     where = [getattr(Need, name) == value for name, value in filters.items() if value]
-    where.append(matching(search, rt.engine.dialect.name, settings.customers))
+    where.append(matching(search, rt.engine.dialect.name, customers()))
     ids = _sorted_ids(where, sort, sorts[sort], direction)
     search_words = words(search)
     with rt.Session() as session:
@@ -302,15 +308,16 @@ def _sorted_ids(where: list, sort: str, column, direction: str) -> Select:
 
 def _filter_options(session, settings: Settings, locale: str) -> dict:
     """The choices of each filter: configured values, and the customers and owners the needs name."""
-    customers = sorted(set(session.scalars(select(Need.customer).distinct()))
-                       | {item.key for item in settings.customers})
+    book = customers()
+    named = sorted(set(session.scalars(select(Need.customer).distinct()))
+                   | {item.key for item in book.active()})
     owners = sorted(set(session.scalars(select(Need.owner).where(Need.owner.is_not(None)).distinct()))
                     | {person.name for person in settings.people})
     return {
         "status_options": [(item.key, item.name.get(locale)) for item in settings.statuses],
         "urgency_options": [(item.key, item.name.get(locale)) for item in settings.urgencies],
         "category_options": [(item.key, item.name.get(locale)) for item in settings.categories],
-        "customer_options": [(key, Names(settings, locale).customer(key)) for key in customers],
+        "customer_options": sorted(((key, book.name(key)) for key in named), key=lambda item: item[1]),
         "owner_options": [(name, name) for name in owners],
     }
 
@@ -364,7 +371,7 @@ def new():
         form.reported_at.data = now_local()
     return render_template(
         "needs/new.html", form=form, errors=errors, settings=settings, had_uploads=bool(uploads),
-        max_upload=size_text(settings.upload_max_bytes),
+        max_upload=size_text(settings.upload_max_bytes), new_customer=customer_to_add(form.data, errors),
     ), 400 if errors else 200
 
 
@@ -478,10 +485,25 @@ def size_text(count: int) -> str:
 
 def checked_submission(data: dict, settings: Settings, errors: dict[str, list[str]]):
     """The form's need as ``validate_need`` checks it (None when refused) and its screenshots; every problem
-    goes into ``errors`` by field, for the filing and the edit page alike."""
+    goes into ``errors`` by field, for the filing and the edit page alike.
+
+    The customer as typed resolves to a record (name or other name, width and case ignored). An admin who
+    confirmed adding a customer no record names (the ``create_customer`` button, carrying the name typed) gets
+    it added first, then the need is checked with it."""
+    typed = (data.get("customer") or "").strip()
+    if (typed and request.form.get("create_customer", "").strip() == typed and current_user.is_admin
+            and customers().resolve(typed) is None):
+        try:
+            added = add_customer(runtime(), {"key": new_key(typed, customers()), "name": typed,
+                                             "locale": settings.locale})
+        except InvalidCustomer as exc:
+            errors.update(exc.by_field(gettext))
+        else:
+            forget_customers()
+            flash(gettext("Customer %(name)s added (key %(key)s).", name=added.name, key=added.key), "success")
     need_input = None
     try:
-        need_input = validate_need(data, settings)
+        need_input = validate_need(data, settings, customers=customers())
     except InvalidNeed as exc:
         errors.update(exc.by_field(gettext))
     uploads = [Upload(file.filename, file.read()) for file in request.files.getlist("screenshots") if file.filename]
@@ -492,6 +514,14 @@ def checked_submission(data: dict, settings: Settings, errors: dict[str, list[st
 
 def too_many_screenshots(settings: Settings) -> str:
     return gettext("A need keeps at most %(count)d screenshots: remove some first.", count=settings.screenshots_max)
+
+
+def customer_to_add(data: dict, errors: dict[str, list[str]]) -> str | None:
+    """The customer name an admin may add with one click: the one typed, when no record names it."""
+    typed = (data.get("customer") or "").strip()
+    if errors.get("customer") and typed and current_user.is_admin and customers().resolve(typed) is None:
+        return typed
+    return None
 
 
 def upload_errors(uploads: list[Upload], max_bytes: int) -> list[str]:
@@ -521,6 +551,8 @@ def _for_machines() -> bool:
 def _error_page(error: HTTPException, template: str):
     if _for_machines():
         return error
+    if is_customer_path(request.path):
+        return customer_error_page(error)
     return render_template(template, error=error), error.code
 
 
@@ -534,10 +566,21 @@ def not_found(error):
     return _error_page(error, "errors/404.html")
 
 
+@bp.app_errorhandler(HTTPException)
+def any_other_error(error):
+    """Any other error (400, 405, 410, an unhandled exception's 500, ...): under /s/ a customer gets a page in
+    their language; elsewhere the plain answer stays."""
+    if is_customer_path(request.path) and not _for_machines():
+        return customer_error_page(error)
+    return error
+
+
 @bp.app_errorhandler(413)
 def too_large(error):
     if _for_machines():
         return error
+    if is_customer_path(request.path):
+        return customer_error_page(error)
     settings = runtime().settings
     return render_template("errors/413.html", error=error, max_upload=size_text(settings.upload_max_bytes)), 413
 

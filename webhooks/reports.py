@@ -44,7 +44,7 @@ def reports():
     rt = runtime()
     month = _month(request.args.get("month"))
     figures = voc_report(rt, month, timezone=page_timezone())
-    return render_template("reports/voc.html", month=month, body=render_report(figures, rt.settings, page_locale()),
+    return render_template("reports/voc.html", month=month, body=render_report(figures, rt.settings, page_locale(), rt.customers()),
                            css=REPORT_CSS, overdue=overdue_needs(rt))
 
 
@@ -54,7 +54,7 @@ def report_document(month: str):
     """The same report as one standalone HTML file (charts embedded), to keep, mail or print to PDF."""
     rt = runtime()
     figures = voc_report(rt, _month(month), timezone=page_timezone())
-    response = Response(render_document(figures, rt.settings, page_locale()), mimetype="text/html")
+    response = Response(render_document(figures, rt.settings, page_locale(), rt.customers()), mimetype="text/html")
     # A standalone file: its styles are inline, it runs no script and loads nothing but its embedded charts.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     if request.args.get("download") == "1":

@@ -30,8 +30,8 @@ from plugin.errors import (
     parse_retry_after,
 )
 from plugin.github.client import build_github
-from plugin.settings import GitHubSettings
 from plugin.text import markdown_text, plain_text
+from plugin.tracker_settings import GitHubSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import github
 
 from plugin.errors import TrackerAuthError
-from plugin.settings import GitHubSettings
+from plugin.tracker_settings import GitHubSettings
 
 DEFAULT_TIMEOUT = 15
 """Seconds to wait for GitHub to answer one request before the job counts it as unavailable."""

@@ -13,10 +13,15 @@ from jira import JIRA, JIRAError
 from requests_toolbelt import MultipartEncoder
 
 from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
-from plugin.errors import TrackerAuthError, TrackerError, TrackerInvalidField, TrackerNotFound
+from plugin.errors import (
+    TrackerAuthError,
+    TrackerError,
+    TrackerInvalidField,
+    TrackerNotFound,
+)
 from plugin.jira.client import build_client, call, collection_messages, jira_errors
-from plugin.settings import JiraSettings
 from plugin.text import wiki_escape, wiki_unescape
+from plugin.tracker_settings import JiraSettings
 
 ISSUE_FIELDS = ("summary", "description", "status", "labels", "priority", "assignee", "duedate", "updated")
 """The issue fields Cocreate reads; asking for these only keeps issue and search answers small."""

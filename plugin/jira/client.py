@@ -21,7 +21,7 @@ from plugin.errors import (
     TrackerUnavailable,
     parse_retry_after,
 )
-from plugin.settings import JiraSettings
+from plugin.tracker_settings import JiraSettings
 
 TIMEOUT_SECONDS = 30
 """Connect and read timeout of every Jira call; a slower answer becomes TrackerUnavailable."""

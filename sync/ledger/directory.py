@@ -1,4 +1,5 @@
-"""Copy the people directory and the customers from the config into the store at start."""
+"""Copy the people directory from the config into the store at start (the customers are applied when the runtime
+first reads them: ``sync.ledger.customers.apply_config``)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sync.ledger.store import Customer, Person
+from sync.ledger.store import Person
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
 
 
 def load_directory(runtime: Runtime) -> None:
-    """Upsert people and customers named in the config; rows created elsewhere are left alone."""
+    """Upsert the people named in the config; rows created elsewhere are left alone."""
     try:
         _load(runtime)
     except IntegrityError:
@@ -31,9 +32,4 @@ def _load(runtime: Runtime) -> None:
             row = people.get(person.name) or Person(name=person.name)
             row.email, row.jira_account_id, row.github_login = (
                 person.email, person.jira_account_id, person.github_login)
-            session.add(row)
-        customers = {row.key: row for row in session.scalars(select(Customer))}
-        for customer in settings.customers:
-            row = customers.get(customer.key) or Customer(key=customer.key)
-            row.name, row.locale = customer.name, customer.locale
             session.add(row)

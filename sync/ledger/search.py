@@ -10,11 +10,19 @@ characters (報表, 匯出: Chinese words are often two) cannot use them; such a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+)
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select, table, true
-
-from plugin.settings import Customer
+from plugin.customer import CustomerBook
 from sync.ledger.store import Need
 
 SEARCH_FIELDS = ("ref", "title", "description", "remarks", "customer", "reporter_name", "reporter_email", "owner")
@@ -57,19 +65,13 @@ def search_text() -> ColumnElement[str]:
     return text
 
 
-def customer_keys(word: str, customers: Sequence[Customer]) -> list[str]:
-    """Keys of the configured customers whose name contains ``word`` (the key itself is searched as a field)."""
-    folded = word.casefold()
-    return [customer.key for customer in customers if folded in customer.name.casefold()]
-
-
-def matching(query: str, dialect: str, customers: Sequence[Customer] = ()) -> ColumnElement[bool]:
+def matching(query: str, dialect: str, customers: CustomerBook = CustomerBook()) -> ColumnElement[bool]:
     """Needs that contain every word of ``query``, ignoring case, in one of ``SEARCH_FIELDS``, or whose
-    customer's configured name contains it; every need when the query has no word."""
+    customer's name or an alias contains it; every need when the query has no word."""
     indexed, scanned = [], []
     for word in words(query):
         condition = _sqlite_word(word) if dialect == "sqlite" else _postgresql_word(word)
-        keys = customer_keys(word, customers)
+        keys = customers.keys_matching(word)
         (indexed if len(word) >= TRIGRAM else scanned).append(
             or_(condition, Need.customer.in_(keys)) if keys else condition)
     if dialect != "sqlite" and indexed:

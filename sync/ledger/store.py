@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -221,7 +222,7 @@ class StatusChange(Base):
 class ReportMonth(Base):
     """The VOC report's figures of a closed month, kept once computed (``sync.report.cache``).
 
-    Triggers (migration 0013) delete a month's row when a write could change its figures, whichever code
+    Triggers (migration 0015) delete a month's row when a write could change its figures, whichever code
     writes: a need raised before the month's end added, removed or edited in a field the report reads, or a
     status history entry known at its end written. ``figures`` is NULL while the row holds the place of a
     computation under way."""
@@ -288,8 +289,11 @@ class NeedMessage(Base):
 
 
 class Customer(Base):
-    """A customer company. Its status-page link is signed with the secret key over ``status_token_nonce``;
-    a new nonce revokes every earlier link."""
+    """A customer company, managed on ``/admin/customers`` (the YAML ``customers:`` list is loaded into it at
+    start). Every need's ``customer`` is one of these keys. Its status-page link is signed with the secret key
+    over ``status_token_nonce``; a new nonce revokes every earlier link. ``config_fields`` are the fields the
+    file sets (re-applied at each start); ``merged_into`` names the customer a duplicate was merged into.
+    Every change bumps the ``customers`` counter (:class:`Counter`), which tells each process to reload."""
 
     __tablename__ = "customers"
 
@@ -297,8 +301,27 @@ class Customer(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(16), default="zh_Hans")
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    contacts: Mapped[list[Any]] = mapped_column(default=list)
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    tier: Mapped[str | None] = mapped_column(String(32))
+    annual_revenue: Mapped[int | None] = mapped_column(BigInteger)
+    config_fields: Mapped[list[Any]] = mapped_column(default=list)
+    merged_into: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
     status_token_nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
     status_token_created_at: Mapped[dt.datetime | None]
+
+
+class Counter(Base):
+    """A named number bumped in the same transaction as the records it counts changes of (``customers``), so
+    that every web and worker process sees with one cheap read whether its copy is still current."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Person(Base):
@@ -507,6 +530,11 @@ class ActionItem(Base):
     synced_at: Mapped[dt.datetime | None]
     sync_lease_owner: Mapped[str | None] = mapped_column(String(64))
     sync_lease_until: Mapped[dt.datetime | None]
+    # Done: by a person on the minutes page (``done_by`` their user name) or by the tracker when the issue was
+    # closed (``done_by`` "github" or "jira"); ``done_by_tracker`` lets a reopened issue take back only its own mark.
+    done_at: Mapped[dt.datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    done_by_tracker: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     minutes: Mapped[MeetingMinutes] = relationship(back_populates="action_items")

@@ -21,6 +21,7 @@ from typing import Any
 
 from plugin.base import IssueSpec
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.need import N_, STAGE_NAMES, stage_name
 from plugin.settings import Settings
 from plugin.text import Link, neutralise_mentions, wiki_escape
@@ -290,20 +291,14 @@ def _localized_urgency(settings: Settings, key: str) -> str:
     return urgency.name.get(settings.locale) if urgency else key
 
 
-def customer_name(settings: Settings, key: str) -> str:
-    """The customer's name, or its key when the config has no such customer."""
-    customer = settings.customer(key)
-    return customer.name if customer else key
-
-
 def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
-                assignment: Assignment) -> list[Block]:
+                assignment: Assignment, customers: CustomerBook) -> list[Block]:
     """The Cocreate part of the issue body, in the configured language."""
     locale = settings.locale
     category = settings.category(need.category)
     rows: list[tuple[str, tuple[Inline, ...]]] = [
         (label("need", locale), (Link(need.ref, need.url),) if need.url else (need.ref,)),
-        (label("customer", locale), (customer_name(settings, need.customer),)),
+        (label("customer", locale), (customers.name(need.customer),)),
         (label("reporter", locale), (need.reporter_name,)),
         (label("reported_at", locale), (need.reported_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),)),
         (label("urgency", locale), (_localized_urgency(settings, need.urgency),)),
@@ -325,7 +320,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     if len(asking) > 1:
         blocks.append(Block("heading", text=f"{label('asking', locale)} ({len({a.customer for a in asking})})"))
         blocks.append(Block("bullets", items=tuple(
-            (f"{customer_name(settings, a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
+            (f"{customers.name(a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
             for a in asking)))
     if minutes:
         blocks.append(Block("heading", text=label("minutes", locale)))
@@ -343,11 +338,11 @@ def _shortened(text: str, keep: int, note: str) -> str:
 
 
 def fit_need(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
-             assignment: Assignment) -> Any:
+             assignment: Assignment, customers: CustomerBook) -> Any:
     """The issue body of ``need``, shortened to fit the tracker: the description and remarks are cut (with a note
     that the whole text is on the need page, which the body links) and the screenshot list is capped, halving
     what is kept until the body fits. The fields, the customers asking and the minutes are always kept."""
-    body = issue_body(settings, need_blocks(settings, need, asking, minutes, assignment))
+    body = issue_body(settings, need_blocks(settings, need, asking, minutes, assignment, customers))
     limit = BODY_LIMITS[settings.tracker.section.body_format] - BODY_MARGIN
     if body_size(body) <= limit:
         return body
@@ -360,14 +355,15 @@ def fit_need(settings: Settings, need: NeedView, asking: list[Asking], minutes: 
                                                                f"{more}",)
         short = replace(need, description=_shortened(need.description, keep * 2 // 3, note),
                         remarks=_shortened(need.remarks, keep // 3, note), screenshots=screenshots)
-        body = issue_body(settings, need_blocks(settings, short, asking, minutes, assignment))
+        body = issue_body(settings, need_blocks(settings, short, asking, minutes, assignment, customers))
         if body_size(body) <= limit or keep < 64:
             return body
         keep //= 2
 
 
-def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = ()) -> MappedIssue:
-    """The issue ``need`` should have in the configured tracker."""
+def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = (),
+             customers: CustomerBook = CustomerBook()) -> MappedIssue:
+    """The issue ``need`` should have in the configured tracker; ``customers`` names the customers."""
     tracker = settings.tracker.section
     assignment = assignee_for(settings, need.owner)
     asking = list(asking) or [Asking(need.ref, need.customer, need.urgency)]
@@ -385,8 +381,8 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
         labels.add(tracker.urgency_label(urgency))
     spec = IssueSpec(
         project=project_for(settings, need.category),
-        title=f"[{customer_name(settings, need.customer)}] {need.title}"[:250],
-        body=fit_need(settings, need, asking, list(minutes), assignment),
+        title=f"[{customers.name(need.customer)}] {need.title}"[:250],
+        body=fit_need(settings, need, asking, list(minutes), assignment, customers),
         marker=marker_label(need.ref),
         labels=frozenset(labels),
         priority=tracker.urgency_priority(urgency) if urgency else None,

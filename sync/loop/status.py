@@ -20,10 +20,10 @@ from sqlalchemy import select, update
 
 from plugin.base import Comment, IssueState
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.need import N_
 from plugin.settings import Person, Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
-from sync.loop.mapping import customer_name
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -69,11 +69,11 @@ def comment_text(settings, old: str | None, new: str, refs: list[str], told: lis
     return f"{prefix} {body}"
 
 
-def _told(settings, needs: list[Need], owners: list[tuple[Person, list[Need]]]) -> list[str]:
+def _told(settings, customers: CustomerBook, needs: list[Need], owners: list[tuple[Person, list[Need]]]) -> list[str]:
     words = catalog(settings.locale)
     told: list[str] = []
     for key in dict.fromkeys(need.customer for need in needs):
-        customer = settings.customer(key)
+        customer = customers.get(key)
         if customer and customer.channels:
             kinds = dict.fromkeys(words.gettext(CHANNEL_NAMES[channel.kind]) for channel in customer.channels)
             told.append(f"{customer.name} ({', '.join(kinds)})")
@@ -81,14 +81,15 @@ def _told(settings, needs: list[Need], owners: list[tuple[Person, list[Need]]]) 
     return told
 
 
-def customer_rows(settings, issue_key: str | None, needs: list[Need], kind: str, event: str, *, old: str | None,
+def customer_rows(customers: CustomerBook, issue_key: str | None, needs: list[Need], kind: str, event: str, *,
+                  old: str | None,
                    new: str | None, **extra) -> list[OutboxMessage]:
     """One outbox row per channel of each customer whose need is among ``needs`` (a status change or a forwarded
     comment, ``kind``), naming that customer's needs; ``event`` makes the dedupe key unique to the occasion.
     ``new`` None: each customer's need's current status."""
     rows = []
     for key in dict.fromkeys(need.customer for need in needs):
-        customer = settings.customer(key)
+        customer = customers.get(key)
         if customer is None:
             continue
         mine = [need for need in needs if need.customer == key]
@@ -105,12 +106,12 @@ def customer_rows(settings, issue_key: str | None, needs: list[Need], kind: str,
     return rows
 
 
-def _notice_rows(settings, needs: list[Need], issue_key: str | None, issue_url: str | None, event: str,
-                 old: str | None, new: str, owners: list[tuple[Person, list[Need]]],
-                 told: list[str]) -> list[OutboxMessage]:
+def _notice_rows(settings, customers: CustomerBook, needs: list[Need], issue_key: str | None,
+                 issue_url: str | None, event: str, old: str | None, new: str,
+                 owners: list[tuple[Person, list[Need]]], told: list[str]) -> list[OutboxMessage]:
     """The notices of one status change of ``needs``: to each customer on each channel, and to each owner;
     ``event`` makes their dedupe keys unique to this change."""
-    rows = customer_rows(settings, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
+    rows = customer_rows(customers, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
     for person, mine in owners:
         rows.append(OutboxMessage(
             dedupe_key=f"owner:{person.name}:{event}", kind="owner", issue_key=issue_key,
@@ -118,7 +119,7 @@ def _notice_rows(settings, needs: list[Need], issue_key: str | None, issue_url: 
             payload={"old": old, "new": new, "refs": [need.ref for need in mine],
                      "titles": [need.title for need in mine], "issue_url": issue_url, "owner": person.name,
                      "customer_name": ", ".join(dict.fromkeys(
-                         customer_name(settings, need.customer) for need in mine)),
+                         customers.name(need.customer) for need in mine)),
                      "told": told},
         ))
     return rows
@@ -164,6 +165,7 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
     """
     settings = runtime.settings
     new = customer_status(settings, state)
+    customers = runtime.customers()  # read before the transaction, which the first read in a process may not share
     with runtime.Session.begin() as session:
         candidates = session.scalars(
             select(Need).where(Need.issue_key == state.key, Need.status != new).order_by(Need.id)).all()
@@ -192,14 +194,14 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
         old_status = changed[0][1]
         refs = [need.ref for need in needs]
         owners = _owners(settings, needs)
-        told = _told(settings, needs, owners)
+        told = _told(settings, customers, needs, owners)
         rows = [OutboxMessage(
             dedupe_key=f"comment:{state.key}:{anchor}", kind="comment", issue_key=state.key, need_ref=refs[0],
             channel="tracker", target=state.key,
             payload={"text": comment_text(settings, old_status, new, refs, told)},
         )]
-        rows += _notice_rows(settings, needs, state.key, state.url, f"{state.key}:{anchor}", old_status, new,
-                             owners, told)
+        rows += _notice_rows(settings, customers, needs, state.key, state.url, f"{state.key}:{anchor}", old_status,
+                             new, owners, told)
         session.add_all(rows)
         session.flush()
         jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=refs[0]) for row in rows]
@@ -231,12 +233,13 @@ def set_status_by_hand(runtime: Runtime, ref: str, status: str, note: str, actor
     """
     if runtime.settings.status(status) is None:
         raise ValueError(f"unknown status {status!r}")
+    customers = runtime.customers()
     with runtime.Session.begin() as session:
         need = session.scalars(select(Need).where(Need.ref == ref)).one()
         if need.issue_key:
             raise StatusSetByTracker(ref, need.issue_key)
         old = need.status
-        changed, jobs = set_statuses_in(runtime, session, [need], status, note, actor)
+        changed, jobs = set_statuses_in(runtime, session, [need], status, note, actor, customers)
     if not changed:
         return False
     runtime.queue.send(*jobs)
@@ -245,7 +248,7 @@ def set_status_by_hand(runtime: Runtime, ref: str, status: str, note: str, actor
 
 
 def set_statuses_in(runtime: Runtime, session, needs: list[Need], status: str, note: str,
-                    actor: str | None) -> tuple[list[Need], list]:
+                    actor: str | None, customers: CustomerBook) -> tuple[list[Need], list]:
     """Set ``status`` (a configured one) by hand on those of ``needs`` that have no tracker issue and another
     status, in ``session``'s transaction: a status history entry each, and the notices of the change in the
     outbox, one per customer channel and owner for all the needs that had the same status before (so a
@@ -279,7 +282,8 @@ def set_statuses_in(runtime: Runtime, session, needs: list[Need], status: str, n
         owners = _owners(settings, mine)
         # The dedupe keys a single need's change has always had: its ref and its history entry.
         event = f"{mine[0].ref}:cs:{changes[0][1].id}"
-        rows += _notice_rows(settings, mine, None, None, event, old, status, owners, _told(settings, mine, owners))
+        rows += _notice_rows(settings, customers, mine, None, None, event, old, status, owners,
+                             _told(settings, customers, mine, owners))
     session.add_all(rows)
     session.flush()
     jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=row.need_ref) for row in rows]

@@ -53,6 +53,7 @@ def add_message(runtime: Runtime, ref: str, kind: str, body: str, author: str) -
     if len(body) > BODY_MAX:
         raise InvalidMessage(f"the message is longer than {BODY_MAX} characters")
     settings = runtime.settings
+    customers = runtime.customers()
     jobs = []
     with runtime.Session.begin() as session:
         need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
@@ -62,7 +63,7 @@ def add_message(runtime: Runtime, ref: str, kind: str, body: str, author: str) -
         session.add(message)
         session.flush()
         if kind == "customer":
-            rows = customer_rows(settings, need.issue_key, [need], "reply", f"{ref}:{message.id}", old=None,
+            rows = customer_rows(customers, need.issue_key, [need], "reply", f"{ref}:{message.id}", old=None,
                                   new=None, comment=body, messages=[message.id])
             message.delivery_state = "sending" if rows else "no_channel"
             if settings.sync.mirror_replies and need.issue_key:
@@ -167,6 +168,7 @@ def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
         _refuse(runtime, state, needs, refused, prefix)
     if not marked:
         return 0
+    customers = runtime.customers()
     with runtime.Session.begin() as session:
         known = set(session.execute(select(NeedMessage.need_id, NeedMessage.tracker_comment_id).where(
             NeedMessage.need_id.in_([need.id for need in needs]),
@@ -182,7 +184,7 @@ def forward_customer_comments(runtime: Runtime, state: IssueState) -> int:
                 created_at=comment.created_at or utcnow(), tracker_comment_id=str(comment.id)) for need in fresh}
             session.add_all(messages.values())
             session.flush()
-            for row in customer_rows(settings, state.key, fresh, "forward", f"{state.key}:{comment.id}",
+            for row in customer_rows(customers, state.key, fresh, "forward", f"{state.key}:{comment.id}",
                                       old=None, new=None, comment=text, author=members[comment.id]):
                 row.payload = {**row.payload, "messages": [
                     messages[need.id].id for need in fresh if need.customer == row.customer]}

@@ -1,5 +1,6 @@
 """Action items -> tracker issues, on request: created exactly once (``create_issue_once``), assigned to the
-owner through the people directory, due date carried over, linked back to the minutes."""
+owner through the people directory, due date carried over, linked back to the minutes; and marked done by a
+person (closing an item's issue marks it done as well: ``sync.loop.inbound.apply_action_items``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
 )
 
 from plugin.base import IssueSpec
+from plugin.customer import CustomerBook
 from plugin.errors import TrackerError
 from plugin.settings import Settings
 from sync.jobs.leases import leased
@@ -40,14 +42,13 @@ def action_item_project(settings: Settings, minutes: MeetingMinutes) -> str:
 
 
 def action_item_spec(settings: Settings, item: ActionItem, minutes: MeetingMinutes,
-                     project: str) -> mapping.MappedIssue:
+                     project: str, customers: CustomerBook = CustomerBook()) -> mapping.MappedIssue:
     """The issue an action item should have. GitHub has no due-date field: the due date is a line of the
     body, and the issue joins a milestone due that day when the repository has one (set by the job);
     Jira gets it in ``duedate`` as well."""
     locale = settings.locale
     assignment = mapping.assignee_for(settings, item.owner)
-    customer = settings.customer(minutes.customer)
-    customer_name = customer.name if customer else minutes.customer
+    customer_name = customers.name(minutes.customer)
     link = minutes_link(settings, minutes)
     owner = item.owner + (f" ({assignment.note.split(': ', 1)[1]})" if assignment.note else "")
     rows: list[tuple[str, tuple[mapping.Inline, ...]]] = [
@@ -141,8 +142,8 @@ def _create_issue(runtime: Runtime, item_id: int) -> None:
                 item.issue_project = project  # committed with the intent
                 return spec
 
-            state, created = create_issue_once(session, adapter, item,
-                                               action_item_spec(settings, item, minutes, project).spec, prepare)
+            spec = action_item_spec(settings, item, minutes, project, runtime.customers()).spec
+            state, created = create_issue_once(session, adapter, item, spec, prepare)
             if not created:
                 log.info("action item %s: found issue %s by its marker; not creating another", item.ref, state.key)
         if not adapter.links_in_body:
@@ -151,3 +152,20 @@ def _create_issue(runtime: Runtime, item_id: int) -> None:
         item.sync_state, item.sync_error, item.synced_at = "synced", None, utcnow()
         session.commit()
 
+
+
+# Done ---------------------------------------------------------------------------------------------
+
+
+def mark_done(runtime: Runtime, minutes_id: int, item_id: int, done: bool, actor: str) -> bool:
+    """Mark action item ``item_id`` of the minutes done (or not done) as ``actor``, keeping who and when;
+    returns False when it already was so. Raises LookupError when the minutes hold no such item."""
+    with runtime.Session.begin() as session:
+        item = session.get(ActionItem, item_id)
+        if item is None or item.minutes_id != minutes_id:
+            raise LookupError(f"no action item {item_id} in minutes {minutes_id}")
+        if (item.done_at is not None) == done:
+            return False
+        item.done_at, item.done_by = (utcnow(), actor) if done else (None, None)
+        item.done_by_tracker = False
+    return True

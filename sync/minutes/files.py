@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.need import N_, FieldError
 from plugin.settings import LOCALES, Settings
 from sync.ledger.store import MeetingMinutes
@@ -68,9 +69,10 @@ def _section_text(text: str) -> str:
     return "\n".join("\\" + line if line.startswith("#") else line for line in text.replace("\r\n", "\n").split("\n"))
 
 
-def minutes_markdown(minutes: MeetingMinutes, settings: Settings, locale: str) -> str:
+def minutes_markdown(minutes: MeetingMinutes, settings: Settings, locale: str,
+                     customers: CustomerBook = CustomerBook()) -> str:
     """The minutes as a Markdown file in ``locale``'s words; :func:`parse_markdown` reads it back."""
-    customer = settings.customer(minutes.customer)
+    customer = customers.get(minutes.customer)
     lines = [f"# {minutes.topic}", ""]
     values = {
         "customer": minutes.customer + (f" ({customer.name})" if customer and customer.name != minutes.customer

@@ -2,7 +2,7 @@
 
 The figures of a whole past month read every need's status at the month's end from its history, which costs
 about as much as there are needs. A closed month's figures are the same on every request until a write
-changes what the month's end knew; the triggers of migration 0013 delete the kept row on such writes,
+changes what the month's end knew; the triggers of migration 0015 delete the kept row on such writes,
 whichever code makes them (its docstring lists them). The month in progress is always computed.
 
 What is kept is the rows of the report's two statements (``sync.report.queries``), so that ``figures`` turns
@@ -36,7 +36,7 @@ from sync.ledger.store import ReportMonth
 log = logging.getLogger(__name__)
 
 LOCK = 0x7265706F72747321
-"""PostgreSQL advisory lock key ("reports!"), shared by the triggers of migration 0013."""
+"""PostgreSQL advisory lock key ("reports!"), shared by the triggers of migration 0015."""
 
 PLACE_WAIT_MS = 200
 """On SQLite: how long placing a row waits for another writer before the figures are computed but not kept."""

@@ -6,12 +6,14 @@ import base64
 import datetime as dt
 import html
 import math
+import unicodedata
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.settings import Settings
 from sync.notify.templates import format_duration
 from sync.report.figures import VocReport
@@ -89,10 +91,16 @@ def paired_bar_chart(rows: list[tuple[str, float | None, float | None]], legend:
     return _svg(width, height, 12, body)
 
 
+def text_width(text: str, font_size: float) -> float:
+    """How wide ``text`` is drawn, at most: a Chinese character takes a full em, anything else about 0.62 em
+    (the widest Latin digits and letters of the usual sans-serif fonts)."""
+    return sum(1.0 if unicodedata.east_asian_width(char) in "WF" else 0.62 for char in text) * font_size
+
+
 def share_gauge(share: float | None, caption: str, *, size: int = 180) -> str:
-    """A ring filled to ``share`` with the percentage in the middle and ``caption`` under it (the drawing is wider
-    than the ring so that a caption of some twenty characters is not cut)."""
-    width = size + 160
+    """A ring filled to ``share`` with the percentage in the middle and ``caption`` under it; the drawing is at
+    least as wide as the caption, so that no language's caption is cut at its edges."""
+    width = max(size + 160, math.ceil(text_width(caption, 12)) + 24)
     radius, stroke, centre, middle = size / 2 - 14, 18, size / 2, width / 2
     circumference = 2 * math.pi * radius
     ring = (f'cx="{middle}" cy="{centre}" r="{radius}" fill="none" stroke-width="{stroke}"')
@@ -115,25 +123,25 @@ def _hours(value: dt.timedelta | None) -> float | None:
 
 
 class _Names:
-    """Config keys -> names in one language (customers by their configured name)."""
+    """Config keys -> names in one language (customers by their record's name)."""
 
-    def __init__(self, settings: Settings, locale: str):
-        self.settings, self.locale = settings, locale
+    def __init__(self, settings: Settings, locale: str, customers: CustomerBook):
+        self.settings, self.locale, self.customers = settings, locale, customers
 
     def of(self, kind: str, key: str) -> str:
+        if kind == "customer":
+            return self.customers.name(key)
         item = getattr(self.settings, kind)(key)
-        if item is None:
-            return key
-        return item.name if kind == "customer" else item.name.get(self.locale)
+        return key if item is None else item.name.get(self.locale)
 
 
 
 
-def _context(report: VocReport, settings: Settings, locale: str) -> dict:
+def _context(report: VocReport, settings: Settings, locale: str, customers: CustomerBook) -> dict:
     """What the templates show: the figures, charts and tables in ``locale``'s words."""
     words = catalog(locale)
     _ = words.gettext
-    names = _Names(settings, locale)
+    names = _Names(settings, locale, customers)
     zone = ZoneInfo(report.timezone)
     levels = {item.key: min(index, len(BAR_COLOURS) - 1) for index, item in enumerate(settings.urgencies)}
 
@@ -184,21 +192,24 @@ def _context(report: VocReport, settings: Settings, locale: str) -> dict:
     }
 
 
-def render_report(report: VocReport, settings: Settings, locale: str) -> Markup:
+def render_report(report: VocReport, settings: Settings, locale: str,
+                  customers: CustomerBook = CustomerBook()) -> Markup:
     """The report as an HTML fragment (a <div class="voc">): figures, charts as images, tables; every value
     escaped."""
-    return Markup(_TEMPLATES.get_template("voc.html").render(_context(report, settings, locale)))
+    return Markup(_TEMPLATES.get_template("voc.html").render(_context(report, settings, locale, customers)))
 
 
-def render_document(report: VocReport, settings: Settings, locale: str) -> str:
+def render_document(report: VocReport, settings: Settings, locale: str,
+                    customers: CustomerBook = CustomerBook()) -> str:
     """The report as a standalone HTML document (charts embedded), ready to save, mail or print to PDF."""
-    return _TEMPLATES.get_template("document.html").render(_context(report, settings, locale))
+    return _TEMPLATES.get_template("document.html").render(_context(report, settings, locale, customers))
 
 
-def summary_lines(report: VocReport, settings: Settings, locale: str) -> list[str]:
+def summary_lines(report: VocReport, settings: Settings, locale: str,
+                  customers: CustomerBook = CustomerBook()) -> list[str]:
     """The headline figures as plain text lines (for the CLI)."""
     _ = catalog(locale).gettext
-    names = _Names(settings, locale)
+    names = _Names(settings, locale, customers)
     of_all = _("%(delivered)d of %(total)d needs raised to date", delivered=report.all_delivered,
                total=report.all_needs)
     headline = [(_("Needs raised"), report.total),

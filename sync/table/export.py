@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from plugin.catalogs import catalog
+from plugin.customer import CustomerBook
 from plugin.need import STAGE_NAMES, stage_name
 from plugin.settings import Settings
 from sync.ledger.search import matching
 from sync.ledger.store import Attachment, Need
+from sync.table.changes import time_text
 from sync.table.columns import COLUMNS, URGENCY_COLOURS
-from sync.table.sheets import escape_text, join_description
+from sync.table.sheets import escape_text
 from sync.table.workbook import STYLE, SheetStream
 
 if TYPE_CHECKING:
@@ -57,13 +59,13 @@ class Names:
     """Urgency key -> its colour's position in URGENCY_COLOURS (the least urgent share the last colour)."""
 
     @classmethod
-    def of(cls, settings: Settings, locale: str) -> Names:
+    def of(cls, settings: Settings, locale: str, customers: CustomerBook = CustomerBook()) -> Names:
         def named(items):
             return {item.key: item.name.get(locale) for item in items}
 
         return cls(categories=named(settings.categories), urgencies=named(settings.urgencies),
                    statuses=named(settings.statuses),
-                   customers={customer.key: customer.name for customer in settings.customers},
+                   customers={customer.key: customer.name for customer in customers.records},
                    stages={stage: stage_name(stage, locale) for stage in STAGE_NAMES},
                    levels={urgency.key: min(index, len(URGENCY_COLOURS) - 1)
                            for index, urgency in enumerate(settings.urgencies)})
@@ -75,7 +77,7 @@ def export_values(need, screenshots, names: Names, zone: dt.tzinfo) -> list:
     return [
         need.ref,
         names.categories.get(need.category, need.category or ""),
-        join_description(need.title, need.description or ""),
+        need.description or "",
         "\n".join(screenshots),
         names.urgencies.get(need.urgency, need.urgency or ""),
         need.reporter_name,
@@ -88,16 +90,10 @@ def export_values(need, screenshots, names: Names, zone: dt.tzinfo) -> list:
         need.reporter_email or "",
         need.reporter_channel or "",
         need.linked_to or "",
+        need.title,
         need.issue_key or "",
         need.issue_url or "",
     ]
-
-
-def _time_text(moment: dt.datetime) -> str:
-    """``2026-11-23 14:30`` (seconds only when there are any); the year always has four digits, as the import
-    reads it (``%Y`` writes year 1 as ``1``)."""
-    text = f"{moment.year:04d}-{moment:%m-%d %H:%M}"
-    return f"{text}:{moment.second:02d}" if moment.second else text
 
 
 def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: str, refs: Sequence[str] | None):
@@ -107,7 +103,7 @@ def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: st
     for name, value in (filters or {}).items():
         if value:
             query = query.where(getattr(Need, name) == value)
-    query = query.where(matching(search, runtime.engine.dialect.name, runtime.settings.customers))
+    query = query.where(matching(search, runtime.engine.dialect.name, runtime.customers()))
     return query.execution_options(yield_per=FETCH_ROWS)
 
 
@@ -145,7 +141,7 @@ class TableExport:
 
     def chunks(self) -> Iterator[bytes]:
         """The file's bytes, a chunk at a time."""
-        names = Names.of(self.runtime.settings, self.locale)
+        names = Names.of(self.runtime.settings, self.locale, self.runtime.customers())
         with self.runtime.Session() as session:
             rows = self._values(session, names)
             yield from self._csv(rows) if self.fmt == "csv" else self._xlsx(rows, names)
@@ -162,7 +158,7 @@ class TableExport:
         # UTF-8 with a BOM: Excel then opens the Chinese text correctly.
         yield "\ufeff".encode() + _drain(buffer)
         for count, (_need, values) in enumerate(rows, start=1):
-            writer.writerow([_time_text(value) if isinstance(value, dt.datetime) else escape_text(value)
+            writer.writerow([time_text(value) if isinstance(value, dt.datetime) else escape_text(value)
                              for value in values])
             if count % CSV_CHUNK_ROWS == 0:
                 yield _drain(buffer)

@@ -14,8 +14,8 @@ import responses
 from plugin.base import IssueSpec
 from plugin.errors import TrackerInvalidField, TrackerNotFound, TrackerUnavailable
 from plugin.github import GitHubAdapter, Pacer
-from plugin.settings import GitHubSettings
 from plugin.text import markdown_text, plain_text
+from plugin.tracker_settings import GitHubSettings
 from tests.contract import GITHUB
 from tests.github.fake_github import FIXTURES, FakeGitHub
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from plugin.errors import ConfigError, TrackerAuthError, TrackerUnavailable
 from plugin.github import GitHubAdapter, Pacer, build_github
 from plugin.loading import parse_settings
-from plugin.settings import GitHubSettings
+from plugin.tracker_settings import GitHubSettings
 from tests.contract import GITHUB
 from tests.github.fake_github import FakeGitHub
 

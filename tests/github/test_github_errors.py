@@ -18,7 +18,7 @@ from plugin.errors import (
 )
 from plugin.github import GitHubAdapter, Pacer
 from plugin.github.adapter import retry_after
-from plugin.settings import GitHubSettings
+from plugin.tracker_settings import GitHubSettings
 from tests.contract import GITHUB
 
 API = "https://api.github.com:443"

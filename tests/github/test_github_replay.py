@@ -20,7 +20,7 @@ from plugin.base import IssueSpec
 from plugin.errors import TrackerAuthError, TrackerNotFound, TrackerRateLimited
 from plugin.github import GitHubAdapter, Pacer
 from plugin.github.adapter import is_pull_request, issue_state
-from plugin.settings import GitHubSettings
+from plugin.tracker_settings import GitHubSettings
 from tests.contract import CONTRACTS, GITHUB
 
 RECORDED = CONTRACTS / "recorded" / "PyGithub"

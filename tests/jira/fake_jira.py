@@ -14,10 +14,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import responses
-from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_core.contrib.requests import (
+    RequestsOpenAPIRequest,
+    RequestsOpenAPIResponse,
+)
 from requests_toolbelt.multipart.decoder import MultipartDecoder
 
-from plugin.settings import JiraSettings
+from plugin.tracker_settings import JiraSettings
 from tests.contract import JIRA_CLOUD, Contract
 
 BASE_URL = "https://cocreate-test.atlassian.net"

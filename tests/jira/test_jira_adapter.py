@@ -22,9 +22,15 @@ from plugin.errors import (
 )
 from plugin.jira import JiraAdapter
 from plugin.jira.adapter import adf_document, adf_text
-from plugin.settings import JiraSettings
 from plugin.text import wiki_escape, wiki_unescape
-from tests.jira.fake_jira import BASE_URL, COCREATE_ACCOUNT, FakeJira, check_cloud_calls, fake_settings
+from plugin.tracker_settings import JiraSettings
+from tests.jira.fake_jira import (
+    BASE_URL,
+    COCREATE_ACCOUNT,
+    FakeJira,
+    check_cloud_calls,
+    fake_settings,
+)
 
 API = f"{BASE_URL}/rest/api/3"
 DC_URL = "https://jira.example.com"

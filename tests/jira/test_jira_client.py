@@ -10,8 +10,14 @@ import requests
 import responses
 
 from plugin.errors import TrackerRateLimited, TrackerUnavailable
-from plugin.jira.client import TIMEOUT_SECONDS, build_client, call, jira_errors, retry_after_seconds
-from plugin.settings import JiraSettings
+from plugin.jira.client import (
+    TIMEOUT_SECONDS,
+    build_client,
+    call,
+    jira_errors,
+    retry_after_seconds,
+)
+from plugin.tracker_settings import JiraSettings
 from tests.jira.fake_jira import BASE_URL, check_cloud_calls, fake_settings
 
 DC_URL = "https://jira.example.com"

@@ -13,7 +13,7 @@ import responses
 
 from plugin.errors import TrackerInvalidField
 from plugin.jira import JiraAdapter
-from plugin.settings import JiraSettings
+from plugin.tracker_settings import JiraSettings
 from tests.contract import CONTRACTS
 from tests.jira.fake_jira import BASE_URL, check_cloud_calls, fake_settings
 

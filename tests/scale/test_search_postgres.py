@@ -34,7 +34,7 @@ def searched(postgres, tmp_path_factory):
 
 def plan(runtime, query: str) -> str:
     """PostgreSQL's plan for finding ``query``, told to avoid reading the whole table if it has any other way."""
-    statement = select(Need.id).where(matching(query, "postgresql", runtime.settings.customers))
+    statement = select(Need.id).where(matching(query, "postgresql", runtime.customers()))
     compiled = statement.compile(dialect=runtime.engine.dialect)
     with runtime.engine.connect() as connection:
         connection.exec_driver_sql("SET enable_seqscan = off")

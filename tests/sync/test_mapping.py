@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from plugin.customer import CustomerRecord, book_of
 from plugin.loading import parse_settings
 from sync.loop import mapping
 from sync.loop.mapping import Asking, NeedView
@@ -16,10 +17,9 @@ categories:
 people:
   - {name: Wang Wei, email: wang.wei@example.com, jira_account_id: acc-wang, github_login: wangwei}
   - {name: Chen Jie, email: chen.jie@example.com}
-customers:
-  - {key: acme, name: ACME Corp}
-  - {key: globex, name: Globex}
 """
+CUSTOMERS = book_of([CustomerRecord(key="acme", name="ACME Corp"), CustomerRecord(key="globex", name="Globex")])
+"""The customer records the mapping names customers by (the store's, in the running system)."""
 TRACKERS = {
     "cloud": "tracker: {kind: jira, jira: {url: 'https://x.atlassian.net', email: a@b.c, api_token: t}}\n",
     "datacenter": "tracker: {kind: jira, jira: {url: 'https://jira.x', deployment: datacenter, "
@@ -47,7 +47,7 @@ def view(**overrides) -> NeedView:
     ("github", "acme/billing", None, "wangwei", "urgency: high"),
 ])
 def test_fields_per_tracker(kind, project, priority, assignee, urgency_label):
-    spec = mapping.map_need(settings_for(kind), view()).spec
+    spec = mapping.map_need(settings_for(kind), view(), customers=CUSTOMERS).spec
     assert spec.project == project
     assert spec.priority == priority
     assert spec.assignee == assignee
@@ -73,7 +73,7 @@ def test_owner_to_assignee_never_guesses(owner, assignee, note):
 
 def test_most_urgent_customer_sets_priority_and_all_are_listed():
     asking = [Asking("N-0042", "acme", "high"), Asking("N-0050", "globex", "critical")]
-    mapped = mapping.map_need(settings_for("cloud"), view(), asking)
+    mapped = mapping.map_need(settings_for("cloud"), view(), asking, customers=CUSTOMERS)
     assert mapped.spec.priority == "Highest"
     text = str(mapped.spec.body)
     assert "Customers asking (2)" in text and "Globex · Critical · N-0050" in text
@@ -164,7 +164,8 @@ def test_a_body_past_the_trackers_limit_is_shortened_with_a_link_back(kind):
     need = view(description="說明" * 40_000, remarks="備註" * 20_000, screenshots=screenshots)
     destination = settings.tracker.section.body_format
 
-    whole = mapping.issue_body(settings, mapping.need_blocks(settings, need, [], [], mapping.Assignment(None)))
+    whole = mapping.issue_body(settings, mapping.need_blocks(settings, need, [], [], mapping.Assignment(None),
+                                                              mapping.CustomerBook()))
     body = mapping.map_need(settings, need).spec.body
 
     assert mapping.body_size(whole) > mapping.BODY_LIMITS[destination]  # the need as it is would fail for good

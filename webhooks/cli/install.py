@@ -17,9 +17,15 @@ from urllib.parse import quote, urlsplit
 import click
 import yaml
 
-from plugin.errors import TrackerAuthError, TrackerError, TrackerRateLimited, TrackerUnavailable
+from plugin.errors import (
+    TrackerAuthError,
+    TrackerError,
+    TrackerRateLimited,
+    TrackerUnavailable,
+)
 from plugin.loading import config_path
-from plugin.settings import Settings, TrackerSettings
+from plugin.settings import Settings
+from plugin.tracker_settings import TrackerSettings
 from webhooks.cli.common import EXIT_CONFIG, config_option, settings_or_exit
 
 MASK = "********"

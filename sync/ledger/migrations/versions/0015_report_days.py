@@ -18,15 +18,15 @@ a write transaction, which no other writer shares.
 Nothing to fill in: a month's figures are kept the first time they are asked for. A later migration that
 rebuilds ``needs`` or ``status_history`` in batch mode drops these SQLite triggers and must create them again.
 
-Revision ID: 0013_report_days
-Revises: 0012_session_epoch
+Revision ID: 0015_report_days
+Revises: 0014_action_items_done
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013_report_days'
-down_revision = '0012_session_epoch'
+revision = '0015_report_days'
+down_revision = '0014_action_items_done'
 branch_labels = None
 depends_on = None
 
