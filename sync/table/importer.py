@@ -81,6 +81,10 @@ if TYPE_CHECKING:
 BATCH_ROWS = 400
 """Rows validated and written per transaction (with their ``sync_needs`` jobs)."""
 
+ANALYZE_ROWS = 1000
+"""On PostgreSQL, an import that writes this many needs or more ends with ANALYZE of the tables it wrote: until
+autovacuum gets round to it the planner reads /needs pages with the row counts of before the import."""
+
 SYNC_CHUNK = 200
 """Refs per ``sync_needs`` job after an import (Jira creates 50 issues per bulk call within it)."""
 
@@ -366,6 +370,9 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
             progress(done, total)
     finally:
         opened.close()
+    if not dry_run and report.created + report.updated >= ANALYZE_ROWS and runtime.engine.dialect.name == "postgresql":
+        with runtime.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE needs, status_history, need_edits")
     return report
 
 
