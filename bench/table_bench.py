@@ -3,6 +3,7 @@
     .venv/bin/python bench/table_bench.py                  # 100,000 needs on SQLite (the embedded default)
     .venv/bin/python bench/table_bench.py --postgres       # the same on a PostgreSQL started here
     .venv/bin/python bench/table_bench.py --smoke          # 300 needs, 3 requests a figure: seconds (CI)
+    .venv/bin/python bench/table_bench.py --only reports   # only some figures (see --help); the import always runs
 
 It builds the needs as CS would have them after years of use: a generated sheet (several customers,
 categories and urgencies, a year of dates, Chinese text) imported with ``cocreate import``, then a status
@@ -13,7 +14,8 @@ history for most of them. Then it measures, each in its own process where memory
   floor: a static file from the same server;
 - ``/needs/export`` as xlsx and csv (seconds, the server's RSS growth); floor: the same rows, read with one
   query, written by the same writer (``sync.table.workbook``; csv: the csv module) without names or formatting;
-- ``/reports`` (p50, p95) and the VOC report in-process; floor: one GROUP BY over the month;
+- ``/reports`` (p50, p95; a past month's first request too) and the VOC report in-process: computed from the
+  history, first asked (computed and kept) and kept (``sync.report.cache``); floor: one GROUP BY over the month;
 - the import of the sheet and its re-import (seconds, peak RSS); floor: the sheet read and its cells inserted
   into a plain table.
 
@@ -340,20 +342,29 @@ from sync.report.figures import voc_report
 from sqlalchemy import text
 runtime = build_runtime(load_settings(os.environ["COCREATE_CONFIG"]), os.environ)
 month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-voc_report(runtime, month, timezone="Asia/Taipei")
-started = time.perf_counter()
-figures = voc_report(runtime, month, timezone="Asia/Taipei")
-seconds = time.perf_counter() - started
-first = dt.datetime.strptime(month + "-01", "%Y-%m-%d")
-last = (first + dt.timedelta(days=32)).replace(day=1)
+
+def timed(**options):
+    started = time.perf_counter()
+    figures = voc_report(runtime, month, timezone="Asia/Taipei", **options)
+    return time.perf_counter() - started, figures
+
+timed(kept=False)
+history, computed = timed(kept=False)
+with runtime.engine.begin() as db:
+    db.execute(text("DELETE FROM report_months"))  # kept by the pages measured before: computed again here
+first, _figures = timed()
+again, kept = timed()
+assert kept == computed
+first_day = dt.datetime.strptime(month + "-01", "%Y-%m-%d")
+last_day = (first_day + dt.timedelta(days=32)).replace(day=1)
 with runtime.engine.connect() as db:
     db.execute(text("SELECT category, count(*) FROM needs WHERE reported_at >= :a AND reported_at < :b "
-                    "GROUP BY category"), {"a": first, "b": last}).all()
+                    "GROUP BY category"), {"a": first_day, "b": last_day}).all()
     started = time.perf_counter()
     db.execute(text("SELECT category, count(*) FROM needs WHERE reported_at >= :a AND reported_at < :b "
-                    "GROUP BY category"), {"a": first, "b": last}).all()
+                    "GROUP BY category"), {"a": first_day, "b": last_day}).all()
     floor = time.perf_counter() - started
-RESULT = {"seconds": seconds, "floor": floor, "month": month}
+RESULT = {"history": history, "first": first, "kept": again, "floor": floor, "month": month}
 """
 
 
@@ -378,15 +389,19 @@ class Table:
         print(f"  {what:<{44 - wide}} {shown(value):>12} {shown(floor):>12} {ratio:>8} {verdict:>5}", flush=True)
 
 
-def measure(needs: int, requests: int, database_url: str | None) -> None:
+PARTS = ("import", "serve", "pages", "reports", "export", "voc")
+"""The figures ``--only`` picks from; the needs are imported whichever are measured."""
+
+
+def measure(needs: int, requests: int, database_url: str | None, parts: frozenset[str] = frozenset(PARTS)) -> None:
     folder = Path(tempfile.mkdtemp(prefix="cocreate-table-bench-"))
     try:
-        _measure(folder, needs, requests, database_url)
+        _measure(folder, needs, requests, database_url, parts)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _measure(folder: Path, needs: int, requests: int, database_url: str | None) -> None:
+def _measure(folder: Path, needs: int, requests: int, database_url: str | None, parts: frozenset[str]) -> None:
     (folder / "cocreate.yaml").write_text(CONFIG, encoding="utf-8")
     env = {**os.environ, "COCREATE_HOME": str(folder / "home"), "COCREATE_CONFIG": str(folder / "cocreate.yaml"),
            "PYTHONPATH": str(ROOT)}
@@ -403,61 +418,86 @@ def _measure(folder: Path, needs: int, requests: int, database_url: str | None) 
     print(f"  {'figure':<44} {'measured':>12} {'floor':>12} {'ratio':>8} {'':>5}")
     table = Table()
 
-    floor = python(IMPORT_FLOOR_CHILD, env, str(sheet))
+    floor = python(IMPORT_FLOOR_CHILD, env, str(sheet)) if "import" in parts else None
     first = python(IMPORT_CHILD, env, str(sheet))
     assert first["created"] == needs and first["problems"] == 0, first
-    table.add("import (s)", first["seconds"], floor["seconds"], TARGETS["import"])
-    table.add("import peak RSS (MB)", first["rss_mb"], floor["rss_mb"], TARGETS["import_rss"], unit="MB")
-    again = python(IMPORT_CHILD, env, str(sheet))
-    assert again["unchanged"] == needs, again
-    table.add("re-import, all unchanged (s)", again["seconds"], floor["seconds"])
+    if floor:
+        table.add("import (s)", first["seconds"], floor["seconds"], TARGETS["import"])
+        table.add("import peak RSS (MB)", first["rss_mb"], floor["rss_mb"], TARGETS["import_rss"], unit="MB")
+        again = python(IMPORT_CHILD, env, str(sheet))
+        assert again["unchanged"] == needs, again
+        table.add("re-import, all unchanged (s)", again["seconds"], floor["seconds"])
     python(HISTORY_CHILD, env)
 
     from tests.notify.servers import free_port
 
     port, bare_port = free_port(), free_port()
-    with server([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port, "/") as (_pid, bare_start):
-        pass
     serve = [*cocreate, "serve", "--port", str(port)]
-    with server(serve, env, port) as (pid, seconds):
-        table.add("serve: start to first answer (s)", seconds, bare_start, TARGETS["serve"])
-        base = f"http://127.0.0.1:{port}"
-        session = logged_in(base)
-        floor50, floor95 = latencies(session, f"{base}/static/cocreate.css", requests)
-        table.add("floor: a static file from the same server p95 (ms)", floor95, None, unit="ms", scale=1000)
-        pages = {"/needs page 1": "/needs", "/needs deep page": f"/needs?page={max(needs // 50 // 2, 1)}"}
-        for column in ("ref", "category", "title", "screenshots", "urgency", "reporter", "reported_at", "owner",
-                       "status", "remarks", "customer", "issue"):
-            pages[f"/needs sort {column}"] = f"/needs?sort={column}&dir=asc"
-        for name, value in (("status", "accepted"), ("urgency", "high"), ("category", "reports"),
-                            ("customer", "globex"), ("owner", "Wang Wei")):
-            pages[f"/needs filter {name}"] = f"/needs?{name}={value}"
-        pages["/needs search 報表 (2 chars)"] = "/needs?q=報表"
-        pages["/needs search 登入逾時 (4 chars)"] = "/needs?q=登入逾時"
-        pages["/needs search 'csv export'"] = "/needs?q=csv+export"
-        pages["/needs search + filter + sort"] = "/needs?q=匯出&urgency=high&sort=reported_at"
-        for what, path in pages.items():
-            p50, p95 = latencies(session, base + path, requests)
-            table.add(f"{what} p95 (ms)", p95, floor95, TARGETS["page"], unit="ms", scale=1000)
-        p50, p95 = latencies(session, f"{base}/reports", max(requests // 5, 3))
-        table.add("/reports (this month so far) p95 (ms)", p95, floor95, TARGETS["reports"], unit="ms", scale=1000)
-        last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-        p50, p95 = latencies(session, f"{base}/reports?month={last_month}", max(requests // 5, 3))
-        table.add(f"/reports?month={last_month} (a whole month) p95 (ms)", p95, floor95, TARGETS["reports"],
-                  unit="ms", scale=1000)
-    for fmt in ("xlsx", "csv"):
-        bare = python(EXPORT_FLOOR_CHILD, env, fmt, str(folder / f"floor.{fmt}"))
-        # A server of its own for each export: its memory growth is the export's, not earlier pages'.
-        with server(serve, env, port) as (pid, _seconds):
+    base = f"http://127.0.0.1:{port}"
+    if parts & {"serve", "pages", "reports"}:
+        with server([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port, "/") as (_pid, bare):
+            pass
+        with server(serve, env, port) as (pid, seconds):
+            if "serve" in parts:
+                table.add("serve: start to first answer (s)", seconds, bare, TARGETS["serve"])
             session = logged_in(base)
-            first_byte, total, growth, size = download(session, f"{base}/needs/export?format={fmt}", pid)
-        table.add(f"export {fmt}: whole download (s)", total, bare["seconds"], TARGETS[fmt])
-        table.add(f"export {fmt}: first byte (s)", first_byte)
-        table.add(f"export {fmt}: server RSS growth (MB)", growth, None,
-                  TARGETS["xlsx_rss"] if fmt == "xlsx" else None, unit="MB")
-        table.add(f"export {fmt}: file size (MB)", size / 1e6, None, unit="MB")
-    voc = python(VOC_CHILD, env)
-    table.add(f"VOC report {voc['month']} in-process (ms)", voc["seconds"], voc["floor"], TARGETS["reports"],
+            floor50, floor95 = latencies(session, f"{base}/static/cocreate.css", requests)
+            table.add("floor: a static file from the same server p95 (ms)", floor95, None, unit="ms", scale=1000)
+            if "pages" in parts:
+                _pages(table, session, base, needs, requests, floor95)
+            if "reports" in parts:
+                _reports(table, session, base, requests, floor95)
+    if "export" in parts:
+        for fmt in ("xlsx", "csv"):
+            bare = python(EXPORT_FLOOR_CHILD, env, fmt, str(folder / f"floor.{fmt}"))
+            # A server of its own for each export: its memory growth is the export's, not earlier pages'.
+            with server(serve, env, port) as (pid, _seconds):
+                session = logged_in(base)
+                first_byte, total, growth, size = download(session, f"{base}/needs/export?format={fmt}", pid)
+            table.add(f"export {fmt}: whole download (s)", total, bare["seconds"], TARGETS[fmt])
+            table.add(f"export {fmt}: first byte (s)", first_byte)
+            table.add(f"export {fmt}: server RSS growth (MB)", growth, None,
+                      TARGETS["xlsx_rss"] if fmt == "xlsx" else None, unit="MB")
+            table.add(f"export {fmt}: file size (MB)", size / 1e6, None, unit="MB")
+    if "voc" in parts:
+        voc = python(VOC_CHILD, env)
+        month = voc["month"]
+        table.add(f"VOC report {month} from the history (ms)", voc["history"], voc["floor"], unit="ms", scale=1000)
+        table.add(f"VOC report {month} first asked: computed, kept (ms)", voc["first"], voc["floor"], unit="ms",
+                  scale=1000)
+        table.add(f"VOC report {month} kept (ms)", voc["kept"], voc["floor"], TARGETS["reports"], unit="ms",
+                  scale=1000)
+
+
+def _pages(table: Table, session, base: str, needs: int, requests: int, floor95: float) -> None:
+    pages = {"/needs page 1": "/needs", "/needs deep page": f"/needs?page={max(needs // 50 // 2, 1)}"}
+    for column in ("ref", "category", "title", "screenshots", "urgency", "reporter", "reported_at", "owner",
+                   "status", "remarks", "customer", "issue"):
+        pages[f"/needs sort {column}"] = f"/needs?sort={column}&dir=asc"
+    for name, value in (("status", "accepted"), ("urgency", "high"), ("category", "reports"),
+                        ("customer", "globex"), ("owner", "Wang Wei")):
+        pages[f"/needs filter {name}"] = f"/needs?{name}={value}"
+    pages["/needs search 報表 (2 chars)"] = "/needs?q=報表"
+    pages["/needs search 登入逾時 (4 chars)"] = "/needs?q=登入逾時"
+    pages["/needs search 'csv export'"] = "/needs?q=csv+export"
+    pages["/needs search + filter + sort"] = "/needs?q=匯出&urgency=high&sort=reported_at"
+    for what, path in pages.items():
+        p50, p95 = latencies(session, base + path, requests)
+        table.add(f"{what} p95 (ms)", p95, floor95, TARGETS["page"], unit="ms", scale=1000)
+
+
+def _reports(table: Table, session, base: str, requests: int, floor95: float) -> None:
+    p50, p95 = latencies(session, f"{base}/reports", max(requests // 5, 3))
+    table.add("/reports (this month so far) p95 (ms)", p95, floor95, TARGETS["reports"], unit="ms", scale=1000)
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    url = f"{base}/reports?month={last_month}"
+    started = time.perf_counter()
+    session.get(url).raise_for_status()
+    table.add(f"/reports?month={last_month}: first request (ms)", time.perf_counter() - started, floor95,
+              unit="ms", scale=1000)
+    p50, p95 = latencies(session, url, max(requests // 5, 3))
+    table.add(f"/reports?month={last_month} (a whole month) p50 (ms)", p50, floor95, unit="ms", scale=1000)
+    table.add(f"/reports?month={last_month} (a whole month) p95 (ms)", p95, floor95, TARGETS["reports"],
               unit="ms", scale=1000)
 
 
@@ -467,20 +507,26 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50, help="requests per page figure")
     parser.add_argument("--postgres", action="store_true", help="on a PostgreSQL started for the run")
     parser.add_argument("--smoke", action="store_true", help="300 needs, 3 requests: that every step runs")
+    parser.add_argument("--only", type=lambda value: value.split(","), default=list(PARTS),
+                        help=f"comma-separated figures to measure, of {','.join(PARTS)} (default: all)")
     options = parser.parse_args()
+    unknown = set(options.only) - set(PARTS)
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    parts = frozenset(options.only)
     if options.smoke:
         options.needs, options.requests = 300, 3
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"limit {resource.getrlimit(resource.RLIMIT_AS)[0]}")
     if not options.postgres:
-        measure(options.needs, options.requests, None)
+        measure(options.needs, options.requests, None, parts)
         return 0
     from tests.scale.servers import PostgresServer
 
     postgres = PostgresServer()
     try:
         postgres.start()
-        measure(options.needs, options.requests, postgres.create_database("table_bench"))
+        measure(options.needs, options.requests, postgres.create_database("table_bench"), parts)
     finally:
         postgres.close()
     return 0

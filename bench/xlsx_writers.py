@@ -1,4 +1,4 @@
-"""Writers for the exported .xlsx, measured on rows like the requirement table's: 17 columns, Chinese
+"""Writers for the exported .xlsx, measured on rows like the requirement table's: 18 columns, Chinese
 descriptions of 100-300 characters, times, urgency colours, tracker links on every fifth row. Each writer runs in
 a fresh process; the figures are seconds, peak memory growth over the process before writing, and file size, and
 a 200-row file from each is read back with openpyxl to check it keeps the export's formatting.
@@ -27,7 +27,7 @@ from sync.table.columns import COLUMNS, URGENCY_COLOURS
 HEADERS = [column.headers["zh_Hant"] for column in COLUMNS]
 WIDTHS = [column.width for column in COLUMNS]
 WRAPPED = {2, 3, 9}
-DATE, URGENCY, LINKED = 6, 4, (15, 16)
+DATE, URGENCY, LINKED = 6, 4, (16, 17)
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -44,11 +44,12 @@ def table_rows(count: int):
         link = f"https://jira.example/browse/CS-{number}" if number % 5 == 0 else None
         description = descriptions[number % 1000]
         yield [
-            f"N-{number:06d}", rng.choice(["計費", "報表", "行動端"]), f"需求 {number}\n{description}",
+            f"N-{number:06d}", rng.choice(["計費", "報表", "行動端"]), f"需求 {number}。{description}",
             "截圖.png" if number % 10 == 0 else "", urgencies[level], "李娜",
             start + dt.timedelta(minutes=47 * number, seconds=30 * (number % 3 == 0)),
             rng.choice(["Wang Wei", ""]), "開發中", rng.choice(["", "已回覆\x07客戶", "=SUM(A1) 不是公式"]),
-            "ACME Corp", "推廣上線", "li.na@acme.example", "WeCom", "", f"CS-{number}" if link else "", link or "",
+            "ACME Corp", "推廣上線", "li.na@acme.example", "WeCom", "", f"需求 {number}",
+            f"CS-{number}" if link else "", link or "",
         ], level, link
 
 
@@ -258,10 +259,10 @@ def keeps_formatting(path: Path) -> list[str]:
                                for row in range(2, 10)),
         "wrap": bool(sheet["C2"].alignment.wrap_text) and sheet["C2"].alignment.vertical == "top",
         "date formats": sheet["G2"].is_date and sheet["G2"].number_format == "yyyy-mm-dd hh:mm",
-        "hyperlinks": sheet["P6"].hyperlink is not None and sheet["Q6"].hyperlink.target.endswith("CS-5"),
+        "hyperlinks": sheet["Q6"].hyperlink is not None and sheet["R6"].hyperlink.target.endswith("CS-5"),
         "text never a formula": all(sheet.cell(row, 10).data_type == "s" for row in range(2, 201)
                                     if sheet.cell(row, 10).value),
-        "auto filter": sheet.auto_filter.ref == "A1:Q201",
+        "auto filter": sheet.auto_filter.ref == "A1:R201",
         "control characters stripped": all("\x07" not in (sheet.cell(row, 10).value or "") for row in range(2, 201)),
     }
     return [name for name, ok in checks.items() if not ok]

@@ -60,10 +60,10 @@ class InvalidBulk(ValueError):
 @dataclass(frozen=True)
 class Selection:
     """The needs an action is for: ``refs`` named one by one, else every need matching ``filters`` (column ->
-    exact value) and ``search`` (the words of the /needs search box)."""
+    exact value, or a tuple of values any of which matches) and ``search`` (the words of the /needs search box)."""
 
     refs: tuple[str, ...] = ()
-    filters: Mapping[str, str] | None = None
+    filters: Mapping[str, str | tuple[str, ...]] | None = None
     search: str = ""
 
     @property
@@ -73,8 +73,8 @@ class Selection:
     def where(self, runtime: Runtime) -> list[ColumnElement[bool]]:
         if not self.by_filter:
             return [Need.ref.in_(self.refs)]
-        conditions = [getattr(Need, name) == value for name, value in self.filters.items()
-                      if name in FILTERS and value]
+        conditions = [getattr(Need, name) == value if isinstance(value, str) else getattr(Need, name).in_(value)
+                      for name, value in self.filters.items() if name in FILTERS and value]
         return [*conditions, matching(self.search, runtime.engine.dialect.name, runtime.customers())]
 
 

@@ -24,6 +24,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 
 
+def submit_login(page, name: str = "cs1", password: str = "password1") -> None:
+    """Fill in and send the login form the page shows (the login page, or where a page sent a stranger)."""
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button.primary")
+
+
 @contextlib.contextmanager
 def serve(app) -> Iterator[str]:
     """Serve ``app`` with waitress on 127.0.0.1 and a free port; yields the base URL."""
@@ -45,19 +52,38 @@ def server(runtime, make_user):
         yield url
 
 
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium; yields ``open_page(locale)``, which opens a 1360x900 page in a context of its own (its
+    own cookies: another person at another computer). Fails if the Content-Security-Policy refused anything on
+    any of the pages: a page must not rely on what it blocks."""
+    assert CHROMIUM.exists(), f"Chromium is needed at {CHROMIUM} (apt install chromium, or set COCREATE_CHROMIUM)"
+    OUTPUT.mkdir(exist_ok=True)
+    refused = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+        def open_page(locale: str = "en-US"):
+            context = browser.new_context(viewport={"width": 1360, "height": 900}, locale=locale)
+            browser_page = context.new_page()
+            browser_page.on("console", lambda message: refused.append(message.text)
+                            if "Content Security Policy" in message.text else None)
+            return browser_page
+
+        yield open_page
+        browser.close()
+    assert not refused, refused
+
+
 @pytest.fixture
 def page():
     """A Chromium page, 1360x900, English unless the test switches."""
-    assert CHROMIUM.exists(), f"Chromium is needed at {CHROMIUM} (apt install chromium, or set COCREATE_CHROMIUM)"
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
-        browser_page = context.new_page()
-        refused = []  # what the Content-Security-Policy blocked: a page must not rely on it
-        browser_page.on("console", lambda message: refused.append(message.text)
-                        if "Content Security Policy" in message.text else None)
-        yield browser_page
-        context.close()
-        browser.close()
-    assert not refused, refused
+    with chromium() as open_page:
+        yield open_page()
+
+
+@pytest.fixture
+def open_page():
+    """``open_page(locale="en-US")``: a new Chromium page in a context of its own, as often as the test needs."""
+    with chromium() as opener:
+        yield opener

@@ -116,10 +116,11 @@ def test_user_passwd_disable_enable_and_token_list_revoke(cli, tmp_path):
     assert result.exit_code == 1 and "no user nobody" in result.output
 
 
-def test_jobs_lists_failed_and_retries(cli, tmp_path):
+def test_jobs_lists_failed_and_retries(cli, tmp_path, monkeypatch):
     from plugin.settings import Settings
     from sync.runtime import build_runtime
 
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # without a config file the language is zh-Hans
     runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")})
     with runtime.Session.begin() as session:
         session.add(Job(id="j1", name="sync_need", args=["N-0001"], ref="N-0001", state="failed", attempts=6,
@@ -133,11 +134,32 @@ def test_jobs_lists_failed_and_retries(cli, tmp_path):
     assert cli("jobs").output.strip() == "no failed jobs"
 
 
+def test_jobs_speaks_the_language_of_lang(cli, tmp_path, monkeypatch):
+    from plugin.settings import Settings
+    from sync.runtime import build_runtime
+
+    monkeypatch.setenv("LANG", "zh_TW.UTF-8")
+    assert cli("jobs").output.strip() == "沒有失敗的工作"
+    assert cli("jobs", "--state", "all").output.strip() == "沒有工作"
+    runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")})
+    with runtime.Session.begin() as session:
+        session.add(Job(id="j1", name="sync_need", args=["N-0001"], ref="N-0001", state="failed", attempts=6,
+                        last_error="Service Unavailable (HTTP 503)"))
+    listing = cli("jobs").output
+    assert listing.startswith("j1  失敗    sync_need(N-0001)  嘗試 6 次  ") and "HTTP 503" in listing
+    result = cli("jobs", "retry")
+    assert result.exit_code == 2 and "請給出工作 ID 或 --all" in result.output
+    assert "沒有失敗的工作 nope" in cli("jobs", "retry", "nope").output
+    assert cli("jobs", "retry", "--all").output.strip() == "已重新排入 1 項工作"
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert cli("jobs", "--state", "queued").output.startswith("j1  排队中  sync_need(N-0001)  尝试 0 次  ")
+
+
 def test_check_config_without_a_file_says_what_runs_instead(cli):
     result = cli("check-config")
     assert result.exit_code == 0
     assert "no config file found (cocreate.yaml)" in result.output
-    assert "embedded defaults (no tracker, 1 categories, 4 urgency levels" in result.output
+    assert "embedded defaults (no tracker, 1 category, 4 urgency levels, 6 statuses" in result.output
 
 
 def test_jobs_retry_all_queues_the_needs_that_wait_for_a_tracker(cli, tmp_path, monkeypatch):
@@ -146,6 +168,7 @@ def test_jobs_retry_all_queues_the_needs_that_wait_for_a_tracker(cli, tmp_path, 
     from sync.runtime import build_runtime
     from tests.factories import file_need
 
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     runtime = build_runtime(Settings(), {"COCREATE_HOME": str(tmp_path / "data")}, immediate=True)
     for _ in range(2):
         file_need(runtime, category="general")

@@ -36,6 +36,9 @@ from plugin.need import (
     validate_need,
 )
 from plugin.settings import Settings
+from sync.bulk import FIELDS as BULK_FIELDS
+from sync.bulk import FILTERS as BULK_COLUMNS
+from sync.bulk import NOT_FOUND, BulkChange, BulkReport, InvalidBulk, Selection, apply_bulk, preview
 from sync.intake import NeedConflict, create_need, update_need
 from sync.jobs.queue import database_unavailable
 from sync.ledger.search import QUERY_MAX, matching
@@ -192,7 +195,7 @@ def _checked(data: dict, settings: Settings, stored: dict | None = None):
     sent = {key: value for key, value in data.items() if key not in rejected}
     need_input = None
     try:
-        need_input = validate_need({**(stored or {}), **sent}, settings)
+        need_input = validate_need({**(stored or {}), **sent}, settings, customers=customers())
     except InvalidNeed as invalid:
         problems += [problem for problem in invalid.errors if problem.field not in rejected]
     if problems:
@@ -357,6 +360,119 @@ def list_needs():
         items = [_need_json(need, rt.settings) for need in needs[:limit]]
     next_cursor = _encode_cursor(needs[limit - 1].id) if len(needs) > limit else None
     return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+BULK_KEYS = ("action", "value", "note", "refs", "filter", "dry_run")
+BULK_FILTERS = (*BULK_COLUMNS, "q")
+"""What ``filter`` of a bulk action may hold: the filters of ``GET /needs``, the owner, and the search ``q``."""
+
+
+@bp.post("/needs/bulk")
+@api_token_required
+def bulk_action():
+    """One change for many needs, as the bulk action on /needs: set the owner, status (needs without an issue),
+    category or urgency, or link them to an issue or need; chosen by ``refs`` or by ``filter`` (the filters and
+    ``q`` of ``GET /needs``). ``dry_run: true`` counts what would change and writes nothing. One history entry per
+    changed need; the tracker is written by sync jobs afterwards, never in this request."""
+    data = _json_object()
+    if isinstance(data, Response):
+        return data
+    asked = _bulk_asked(data)
+    if isinstance(asked, Response):
+        return asked
+    selection, change, dry_run = asked
+    rt = runtime()
+    try:
+        report = preview(rt, selection, change)
+        if report.skipped.get(NOT_FOUND):
+            unknown = _unknown_refs(selection.refs)
+            return _error_body(404, f"no need has the ref {', '.join(unknown)}; nothing was changed",
+                               unknown_refs=unknown)
+        if not dry_run:
+            report = apply_bulk(rt, selection, change, g.api_user, source="api")
+    except InvalidBulk as invalid:
+        error = invalid.error
+        if error.field in ("field", "refs"):
+            return _error_body(400, f"{error.field}: {error.render()}")
+        name = "note" if error.field == "note" else "value"
+        return _error_body(422, "the change was not applied to any need", fields={name: [error.render()]})
+    return jsonify(_bulk_json(report))
+
+
+def _bulk_asked(data: dict) -> tuple[Selection, BulkChange, bool] | Response:
+    """The selection, the change and whether it is a dry run, as the body asks; or the 400 saying what is wrong
+    with its shape (the values themselves are checked by ``sync.bulk``)."""
+    unknown = sorted(set(data) - set(BULK_KEYS))
+    if unknown:
+        return _error_body(400, f"unknown field {', '.join(unknown)}; send {', '.join(BULK_KEYS)}")
+    action = data.get("action")
+    if action not in BULK_FIELDS:
+        return _error_body(400, f"action must be one of {', '.join(BULK_FIELDS)}, not {json.dumps(action)}")
+    value, note, dry_run = data.get("value"), data.get("note", ""), data.get("dry_run", False)
+    if not isinstance(value, str) and not (value is None and action == "owner"):
+        return _error_body(422, "the change was not applied to any need", fields={"value": [
+            "must be a string (or null, for the owner: clears it)" if action == "owner" else "must be a string"]})
+    if not isinstance(note, str) or (note and action != "status"):
+        return _error_body(400, "note must be a string, and goes only with the action status")
+    if not isinstance(dry_run, bool):
+        return _error_body(400, "dry_run must be true or false")
+    if ("refs" in data) == ("filter" in data):
+        return _error_body(400, "choose the needs by refs (a list of refs) or by filter (an object), not both "
+                                "nor neither; filter {} chooses every need")
+    if "refs" in data:
+        refs = data["refs"]
+        if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
+            return _error_body(400, "refs must be a list of refs, e.g. [\"N-0042\"]")
+        selection = Selection(refs=tuple(refs))
+    else:
+        selection = _bulk_filter(data["filter"])
+        if isinstance(selection, Response):
+            return selection
+    return selection, BulkChange(action, value, note), dry_run
+
+
+def _bulk_filter(chosen) -> Selection | Response:
+    if not isinstance(chosen, dict):
+        return _error_body(400, f"filter must be an object of {', '.join(BULK_FILTERS)}")
+    unknown = sorted(set(chosen) - set(BULK_FILTERS))
+    if unknown:
+        return _error_body(400, f"unknown filter {', '.join(unknown)}; use {', '.join(BULK_FILTERS)}")
+    search = chosen.get("q", "")
+    if not isinstance(search, str) or len(search) > QUERY_MAX or not storable(search):
+        return _error_body(400, f"q must be text of at most {QUERY_MAX} characters")
+    filters: dict[str, str | tuple[str, ...]] = {}
+    for name, value in chosen.items():
+        if name == "q":
+            continue
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not values or not all(isinstance(item, str) for item in values):
+            return _error_body(400, f"filter {name} must be a value or a non-empty list of values")
+        if not all(map(storable, values)):
+            return _error_body(400, f"filter {name} holds a NUL character or an unpaired surrogate")
+        filters[name] = tuple(values)
+    return Selection(filters=filters, search=search)
+
+
+def _unknown_refs(refs: tuple[str, ...]) -> list[str]:
+    wanted = list(dict.fromkeys(ref.strip() for ref in refs if ref.strip()))
+    with runtime().Session() as session:
+        known = set(session.scalars(select(Need.ref).where(Need.ref.in_(wanted))))
+    return [ref for ref in wanted if ref not in known]
+
+
+def _bulk_json(report: BulkReport) -> dict:
+    return {
+        "dry_run": report.dry_run,
+        "action": report.change.field,
+        "value": report.change.value,
+        "selected": report.selected,
+        "changed": report.changed,
+        "unchanged": report.unchanged,
+        "skipped": report.skipped,
+        "changed_refs": report.changed_refs,
+        "skipped_refs": report.skipped_refs,
+        "sync_jobs": report.sync_jobs,
+    }
 
 
 # Helpers ------------------------------------------------------------------------------------------

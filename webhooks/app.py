@@ -32,12 +32,15 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.extensions["cocreate"] = runtime
 
     from webhooks import (
+        admin,
         api,
+        api_customers,
         auth,
         edits,
         files,
         health,
         i18n,
+        icons,
         metrics,
         minutes,
         needs,
@@ -54,6 +57,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     auth.init_app(app)
     security.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(needs.bp)
     app.register_blueprint(edits.bp)
     app.register_blueprint(reports.bp)
@@ -62,13 +66,16 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(people.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_customers.bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(status_page.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(icons.bp)
     app.register_blueprint(metrics.bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
+    auth.csrf.exempt(api_customers.bp)
     auth.csrf.exempt(receiver.bp)
     if runtime.settings.server.trusted_proxies:
         # Only then is X-Forwarded-For the client's address (login throttling by address relies on it).

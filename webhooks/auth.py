@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -74,7 +75,7 @@ def login():
             if throttle.blocked(session, form.name.data, address):
                 minutes = int(throttle.WINDOW.total_seconds() // 60)
                 flash(_("Too many failed logins. Wait %(minutes)d minutes and try again.", minutes=minutes), "error")
-                response = make_response(render_template("login.html", form=form), 429)
+                response = make_response(render_template("login.html", form=form, first_run=False), 429)
                 response.headers["Retry-After"] = str(int(throttle.WINDOW.total_seconds()))
                 return response
             user = accounts.authenticate(session, form.name.data, form.password.data)
@@ -87,7 +88,47 @@ def login():
             login_user(session_user)
             return redirect(safe_target(request.args.get("next"), url_for("needs.table")))
         flash(_("Wrong name or password."), "error")
-    return render_template("login.html", form=form), 200 if request.method == "GET" or form.errors == {} else 400
+    return render_template("login.html", form=form, first_run=no_user_yet()), 200 if request.method == "GET" or form.errors == {} else 400
+
+
+class SetupForm(FlaskForm):
+    name = StringField(validators=[DataRequired()])
+    password = PasswordField(validators=[DataRequired()])
+    again = PasswordField(validators=[DataRequired()])
+
+
+def no_user_yet() -> bool:
+    with runtime().Session() as session:
+        return session.scalars(select(User.id).limit(1)).first() is None
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    """On a fresh install, while no user exists: create the first admin. Afterwards there is no such page."""
+    if not no_user_yet():
+        abort(404)
+    form = SetupForm()
+    problem = None
+    if form.validate_on_submit():
+        if form.password.data != form.again.data:
+            problem = _("The two passwords differ.")
+        elif len(form.password.data) < accounts.MIN_PASSWORD:
+            problem = _("The password needs at least %(count)d characters.", count=accounts.MIN_PASSWORD)
+        else:
+            with runtime().Session.begin() as session:
+                # Checked again inside the transaction: two first visitors must not both become admins.
+                if session.scalars(select(User.id).limit(1)).first() is not None:
+                    abort(404)
+                user = accounts.add_user(session, form.name.data, form.password.data, "admin")
+                session_user = SessionUser(user)
+            login_user(session_user)
+            flash(_("Welcome, %(name)s: you are the first admin.", name=session_user.name), "success")
+            return redirect(url_for("admin.customers_page"))
+    elif form.errors:
+        problem = _("Fill in every field.")
+    if problem:
+        flash(problem, "error")
+    return render_template("setup.html", form=form), 400 if problem else 200
 
 
 @bp.route("/logout", methods=["POST"])
@@ -101,7 +142,8 @@ def logout():
 
 
 def api_token_required(view):
-    """Require ``Authorization: Bearer <token>``; answers 401 JSON otherwise. Sets ``g.api_user``."""
+    """Require ``Authorization: Bearer <token>``; answers 401 JSON otherwise. Sets ``g.api_user`` and
+    ``g.api_role``."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -111,7 +153,7 @@ def api_token_required(view):
             return _unauthorized("send an API token as 'Authorization: Bearer <token>'")
         with runtime().Session.begin() as session:
             user = accounts.user_for_token(session, token.strip())
-            g.api_user = user.name if user else None
+            g.api_user, g.api_role = (user.name, user.role) if user else (None, None)
         if g.api_user is None:
             return _unauthorized("the API token is unknown or revoked")
         return view(*args, **kwargs)

@@ -1,5 +1,5 @@
 """CS changes a filed need: the edit form (every field, screenshots added and removed, conflicts shown with both
-values) and the customer-facing status set by hand."""
+values), the customer-facing status set by hand and "sync now"."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from plugin.need import NEED_FIELDS, NOTE_MAX, storable
 from sync.intake import InvalidUpload, NeedConflict, Upload, update_need
 from sync.ledger.edits import SCREENSHOTS, as_text
 from sync.ledger.store import Need
+from sync.loop.outbound import sync_now
 from sync.loop.status import StatusSetByTracker, set_status_by_hand
 from webhooks.context import runtime
 from webhooks.forms import EditNeedForm, StatusForm
@@ -43,6 +44,7 @@ class Clash:
     at: dt.datetime
     theirs: str | None
     yours: str | None
+    kept: bool = False  # the editor left the field as they found it: the form shows their value instead
 
 
 def _load(ref: str) -> Need:
@@ -91,9 +93,18 @@ def edit(ref: str):
                 need = _load(ref)
                 clashes = _clashes(conflict, need, need_input)
                 form.version.data = conflict.current  # saving again now applies what this editor typed
+                current = _form_values(need)
                 for clash in clashes:
-                    errors.setdefault(clash.field, []).append(gettext(
-                        "%(name)s changed this after you opened the form.", name=clash.actor or gettext("Someone")))
+                    name = clash.actor or gettext("Someone")
+                    if clash.kept:
+                        # Left as it was, the editor's stale value would undo the other change on saving again.
+                        form[clash.field].data = current[clash.field]
+                        errors.setdefault(clash.field, []).append(gettext(
+                            "%(name)s changed this after you opened the form; you had not, so it now shows their "
+                            "value.", name=name))
+                    else:
+                        errors.setdefault(clash.field, []).append(gettext(
+                            "%(name)s changed this after you opened the form.", name=name))
             else:
                 if result.changed:
                     flash(gettext("Need %(ref)s saved", ref=ref), "success")
@@ -109,8 +120,11 @@ def edit(ref: str):
 
 def _clashes(conflict: NeedConflict, need: Need, need_input) -> list[Clash]:
     """Per field saved since the editor's version: the last change's author and time, the value now stored (or
-    the screenshots added and removed) and what the editor typed."""
+    the screenshots added and removed), what the editor typed, and whether that is the value they found."""
     last = {edit.field: edit for edit in conflict.edits}
+    found = {}
+    for edit in conflict.edits:
+        found.setdefault(edit.field, edit.old)
     clashes = []
     for field, edit in last.items():
         if field == SCREENSHOTS:
@@ -118,9 +132,29 @@ def _clashes(conflict: NeedConflict, need: Need, need_input) -> list[Clash]:
                      for e in conflict.edits if e.field == SCREENSHOTS]
             clashes.append(Clash(field, edit.actor, edit.at, ", ".join(files), None))
         else:
-            clashes.append(Clash(field, edit.actor, edit.at, as_text(getattr(need, field)),
-                                 as_text(getattr(need_input, field))))
+            typed = as_text(getattr(need_input, field))
+            clashes.append(Clash(field, edit.actor, edit.at, as_text(getattr(need, field)), typed,
+                                 kept=typed == found[field]))
     return clashes
+
+
+@bp.post("/needs/<ref>/sync")
+@login_required
+def sync(ref: str):
+    """Queue the need's sync now (the "sync now" button), or say why not."""
+    try:
+        outcome = sync_now(runtime(), ref)
+    except LookupError:
+        abort(404)
+    if outcome == "queued":
+        flash(gettext("Sync of %(ref)s queued: the issue is brought in line with the need in the background.",
+                      ref=ref), "success")
+    elif outcome == "already_queued":
+        flash(gettext("A sync of %(ref)s is already queued; it was not queued twice.", ref=ref), "info")
+    else:
+        flash(gettext("No tracker is configured: %(ref)s waits for one and gets its issue once it is.", ref=ref),
+              "error")
+    return redirect(url_for("needs.detail", ref=ref, _anchor="tracker"))
 
 
 @bp.post("/needs/<ref>/status")

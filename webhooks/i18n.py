@@ -8,6 +8,7 @@ from flask_babel import Babel, get_locale, get_timezone
 from plugin.settings import LOCALES
 from webhooks.context import runtime
 from webhooks.safety import safe_target
+from webhooks.status_page import customer_locale, is_customer_path
 
 COOKIE = "cocreate_lang"
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -46,9 +47,13 @@ def page_timezone() -> str:
 
 
 def select_locale() -> str:
+    """The language chosen with the switch; on a customer's status page, the customer's own; else the browser's,
+    else the config's."""
     chosen = request.args.get("lang") or request.cookies.get(COOKIE)
     if chosen in LOCALES:
         return chosen
+    if is_customer_path(request.path) and (locale := customer_locale()):
+        return locale
     return locale_from_accept_language(request.accept_languages) or runtime().settings.locale
 
 

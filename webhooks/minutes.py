@@ -336,3 +336,22 @@ def create_issues(minutes_id: int):
         flash(gettext("These action items already have issues."), "info")
     return redirect(target)
 
+
+
+@bp.route("/minutes/<int:minutes_id>/action-items/<int:item_id>/done", methods=["POST"])
+@login_required
+def mark_done(minutes_id: int, item_id: int):
+    """Mark an action item done (``done=1``) or not done (``done=0``)."""
+    done = request.form.get("done") == "1"
+    try:
+        changed = action_items.mark_done(runtime(), minutes_id, item_id, done, current_user.name)
+    except LookupError:
+        abort(404)
+    ref = f"A-{item_id}"
+    if not changed:
+        flash(gettext("%(ref)s already was so; nothing was changed.", ref=ref), "info")
+    elif done:
+        flash(gettext("%(ref)s marked done.", ref=ref), "success")
+    else:
+        flash(gettext("%(ref)s marked not done.", ref=ref), "success")
+    return redirect(url_for("minutes.detail", minutes_id=minutes_id, _anchor=f"action-item-{item_id}"))

@@ -27,18 +27,15 @@ from sync.intake import InvalidUpload, Upload, check_uploads, create_need
 from sync.ledger.customers import InvalidCustomer, add_customer, new_key
 from sync.ledger.search import QUERY_MAX, matching, words
 from sync.ledger.store import Attachment, Job, Need, OutboxMessage, remarks_sort_key
-from sync.loop.thread import (
-    BODY_MAX,
-    WRITTEN_BY_CS,
-    InvalidMessage,
-    add_message,
-    thread,
-)
+from sync.loop.status import CHANNEL_NAMES
+from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
 from sync.sla import live_state
 from webhooks.context import customers, forget_customers, runtime
 from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
+from webhooks.status_page import error_page as customer_error_page
+from webhooks.status_page import is_customer_path
 
 bp = Blueprint("needs", __name__)
 bp.add_app_template_filter(highlight)
@@ -228,8 +225,9 @@ class Names:
             return gettext("comment on %(issue)s", issue=row.issue_key)
         if row.state == "refused":
             return gettext("R&D comment by %(name)s", name=row.payload.get("author") or "?")
-        if row.kind in ("customer", "forward"):
-            return f"{self.customer(row.customer or '')} ({row.channel})"
+        if row.kind in ("customer", "forward", "reply"):
+            channel = gettext(CHANNEL_NAMES[row.channel]) if row.channel in CHANNEL_NAMES else row.channel
+            return f"{self.customer(row.customer or '')} ({channel})"
         return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)
 
     @staticmethod
@@ -553,6 +551,8 @@ def _for_machines() -> bool:
 def _error_page(error: HTTPException, template: str):
     if _for_machines():
         return error
+    if is_customer_path(request.path):
+        return customer_error_page(error)
     return render_template(template, error=error), error.code
 
 
@@ -566,10 +566,21 @@ def not_found(error):
     return _error_page(error, "errors/404.html")
 
 
+@bp.app_errorhandler(HTTPException)
+def any_other_error(error):
+    """Any other error (400, 405, 410, an unhandled exception's 500, ...): under /s/ a customer gets a page in
+    their language; elsewhere the plain answer stays."""
+    if is_customer_path(request.path) and not _for_machines():
+        return customer_error_page(error)
+    return error
+
+
 @bp.app_errorhandler(413)
 def too_large(error):
     if _for_machines():
         return error
+    if is_customer_path(request.path):
+        return customer_error_page(error)
     settings = runtime().settings
     return render_template("errors/413.html", error=error, max_upload=size_text(settings.upload_max_bytes)), 413
 

@@ -24,6 +24,7 @@ from flask import (
 from flask_babel import get_timezone, gettext
 from flask_login import current_user, login_required
 
+from plugin.catalogs import catalog
 from plugin.need import N_
 from plugin.settings import LOCALES
 from sync.bulk import (
@@ -39,6 +40,7 @@ from sync.bulk import (
     preview,
 )
 from sync.ledger.search import QUERY_MAX
+from sync.table.changes import describe
 from sync.table.checking import imports_folder, read_meta, report_from, write_meta
 from sync.table.columns import Problem, TableError
 from sync.table.export import FORMATS, TableExport
@@ -111,10 +113,23 @@ def _forget_old_uploads(folder: Path) -> None:
 
 
 def _page(status: int = 200, **context):
-    """The import page; ``translate`` renders problems (Jinja's ``_`` would format their %(...)s too early)."""
+    """The import page. ``translate`` renders the report's problems and notes (Jinja's ``_`` would format their
+    %(...)s too early) in the sheet's language: they name its columns as it writes them, and whoever corrects the
+    sheet reads them beside it; the rest of the page, the changes' field names too, is in the page's language."""
+    settings = runtime().settings
     customers = [(customer.key, customer.name) for customer in customer_book().active()]
-    context.setdefault("report", None)
-    return render_template("table/import.html", customers=customers, translate=gettext, **context), status
+    report = context.setdefault("report", None)
+    translate = catalog(report.language).gettext if report is not None else gettext
+    changes = [(change.ref, change.row, *describe(change, settings, page_locale(), customer_book()))
+               for change in report.changes] if report is not None else []
+    return render_template("table/import.html", customers=customers, translate=translate, changes=changes,
+                           **context), status
+
+
+def _problems(problems: list[Problem], language: str | None) -> list[str]:
+    """A file's problems as lines, in the sheet's language when its header row was read, else the page's."""
+    translate = catalog(language).gettext if language else gettext
+    return [problem.render(translate) for problem in problems]
 
 
 @bp.route("/needs/import", methods=["GET", "POST"])
@@ -150,7 +165,7 @@ def upload():
         report = _run_import(path, file.filename, customer, dry_run=True)
     except TableError as exc:
         _discard(folder, token, suffix)
-        return _upload_error(None, customer, problems=[problem.render(gettext) for problem in exc.problems])
+        return _upload_error(None, customer, problems=_problems(exc.problems, exc.language))
     except BaseException:
         _discard(folder, token, suffix)
         raise
@@ -165,8 +180,8 @@ def status(token: str):
     folder, meta = _own_upload(token)
     if "problems" in meta:
         _discard(folder, token, meta["suffix"])
-        return _upload_error(None, meta["customer"],
-                             problems=[Problem(**item).render(gettext) for item in meta["problems"]])
+        return _upload_error(None, meta["customer"], problems=_problems([Problem(**item) for item in meta["problems"]],
+                                                                        meta.get("language")))
     if "report" not in meta:
         progress = meta.get("progress") or {"done": 0, "total": meta.get("estimate")}
         return render_template("table/checking.html", filename=meta["filename"], done=progress["done"],
@@ -183,7 +198,7 @@ def confirm(token: str):
     try:
         report = _run_import(path, meta["filename"], meta["customer"], dry_run=False)
     except TableError as exc:
-        return _upload_error(None, meta["customer"], problems=[problem.render(gettext) for problem in exc.problems])
+        return _upload_error(None, meta["customer"], problems=_problems(exc.problems, exc.language))
     finally:
         _discard(folder, token, meta["suffix"])
     flash(gettext("Imported %(name)s: %(created)d new, %(updated)d updated, %(unchanged)d unchanged, "

@@ -13,7 +13,7 @@ import re
 import secrets
 import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -26,6 +26,7 @@ from plugin.customer import CustomerBook, CustomerRecord, book_of
 from plugin.need import N_, FieldError, InvalidInput
 from plugin.settings import CUSTOMER_KEY, LOCALES, Channel, Contact
 from plugin.settings import Customer as ConfiguredCustomer
+from sync.ledger.edits import change_fields
 from sync.ledger.store import Counter, Customer, MeetingMinutes, Need, utcnow
 
 if TYPE_CHECKING:
@@ -98,13 +99,14 @@ def bump(session: Session) -> None:
 
 def need_counts(session: Session) -> dict[str, int]:
     """How many needs name each customer text (keys, and texts that match no record)."""
-    return dict(session.execute(select(Need.customer, func.count(Need.id)).group_by(Need.customer)).tuples())
+    rows = session.execute(select(Need.customer, func.count(Need.id)).group_by(Need.customer))
+    return {customer: count for customer, count in rows}
 
 
-def unlinked_customers(session: Session, book: CustomerBook) -> list[tuple[str, int, str | None]]:
-    """Customer texts of needs that are no customer's key, with their count and the key they would resolve to
-    (by name or alias), for the admin page's "link to customer"."""
-    return [(text, count, book.resolve(text)) for text, count in sorted(need_counts(session).items())
+def unlinked_customers(counts: dict[str, int], book: CustomerBook) -> list[tuple[str, int, str | None]]:
+    """Of the needs' customer texts (``counts``, from :func:`need_counts`), those that are no customer's key, with
+    their count and the key they would resolve to (by name or alias), for the admin page's "link to customer"."""
+    return [(text, count, book.resolve(text)) for text, count in sorted(counts.items())
             if book.get(text) is None]
 
 
@@ -347,9 +349,59 @@ def edit_customer(runtime: Runtime, key: str, data: Mapping[str, Any]) -> Custom
         return record_of(row)
 
 
+def relink_needs(session: Session, texts: Iterable[str], key: str, *, actor: str | None) -> int:
+    """Make every need whose customer is one of ``texts`` name customer ``key`` instead, each with a field
+    history entry; returns how many needs moved."""
+    texts = [text for text in texts if text != key]
+    if not texts:
+        return 0
+    moved = 0
+    for need in session.scalars(select(Need).where(Need.customer.in_(texts)).order_by(Need.id)):
+        moved += bool(change_fields(session, need, {"customer": key}, source="admin", actor=actor))
+    return moved
+
+
+def link_needs(runtime: Runtime, texts: Iterable[str], key: str, *, actor: str | None) -> int:
+    """The admin page's "link to customer": needs naming ``texts`` (which match no record) name ``key``."""
+    record = runtime.customers().current(key)
+    if record is None:
+        raise UnknownCustomer(key)
+    with runtime.Session.begin() as session:
+        return relink_needs(session, texts, record.key, actor=actor)
+
+
+def merge_customers(runtime: Runtime, source: str, target: str, *, actor: str | None) -> tuple[int, int]:
+    """Merge customer ``source`` into ``target``: its needs (with their status history) and minutes move, its
+    record stays with ``merged_into`` so that its status-page link opens the target's page, saying so. Returns
+    (needs moved, minutes moved)."""
+    runtime.customers()
+    with runtime.Session.begin() as session:
+        minutes = merge_rows(session, source, target)
+        needs = relink_needs(session, [source], target, actor=actor)
+    return needs, minutes
+
+
+def mask(value: str | None) -> str:
+    """A secret or a URL carrying one as a page or an answer shows it: the site and the last two characters."""
+    if not value:
+        return ""
+    match = re.match(r"^[a-z]+://[^/?#]+", value, re.I)
+    return f"{match.group(0) if match else ''}/••••{value[-2:] if len(value) > 12 else ''}"
+
+
+def masked_channel(channel: Channel) -> dict[str, Any]:
+    """A channel as shown to an admin: addresses in full, URL and secret masked."""
+    shown = {"kind": channel.kind, "to": list(channel.to)}
+    if channel.url:
+        shown["url"] = mask(channel.url)
+    if channel.secret:
+        shown["secret"] = "••••••"
+    return shown
+
+
 def merge_rows(session: Session, source: str, target: str) -> int:
     """Mark customer ``source`` merged into ``target`` and move its minutes; returns the minutes moved. Its
-    status-page link keeps opening (the target's page). The needs move with ``sync.intake.relink_needs``."""
+    status-page link keeps opening (the target's page). The needs move with :func:`relink_needs`."""
     rows = {row.key: row for row in session.scalars(select(Customer).where(Customer.key.in_([source, target])))}
     if source not in rows:
         raise UnknownCustomer(source)

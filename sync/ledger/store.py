@@ -219,6 +219,28 @@ class StatusChange(Base):
     need: Mapped[Need] = relationship(back_populates="history")
 
 
+class ReportMonth(Base):
+    """The VOC report's figures of a closed month, kept once computed (``sync.report.cache``).
+
+    Triggers (migration 0015) delete a month's row when a write could change its figures, whichever code
+    writes: a need raised before the month's end added, removed or edited in a field the report reads, or a
+    status history entry known at its end written. ``figures`` is NULL while the row holds the place of a
+    computation under way."""
+
+    __tablename__ = "report_months"
+    __table_args__ = (Index("ix_report_months_month", "month", "timezone", "settings_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # The parts of the config the figures depend on (statuses, urgencies and their SLA, categories), hashed.
+    settings_key: Mapped[str] = mapped_column(String(64))
+    end_at: Mapped[dt.datetime]
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    figures: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class NeedEdit(Base):
     """One entry of a need's field history: who changed which field, when, from what to what.
 
@@ -514,6 +536,11 @@ class ActionItem(Base):
     synced_at: Mapped[dt.datetime | None]
     sync_lease_owner: Mapped[str | None] = mapped_column(String(64))
     sync_lease_until: Mapped[dt.datetime | None]
+    # Done: by a person on the minutes page (``done_by`` their user name) or by the tracker when the issue was
+    # closed (``done_by`` "github" or "jira"); ``done_by_tracker`` lets a reopened issue take back only its own mark.
+    done_at: Mapped[dt.datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    done_by_tracker: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     minutes: Mapped[MeetingMinutes] = relationship(back_populates="action_items")

@@ -1,7 +1,8 @@
 """Inbound sync: the job a tracker webhook (or reconcile) queues once its delivery is stored in the inbox.
 
 The payload is only a hint: the job reads the issue's current state, so repeated and out-of-order
-deliveries end in the same state, and applies status, owner and urgency as configured.
+deliveries end in the same state, and applies status, owner and urgency as configured, and marks the action
+items whose issue was closed done.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from plugin.base import IssueState
 from plugin.errors import TrackerNotFound
 from sync.ledger.edits import change_fields
-from sync.ledger.store import Need
+from sync.ledger.store import ActionItem, Need, utcnow
 from sync.loop.status import apply_issue_state
 from sync.loop.thread import forward_customer_comments
 
@@ -62,9 +63,33 @@ def apply_issue_fields(runtime: Runtime, state: IssueState, actor: str | None = 
     return changed
 
 
+def apply_action_items(runtime: Runtime, state: IssueState) -> list[str]:
+    """Mark the action items whose issue is ``state`` done once it is closed (Jira: its status is in the
+    ``done`` category, whatever it is called; GitHub: closed, for whatever reason), recorded as done by the
+    tracker; a reopened issue takes back that mark, never one a person set. Returns the refs changed."""
+    closed = state.status_category == "done"
+    source = runtime.settings.tracker.kind
+    changed = []
+    with runtime.Session.begin() as session:
+        for item in session.scalars(select(ActionItem).where(ActionItem.issue_key == state.key)):
+            if closed and item.done_at is None:
+                item.done_at, item.done_by, item.done_by_tracker = utcnow(), source, True
+            elif not closed and item.done_by_tracker:
+                item.done_at, item.done_by, item.done_by_tracker = None, None, False
+            else:
+                continue
+            changed.append(item.ref)
+    if changed:
+        log.info("%s %s: action items %s %s", source, state.key, ", ".join(changed),
+                 "done" if closed else "open again")
+    return changed
+
+
 def apply_state(runtime: Runtime, state: IssueState, actor: str) -> bool:
     """Apply an issue's current state to its needs as configured: owner and urgency, the status when
-    ``sync.inbound.status`` is on, then the comments marked for customers. Returns whether the status changed."""
+    ``sync.inbound.status`` is on, then the comments marked for customers; and to its action items (done when
+    closed). Returns whether the status changed."""
+    apply_action_items(runtime, state)
     apply_issue_fields(runtime, state, actor)
     changed = runtime.settings.sync.inbound.status and apply_issue_state(runtime, state, actor=actor)
     forward_customer_comments(runtime, state)
@@ -75,8 +100,11 @@ def apply_issue_change(runtime: Runtime, source: str, issue_key: str) -> None:
     """A change to ``issue_key`` arrived from ``source`` (``github`` or ``jira``): apply the issue's current state."""
     with runtime.Session() as session:
         refs = [need.ref for need in linked_needs(session, issue_key)]
+        refs += [f"A-{item_id}" for item_id in session.scalars(
+            select(ActionItem.id).where(ActionItem.issue_key == issue_key).order_by(ActionItem.id))]
     if not refs:
-        log.info("apply_issue_change: %s issue %s changed; no need is linked to it", source, issue_key)
+        log.info("apply_issue_change: %s issue %s changed; no need or action item is linked to it", source,
+                 issue_key)
         return
     tracker = runtime.settings.tracker
     if tracker is None or tracker.kind != source:
@@ -86,7 +114,7 @@ def apply_issue_change(runtime: Runtime, source: str, issue_key: str) -> None:
     try:
         state = runtime.adapter().get_issue(issue_key)
     except TrackerNotFound:
-        log.warning("apply_issue_change: %s is gone or hidden from Cocreate; needs %s keep their status",
+        log.warning("apply_issue_change: %s is gone or hidden from Cocreate; %s keep their status",
                     issue_key, ", ".join(refs))
         return
     apply_state(runtime, state, actor=source)

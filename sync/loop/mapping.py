@@ -292,11 +292,6 @@ def _localized_urgency(settings: Settings, key: str) -> str:
     return urgency.name.get(settings.locale) if urgency else key
 
 
-def customer_name(customers: CustomerBook, key: str) -> str:
-    """The customer's name, or its key when there is no such customer."""
-    return customers.name(key)
-
-
 def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
                 assignment: Assignment, customers: CustomerBook) -> list[Block]:
     """The Cocreate part of the issue body, in the configured language."""
@@ -304,7 +299,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     category = settings.category(need.category)
     rows: list[tuple[str, tuple[Inline, ...]]] = [
         (label("need", locale), (Link(need.ref, need.url),) if need.url else (need.ref,)),
-        (label("customer", locale), (customer_name(customers, need.customer),)),
+        (label("customer", locale), (customers.name(need.customer),)),
         (label("reporter", locale), (need.reporter_name,)),
         (label("reported_at", locale), (need.reported_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),)),
         (label("urgency", locale), (_localized_urgency(settings, need.urgency),)),
@@ -326,7 +321,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
     if len(asking) > 1:
         blocks.append(Block("heading", text=f"{label('asking', locale)} ({len({a.customer for a in asking})})"))
         blocks.append(Block("bullets", items=tuple(
-            (f"{customer_name(customers, a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
+            (f"{customers.name(a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
             for a in asking)))
     if minutes:
         blocks.append(Block("heading", text=label("minutes", locale)))
@@ -388,7 +383,7 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
         labels.add(tracker.urgency_label(urgency))
     spec = IssueSpec(
         project=project_for(settings, need.category),
-        title=f"[{customer_name(customers, need.customer)}] {need.title}"[:250],
+        title=f"[{customers.name(need.customer)}] {need.title}"[:250],
         body=fit_need(settings, need, asking, list(minutes), assignment, customers),
         marker=marker_label(need.ref),
         labels=frozenset(labels),

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from plugin.base import IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync.jobs.leases import leased
-from sync.ledger.store import Need, utcnow
+from sync.ledger.store import Job, Need, utcnow
 from sync.loop import mapping
 from sync.loop.issues import RetryLater, create_issue_once
 from sync.loop.links import MinutesLink, attachment_url, link_global_id, links_for_needs
@@ -80,14 +80,39 @@ def sync_needs(runtime: Runtime, refs: list[str]) -> None:
         log.warning("sync_needs: %d of %d failed: %s", len(failed), len(refs), failed)
 
 
+def sync_now(runtime: Runtime, ref: str) -> str:
+    """Queue need ``ref``'s sync because a person asked (the need page's "sync now"); returns ``queued``,
+    ``no_tracker`` (nothing could be done: the need waits for one) or ``already_queued`` (its ``sync_need`` job is
+    queued or running: a second would do the same work). Raises LookupError for an unknown need."""
+    with runtime.Session.begin() as session:
+        need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
+        if need is None:
+            raise LookupError(ref)
+        if runtime.settings.tracker is None:
+            return "no_tracker"
+        if session.scalar(select(Job.id).where(Job.ref == ref, Job.name == "sync_need",
+                                               Job.state.in_(("queued", "running"))).limit(1)) is not None:
+            return "already_queued"
+        need.sync_state, need.sync_error = "pending", None
+        job = runtime.queue.record(session, "sync_need", ref, ref=ref)
+    runtime.queue.send(job)
+    return "queued"
+
+
 def queue_resume(runtime: Runtime) -> bool:
-    """At start-up: queue the first ``resume_syncs`` job when a tracker is configured and a need waits (one
-    indexed query, whatever the number of needs); True when queued."""
+    """At start-up (``cocreate serve`` and ``cocreate worker``): queue the first ``resume_syncs`` job when a
+    tracker is configured, a need waits and no ``resume_syncs`` job is queued or running already (two indexed
+    queries, whatever the number of needs); True when queued.
+
+    A chain in the ledger goes on by itself (a lost one is sent again by the heartbeat sweep), so a restart, or a
+    worker starting beside the server, adds no second one working through the same needs."""
     if runtime.settings.tracker is None:
         return False
     with runtime.Session() as session:
         waiting = session.scalar(select(Need.id).where(Need.sync_state.in_(RESUME_STATES)).limit(1))
-    if waiting is None:
+        resuming = session.scalar(select(Job.id).where(
+            Job.state.in_(("queued", "running")), Job.name == "resume_syncs").limit(1))
+    if waiting is None or resuming is not None:
         return False
     runtime.queue.enqueue("resume_syncs", 0)
     return True

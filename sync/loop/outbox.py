@@ -25,6 +25,7 @@ from sync.notify import (
 )
 
 if TYPE_CHECKING:
+    from plugin.customer import CustomerBook
     from sync.runtime import Runtime
 
 log = logging.getLogger("cocreate.notify")
@@ -42,12 +43,12 @@ def _email_channel(address: str):
     return Channel(kind="email", to=[address])
 
 
-def build_notice(runtime: Runtime, row: OutboxMessage):
+def build_notice(runtime: Runtime, row: OutboxMessage, customers: CustomerBook):
     """The notice a customer, owner or escalation row stands for, in its reader's language."""
     settings = runtime.settings
     payload = row.payload
     if row.kind in ("customer", "forward", "reply"):
-        customer = runtime.customers().get(row.customer)
+        customer = customers.get(row.customer)
         locale = customer.locale
         return StatusNotice(
             customer_name=customer.name, locale=locale, need_ref=", ".join(payload["refs"]),
@@ -74,11 +75,11 @@ def build_notice(runtime: Runtime, row: OutboxMessage):
     raise ValueError(f"outbox row {row.id} has unknown kind {row.kind!r}")
 
 
-def _channel_for_row(runtime: Runtime, row: OutboxMessage):
+def _channel_for_row(row: OutboxMessage, customers: CustomerBook):
     """The channel a row goes out on, as the customer's record has it now: a channel changed since the row was
     queued is used as changed; one removed since (or changed to another kind) is an error, not a guess."""
     if row.kind in ("customer", "forward", "reply"):
-        customer = runtime.customers().get(row.customer)
+        customer = customers.get(row.customer)
         channels = customer.channels if customer else ()
         index = int(row.target)
         if index >= len(channels) or channels[index].kind != row.channel:
@@ -100,8 +101,9 @@ def deliver_outbox(runtime: Runtime, outbox_id: int) -> None:
         if row.kind == "comment":
             _post_comment(runtime, row)
         else:
-            channel = channel_for(_channel_for_row(runtime, row), runtime.settings.notifications.smtp)
-            channel.send(render(build_notice(runtime, row)))
+            book = runtime.customers()  # one book for the channel and the notice
+            channel = channel_for(_channel_for_row(row, book), runtime.settings.notifications.smtp)
+            channel.send(render(build_notice(runtime, row, book)))
     except Exception as exc:  # a ChannelError's text is kept as is, any other error's is prefixed with its type
         error = str(exc) if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
         _finish(runtime, outbox_id, "pending" if getattr(exc, "retryable", False) else "failed", error)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sync.ledger.store import Need, Watermark, utcnow
+from sync.ledger.store import ActionItem, Need, Watermark, utcnow
 from sync.loop.inbound import apply_state
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ OVERLAP = dt.timedelta(minutes=2)
 
 
 def reconcile(runtime: Runtime) -> dict:
-    """Apply every issue updated since the watermark that belongs to a need; returns counts."""
+    """Apply every issue updated since the watermark that belongs to a need or an action item; returns counts."""
     settings = runtime.settings
     if settings.tracker is None:
         return {"checked": 0, "changed": 0}
@@ -39,7 +39,9 @@ def reconcile(runtime: Runtime) -> dict:
                        if project})
     states = runtime.adapter().updated_since(projects, since)
     with runtime.Session() as session:
-        known = set(session.scalars(select(Need.issue_key).where(Need.issue_key.in_([s.key for s in states]))))
+        keys = [s.key for s in states]
+        known = set(session.scalars(select(Need.issue_key).where(Need.issue_key.in_(keys))))
+        known |= set(session.scalars(select(ActionItem.issue_key).where(ActionItem.issue_key.in_(keys))))
     changed = 0
     for state in states:
         if state.key in known and apply_state(runtime, state, actor="reconcile"):

@@ -25,7 +25,6 @@ from plugin.need import N_
 from plugin.people import PeopleBook, PersonRecord
 from plugin.settings import Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
-from sync.loop.mapping import customer_name
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -121,7 +120,7 @@ def _notice_rows(settings, customers: CustomerBook, needs: list[Need], issue_key
             payload={"old": old, "new": new, "refs": [need.ref for need in mine],
                      "titles": [need.title for need in mine], "issue_url": issue_url, "owner": person.name,
                      "customer_name": ", ".join(dict.fromkeys(
-                         customer_name(customers, need.customer) for need in mine)),
+                         customers.name(need.customer) for need in mine)),
                      "told": told},
         ))
     return rows

@@ -1,5 +1,6 @@
 """Action items -> tracker issues, on request: created exactly once (``create_issue_once``), assigned to the
-owner through the people directory, due date carried over, linked back to the minutes."""
+owner through the people directory, due date carried over, linked back to the minutes; and marked done by a
+person (closing an item's issue marks it done as well: ``sync.loop.inbound.apply_action_items``)."""
 
 from __future__ import annotations
 
@@ -154,3 +155,20 @@ def _create_issue(runtime: Runtime, item_id: int) -> None:
         item.sync_state, item.sync_error, item.synced_at = "synced", None, utcnow()
         session.commit()
 
+
+
+# Done ---------------------------------------------------------------------------------------------
+
+
+def mark_done(runtime: Runtime, minutes_id: int, item_id: int, done: bool, actor: str) -> bool:
+    """Mark action item ``item_id`` of the minutes done (or not done) as ``actor``, keeping who and when;
+    returns False when it already was so. Raises LookupError when the minutes hold no such item."""
+    with runtime.Session.begin() as session:
+        item = session.get(ActionItem, item_id)
+        if item is None or item.minutes_id != minutes_id:
+            raise LookupError(f"no action item {item_id} in minutes {minutes_id}")
+        if (item.done_at is not None) == done:
+            return False
+        item.done_at, item.done_by = (utcnow(), actor) if done else (None, None)
+        item.done_by_tracker = False
+    return True

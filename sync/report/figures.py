@@ -16,6 +16,9 @@ Which needs count, and as of when:
   raised up to the cut-off), then by needs.
 - Delivered share (the north-star figure): needs raised up to the cut-off that were delivered (done) at the
   cut-off, over all of them; the same share is also given for the month's needs alone.
+
+A closed month's figures are kept once computed, until a write reaches back into the month
+(``sync.report.cache``); the month in progress is computed on every request.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlalchemy import text
 
 from plugin.settings import Settings
 from sync.ledger.store import utcnow
+from sync.report import cache
 from sync.report.queries import ACCEPTANCE, month_figures, top_issues
 from sync.sla import FIRST_RESPONSE, RESOLUTION, Timer, delivered_statuses
 
@@ -157,18 +161,23 @@ def _in_order(counts: Counter, keys: list[str]) -> tuple[tuple[str, int], ...]:
     return tuple((key, counts.get(key, 0)) for key in [*keys, *rest])
 
 
-def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime | None = None) -> VocReport:
-    """Compute the VOC figures of ``month`` (``YYYY-MM``) in the database (``sync.report.queries``)."""
+def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime | None = None,
+               kept: bool = True) -> VocReport:
+    """Compute the VOC figures of ``month`` (``YYYY-MM``) in the database (``sync.report.queries``); a closed
+    month's are kept once computed (``sync.report.cache``), unless ``kept`` is False (then they are computed
+    from the history and not kept)."""
     settings = runtime.settings
     start, end = month_bounds(month, timezone)
     cutoff = min(end, now or utcnow())
-    with runtime.Session() as session:
-        dialect = session.bind.dialect.name
-        if dialect == "postgresql":
-            # Row estimates over the statement's CTEs are poor: JIT compiling would cost more than the run.
-            session.execute(text("SET LOCAL jit = off"))
-        rows = session.execute(month_figures(settings, start, cutoff, dialect)).all()
-        issues = session.execute(top_issues(start, cutoff, TOP_ISSUES, dialect)).all()
+    closed = kept and cutoff == end
+    found = cache.kept_rows(runtime, month, timezone) if closed else None
+    if found is not None:
+        rows, issues = found
+    else:
+        token = cache.place(runtime, month, timezone, end) if closed else None
+        rows, issues = _rows(runtime, start, cutoff)
+        if token is not None:
+            cache.keep(runtime, token, month, timezone, rows, issues)
     parts: dict[str, list] = {"status": [], "duration": [], "breach": [], "north_star": []}
     for row in rows:
         parts[row.part].append(row)
@@ -190,6 +199,17 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         delivered=sum(count for key, count in statuses.items() if key in delivered_keys),
         all_needs=north_star.count, all_delivered=north_star.delivered,
     )
+
+
+def _rows(runtime, start: dt.datetime, cutoff: dt.datetime) -> tuple[list, list]:
+    """The rows of the month's figures and of its most-requested issues, computed from the history."""
+    with runtime.Session() as session:
+        dialect = session.bind.dialect.name
+        if dialect == "postgresql":
+            # Row estimates over the statement's CTEs are poor: JIT compiling would cost more than the run.
+            session.execute(text("SET LOCAL jit = off"))
+        return (session.execute(month_figures(runtime.settings, start, cutoff, dialect)).all(),
+                session.execute(top_issues(start, cutoff, TOP_ISSUES, dialect)).all())
 
 
 def _durations(settings: Settings, rows) -> tuple[tuple[tuple[str, Durations], ...], ...]:

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import html
 import math
+import unicodedata
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -90,10 +91,16 @@ def paired_bar_chart(rows: list[tuple[str, float | None, float | None]], legend:
     return _svg(width, height, 12, body)
 
 
+def text_width(text: str, font_size: float) -> float:
+    """How wide ``text`` is drawn, at most: a Chinese character takes a full em, anything else about 0.62 em
+    (the widest Latin digits and letters of the usual sans-serif fonts)."""
+    return sum(1.0 if unicodedata.east_asian_width(char) in "WF" else 0.62 for char in text) * font_size
+
+
 def share_gauge(share: float | None, caption: str, *, size: int = 180) -> str:
-    """A ring filled to ``share`` with the percentage in the middle and ``caption`` under it (the drawing is wider
-    than the ring so that a caption of some twenty characters is not cut)."""
-    width = size + 160
+    """A ring filled to ``share`` with the percentage in the middle and ``caption`` under it; the drawing is at
+    least as wide as the caption, so that no language's caption is cut at its edges."""
+    width = max(size + 160, math.ceil(text_width(caption, 12)) + 24)
     radius, stroke, centre, middle = size / 2 - 14, 18, size / 2, width / 2
     circumference = 2 * math.pi * radius
     ring = (f'cx="{middle}" cy="{centre}" r="{radius}" fill="none" stroke-width="{stroke}"')

@@ -1,7 +1,8 @@
 """The dry run of a large upload as a job: an upload waiting in ``<home>/imports`` is ``<token><suffix>`` beside
 ``<token>.json`` (who uploaded it, its name, the default customer and zone); the ``check_import`` job adds
 ``progress`` (rows checked so far, about how many there are, written every ``PROGRESS_ROWS`` rows) and at the end
-the dry run's ``report``, or the ``problems`` that kept the file from being read at all. The status page
+the dry run's ``report``, or the ``problems`` that kept the file from being read at all (and the sheet's
+``language`` they are told in, when its header row was read). The status page
 (``/needs/import/<token>``) reads the same file."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugin.need import N_
+from sync.table.changes import FieldChange
 from sync.table.columns import ImportReport, Problem, TableError
 from sync.table.importer import import_table
 
@@ -55,7 +57,8 @@ def report_data(report: ImportReport) -> dict:
 
 def report_from(data: dict) -> ImportReport:
     return ImportReport(**{**data, "problems": [Problem(**item) for item in data["problems"]],
-                           "warnings": [Problem(**item) for item in data["warnings"]]})
+                           "warnings": [Problem(**item) for item in data["warnings"]],
+                           "changes": [FieldChange(**item) for item in data.get("changes", ())]})
 
 
 def check_import(runtime: Runtime, token: str) -> None:
@@ -77,7 +80,8 @@ def check_import(runtime: Runtime, token: str) -> None:
                               default_customer=meta["customer"] or None, timezone=meta.get("timezone", "UTC"),
                               actor=meta["user"], filename=meta["filename"], progress=progress)
     except TableError as exc:
-        write_meta(folder, token, {**meta, "problems": [asdict(problem) for problem in exc.problems]})
+        write_meta(folder, token, {**meta, "problems": [asdict(problem) for problem in exc.problems],
+                                   "language": exc.language})
         return
     except Exception:  # the page must not wait for ever: say the check failed, keep the traceback in the log
         log.exception("check_import: the dry run of %s failed", meta["filename"])

@@ -36,9 +36,9 @@ COLUMNS: tuple[Column, ...] = (
             "問題描述", "问题描述", "需求描述", "Detailed description", "Problem description"),
     _column("screenshots", "問題截圖", "问题截图", "Screenshots", 18, "截圖", "截图", "Screenshot"),
     _column("urgency", "緊急程度", "紧急程度", "Urgency", 10, "優先級", "优先级", "Priority"),
-    _column("reporter", "反饋人", "反馈人", "Reporter", 16, "反饋者", "反馈者"),
+    _column("reporter", "反饋人", "反馈人", "Reporter", 16, "反饋者", "反馈者", "提出人", "提出者"),
     _column("reported_at", "反饋時間", "反馈时间", "Time reported", 18,
-            "反饋日期", "反馈日期", "Reported at", "Date reported"),
+            "反饋日期", "反馈日期", "提出時間", "提出时间", "提出日期", "Reported at", "Date reported"),
     _column("owner", "跟進人", "跟进人", "Owner", 12, "負責人", "负责人", "Follow-up"),
     _column("status", "狀態", "状态", "Status", 12, "State"),
     _column("remarks", "說明", "说明", "Remarks", 40, "備註", "备注", "Notes"),
@@ -48,6 +48,8 @@ COLUMNS: tuple[Column, ...] = (
     _column("reporter_email", "反饋人電子郵件", "反馈人邮箱", "Reporter e-mail", 24, "E-mail", "Email", "反饋人郵箱"),
     _column("reporter_channel", "反饋管道", "反馈渠道", "Reporter channel", 14, "Channel", "反饋渠道"),
     _column("linked_to", "關聯到", "关联到", "Linked to", 16),
+    # A sheet without it gives each need a title taken from its description (sheets.derive_title).
+    _column("title", "標題", "标题", "Title", 30, "需求標題", "需求标题", "主題", "主题", "Summary", "Subject"),
     _column("issue", "研發工單", "研发工单", "Tracker issue", 16, importable=False),
     _column("issue_url", "工單連結", "工单链接", "Tracker link", 40, importable=False),
 )
@@ -61,10 +63,12 @@ URGENCY_COLOURS = (("FEF3F2", "B42318"), ("FFF6ED", "C4320A"), ("FEFBE8", "8A610
 
 
 class TableError(ValueError):
-    """The file cannot be imported at all (not a table, no header row, ...); ``problems`` says why."""
+    """The file cannot be imported at all (not a table, no header row, ...); ``problems`` says why, and
+    ``language`` is the sheet's when its header row was read (its problems are told in it), else None."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], language: str | None = None):
         self.problems = problems
+        self.language = language
         super().__init__("; ".join(problem.render() for problem in problems))
 
 
@@ -101,13 +105,15 @@ class Problem:
 
 
 PROBLEMS_SHOWN = 100
-"""At most this many problems (and as many notes) are kept in a report; the rest are only counted."""
+"""At most this many problems (and as many notes, and the changes of as many rows) are kept in a report; the rest
+are only counted."""
 
 
 @dataclass
 class ImportReport:
-    """What an import did (or, in a dry run, would do): the first ``PROBLEMS_SHOWN`` problems and notes, and how
-    many more there were (``problems_left_off``, ``warnings_left_off``)."""
+    """What an import did (or, in a dry run, would do): the first ``PROBLEMS_SHOWN`` problems and notes, the field
+    changes (``changes.FieldChange``) of the first ``PROBLEMS_SHOWN`` rows it updates, and how many more there were
+    (``problems_left_off``, ``warnings_left_off``, ``changes_left_off`` rows)."""
 
     dry_run: bool
     filename: str
@@ -123,6 +129,8 @@ class ImportReport:
     sync_jobs: int = 0
     problems_left_off: int = 0
     warnings_left_off: int = 0
+    changes: list = field(default_factory=list)
+    changes_left_off: int = 0
 
     def add_problems(self, problems: list[Problem]) -> None:
         room = max(PROBLEMS_SHOWN - len(self.problems), 0)
@@ -134,6 +142,13 @@ class ImportReport:
             self.warnings.append(warning)
         else:
             self.warnings_left_off += 1
+
+    def add_changes(self, changes: list) -> None:
+        """The changes of one updated row."""
+        if len({change.ref for change in self.changes}) < PROBLEMS_SHOWN:
+            self.changes.extend(changes)
+        else:
+            self.changes_left_off += 1
 
     @property
     def refused(self) -> int:

@@ -22,8 +22,9 @@ from plugin.need import STAGE_NAMES, stage_name
 from plugin.settings import Settings
 from sync.ledger.search import matching
 from sync.ledger.store import Attachment, Need
+from sync.table.changes import time_text
 from sync.table.columns import COLUMNS, URGENCY_COLOURS
-from sync.table.sheets import escape_text, join_description
+from sync.table.sheets import escape_text
 from sync.table.workbook import STYLE, SheetStream
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def export_values(need, screenshots, names: Names, zone: dt.tzinfo) -> list:
     return [
         need.ref,
         names.categories.get(need.category, need.category or ""),
-        join_description(need.title, need.description or ""),
+        need.description or "",
         "\n".join(screenshots),
         names.urgencies.get(need.urgency, need.urgency or ""),
         need.reporter_name,
@@ -89,16 +90,10 @@ def export_values(need, screenshots, names: Names, zone: dt.tzinfo) -> list:
         need.reporter_email or "",
         need.reporter_channel or "",
         need.linked_to or "",
+        need.title,
         need.issue_key or "",
         need.issue_url or "",
     ]
-
-
-def _time_text(moment: dt.datetime) -> str:
-    """``2026-11-23 14:30`` (seconds only when there are any); the year always has four digits, as the import
-    reads it (``%Y`` writes year 1 as ``1``)."""
-    text = f"{moment.year:04d}-{moment:%m-%d %H:%M}"
-    return f"{text}:{moment.second:02d}" if moment.second else text
 
 
 def _needs_query(runtime: Runtime, filters: Mapping[str, str] | None, search: str, refs: Sequence[str] | None):
@@ -163,7 +158,7 @@ class TableExport:
         # UTF-8 with a BOM: Excel then opens the Chinese text correctly.
         yield "\ufeff".encode() + _drain(buffer)
         for count, (_need, values) in enumerate(rows, start=1):
-            writer.writerow([_time_text(value) if isinstance(value, dt.datetime) else escape_text(value)
+            writer.writerow([time_text(value) if isinstance(value, dt.datetime) else escape_text(value)
                              for value in values])
             if count % CSV_CHUNK_ROWS == 0:
                 yield _drain(buffer)

@@ -14,11 +14,14 @@ by their sequence number (序號), so importing the same sheet again updates ins
 - No sequence number: the row becomes a new need with the next ``N-`` ref (a warning says that importing
   the sheet again would add it again).
 
-Column 問題詳細描述 holds the need's title and description: the first line is the title (cut at
-``TITLE_MAX``), the rest the description; export writes them back the same way, so export -> import
-round-trips without change. Status (狀態) takes any configured status name or key, in any language; a
-need that has a tracker issue takes its status from the tracker, so the sheet's status is then ignored
-(with a warning). Export-only columns (tracker issue and link) and screenshots are not imported.
+Column 問題詳細描述 is the need's whole description. The title comes from the title column (標題) when the
+sheet has one and the row fills it; else it is taken from the description (its first line or sentence,
+``sheets.derive_title``), and a need whose description the row leaves as it is keeps its title. Export
+writes both columns, so export -> import round-trips without change. A row updates its need only where a
+field really differs (``changes.same_value``), and the report lists each such field, old and new. Status
+(狀態) takes any configured status name or key, in any language; a need that has a tracker issue takes its
+status from the tracker, so the sheet's status is then ignored (with a warning). Export-only columns
+(tracker issue and link) and screenshots are not imported.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from sync.ledger.edits import change_fields
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
+from sync.table.changes import FieldChange, same_value, value_text
 from sync.table.columns import (
     COLUMN,
     COLUMNS,
@@ -63,11 +67,11 @@ from sync.table.sheets import (
     cell_text,
     column_letter,
     configured_aliases,
+    derive_title,
     header_names,
     normalise_header,
     open_sheet,
     parse_sheet_time,
-    split_description,
     unescape_csv,
 )
 
@@ -76,6 +80,10 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 400
 """Rows validated and written per transaction (with their ``sync_needs`` jobs)."""
+
+ANALYZE_ROWS = 1000
+"""On PostgreSQL, an import that writes this many needs or more ends with ANALYZE of the tables it wrote: until
+autovacuum gets round to it the planner reads /needs pages with the row counts of before the import."""
 
 SYNC_CHUNK = 200
 """Refs per ``sync_needs`` job after an import (Jira creates 50 issues per bulk call within it)."""
@@ -158,17 +166,39 @@ def _read_header(number: int, values: tuple, keys: list[str | None], report: Imp
                                     {"other": labels[key], "letter": column_letter(positions[key])}))
             continue
         positions[key], labels[key] = index, written
-    # The sheet's language: the one most of its headers are written in (ties: the config's language).
-    written = {key: normalise_header(label) for key, label in labels.items()}
-    language = max((default_language, *LOCALES), key=lambda locale: sum(
-        1 for key, label in written.items() if normalise_header(COLUMN[key].headers[locale]) == label))
+    language = _sheet_language(labels, default_language)
     header = _Header(number, positions, labels, language)
     if "description" not in positions:
         problems.append(Problem(number, COLUMN["description"].headers[language], None,
                                 N_("The sheet has no such column; every need needs its description.")))
     if problems:
-        raise TableError(problems)
+        raise TableError(problems, language)
     return header
+
+
+def _script(locale: str) -> frozenset[str]:
+    """The characters only ``locale``'s headers use of the two Chinese scripts' (號 or 号, 類 or 类, ...)."""
+    others = {other for other in ("zh_Hant", "zh_Hans") if other != locale}
+    return frozenset("".join(column.headers[locale] for column in COLUMNS)) - frozenset(
+        "".join(column.headers[other] for column in COLUMNS for other in others))
+
+
+_SCRIPTS = {"zh_Hant": _script("zh_Hant"), "zh_Hans": _script("zh_Hans")}
+
+
+def _sheet_language(labels: dict[str, str], default_language: str) -> str:
+    """The language of a sheet's headers (key -> header as written): the one most of them are written in exactly;
+    between equals, the one whose script's own characters they use most (編號 is zh_Hant, 编号 zh_Hans), or whose
+    headers are plain Latin (en); then the config's language."""
+    written = {key: normalise_header(label) for key, label in labels.items()}
+
+    def score(locale: str) -> tuple[int, int]:
+        exact = sum(1 for key, label in written.items() if normalise_header(COLUMN[key].headers[locale]) == label)
+        if locale == "en":
+            return exact, sum(1 for label in written.values() if label.isascii())
+        return exact, sum(1 for label in written.values() for char in label if char in _SCRIPTS[locale])
+
+    return max((default_language, *LOCALES), key=score)
 
 
 @dataclass
@@ -227,7 +257,11 @@ def _need_data(row: _Row, existing: Need | None, ctx: _Context) -> dict:
         return cell_text(cells.get(key))
 
     if "description" in cells:
-        data["title"], data["description"] = split_description(text_of("description"))
+        description = text_of("description")
+        title = text_of("title")
+        if not title and existing is not None and same_value(existing.description, description):
+            title = existing.title  # the description as stored: the title it was given stays
+        data["title"], data["description"] = title or derive_title(description), description
     # Names in any language become keys; what matches none is left for validate_need to name.
     for key, lookup in (("category", ctx.categories), ("urgency", ctx.urgencies), ("stage", ctx.stages),
                         ("customer", ctx.customers.resolve)):
@@ -252,6 +286,8 @@ def _need_data(row: _Row, existing: Need | None, ctx: _Context) -> dict:
 
 
 def _column_for(field_name: str, header: _Header) -> str:
+    if field_name == "title" and "title" in header.positions:
+        return "title"
     if field_name == "reporter_email" and "reporter_email" not in header.positions and "reporter" in header.positions:
         return "reporter"
     return _NEED_FIELD_COLUMN.get(field_name, field_name)
@@ -275,13 +311,6 @@ def _row_ref(row: _Row, header: _Header) -> tuple[str | None, Problem | None]:
             "characters."),
             {"limit": REF_MAX})
     return written, None
-
-
-def _same(need: Need, name: str, value) -> bool:
-    current = getattr(need, name)
-    if name == "reported_at":
-        return current.replace(microsecond=0) == value.replace(microsecond=0)
-    return current == value
 
 
 def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_customer: str | None = None,
@@ -341,6 +370,9 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
             progress(done, total)
     finally:
         opened.close()
+    if not dry_run and report.created + report.updated >= ANALYZE_ROWS and runtime.engine.dialect.name == "postgresql":
+        with runtime.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE needs, status_history, need_edits")
     return report
 
 
@@ -436,7 +468,7 @@ def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Con
     """Apply the row to its need, each change kept in its field history; True when a field the tracker shows
     changed (the need must be synced)."""
     values = asdict(need_input)
-    changed = [name for name, value in values.items() if not _same(need, name, value)]
+    changed = [name for name, value in values.items() if not same_value(getattr(need, name), value)]
     status_changed = status is not None and status != need.status
     if status_changed and need.issue_key:
         report.add_warning(_row_problem(row.number, "status", ctx.header, N_(
@@ -447,6 +479,10 @@ def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Con
         report.unchanged += 1
         return False
     report.updated += 1
+    report.add_changes(
+        [FieldChange(need.ref, row.number, name, value_text(getattr(need, name), ctx.zone),
+                     value_text(values[name], ctx.zone)) for name in changed]
+        + ([FieldChange(need.ref, row.number, "status", need.status, status)] if status_changed else []))
     if ctx.dry_run:
         return False
     change_fields(db, need, {name: values[name] for name in changed}, source="import", actor=ctx.actor,

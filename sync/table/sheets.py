@@ -1,5 +1,5 @@
 """Reading a sheet row by row (xlsx in openpyxl's read-only mode, csv in its detected encoding) and turning
-cells into values: text, times in the sheet's zone, the description column split into title and description."""
+cells into values: text, times in the sheet's zone, a title taken from a description."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import codecs
 import csv
 import datetime as dt
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from plugin.need import N_, TITLE_MAX
+from plugin.need import N_
 from plugin.settings import Settings
 from sync.table.columns import COLUMN, COLUMNS, FIELD_KEYS, FORMULA_START, Problem, TableError
 
@@ -288,27 +289,33 @@ def escape_text(text: str) -> str:
     return text
 
 
-def split_description(text: str) -> tuple[str, str]:
-    """A 問題詳細描述 cell -> (title, description): the first line is the title, the rest the description.
-
-    A first line longer than ``TITLE_MAX`` is cut (ending in …) and the description keeps the whole text.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    first, _sep, rest = text.partition("\n")
-    first = first.strip()
-    if len(first) > TITLE_MAX:
-        return first[: TITLE_MAX - 1] + "…", text
-    return first, rest.strip()
+TITLE_DERIVED = 60
+"""The most characters of a title taken from a description (with its ``…``)."""
+# Where a description's first sentence ends: Chinese full stops, exclamation and question marks end it at once, a
+# "." only before a space or the end (so "v1.2" and "3.5%" stay whole); a line break always.
+_SENTENCE_END = re.compile(r"[。！？!?]|\.(?=\s|$)|\n")
+_JOINERS = "\u200d\ufe0e\ufe0f"  # zero-width joiner and variation selectors belong to the character before
 
 
-def join_description(title: str, description: str) -> str:
-    """The inverse of :func:`split_description`."""
-    if not description:
-        return title
-    first = description.partition("\n")[0].strip()
-    if len(title) == TITLE_MAX and title.endswith("…") and len(first) > TITLE_MAX and first.startswith(title[:-1]):
-        return description
-    return f"{title}\n{description}"
+def derive_title(description: str, limit: int = TITLE_DERIVED) -> str:
+    """The title of a need whose sheet has only its 問題詳細描述: the text's first line or sentence (a question or
+    exclamation mark is kept, a full stop dropped), its spaces collapsed, cut to ``limit`` characters ending in
+    ``…`` when longer, never inside a character (a combining mark or an emoji sequence) or, in Latin text, a
+    word."""
+    text = description.strip()
+    end = _SENTENCE_END.search(text, 1)
+    first = text[: end.start() + (end.group() in "！？!?")] if end else text
+    first = " ".join(first.split())
+    if len(first) <= limit:
+        return first
+    cut = limit - 1
+    while cut > 1 and (unicodedata.combining(first[cut]) or first[cut] in _JOINERS or first[cut - 1] == "\u200d"):
+        cut -= 1
+    if first[cut].isascii() and first[cut].isalnum() and first[cut - 1].isascii() and first[cut - 1].isalnum():
+        space = first.rfind(" ", 0, cut)
+        if space > limit // 2:
+            cut = space
+    return first[:cut].rstrip() + "…"
 
 
 _DATE = re.compile(

@@ -276,3 +276,18 @@ def test_without_a_valid_token_it_is_401_and_nothing_is_stored(api, runtime, nee
 def test_the_token_is_checked_before_the_body(api):
     assert api.post(NEEDS, "not json", token=None).status_code == 401
     assert api.call("POST", NEEDS, token=None, data="x", content_type="text/plain").status_code == 401
+
+
+@pytest.mark.parametrize("typed", ["ACME Corp", "ＡＣＭＥ ＣＯＲＰ", " acme "])
+def test_a_customer_named_as_cs_types_it_is_stored_under_its_key(api, typed):
+    location = api.post(NEEDS, need_data(customer=typed)).headers["Location"]
+
+    assert api.get(location).get_json()["customer"] == "acme"
+
+
+def test_a_customer_no_record_names_is_refused_and_nothing_is_stored(api, need_count):
+    response = api.post(NEEDS, need_data(customer="Nobody Ltd"))
+
+    assert response.status_code == 422
+    assert list(response.get_json()["fields"]) == ["customer"]
+    assert need_count() == 0

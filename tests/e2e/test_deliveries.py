@@ -30,7 +30,7 @@ def test_comment_says_who_is_being_told_and_the_page_shows_each_failed_delivery_
         assert "alert-error" not in page  # no English job error in the tracker card
         deliveries = page[page.index('id="deliveries"'):]
         assert deliveries.count("無法傳送") == 2  # the customer's e-mail and the owner's
-        assert "owner Wang Wei" not in deliveries and "ACME Corp (email)" in deliveries
+        assert "owner Wang Wei" not in deliveries and "ACME Corp (電子郵件)" in deliveries
         # The technical detail stays beside it for the admin, marked as English.
         assert 'lang="en">email: notifications.smtp is not configured' in deliveries
         assert "已傳送" in deliveries  # the status-sync comment itself reached GitHub

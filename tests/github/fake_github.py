@@ -144,6 +144,11 @@ class FakeGitHub:
         """The issue ``owner/repo#n`` as GitHub's JSON (a copy)."""
         return copy.deepcopy(self._issue(key)["json"])
 
+    def issues_in(self, repo: str) -> list[dict[str, Any]]:
+        """Every issue of ``repo`` as GitHub's JSON, by number (copies)."""
+        issues = self._repo(repo)["issues"]
+        return [copy.deepcopy(issues[number]["json"]) for number in sorted(issues)]
+
     def comments(self, key: str) -> list[dict[str, Any]]:
         """The comments on ``owner/repo#n`` as GitHub's JSON, oldest first (copies)."""
         return copy.deepcopy(self._issue(key)["comments"])

@@ -7,7 +7,7 @@ import datetime as dt
 
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
+from tests.browser import OUTPUT, page, server, submit_login  # noqa: F401  the browser and app fixtures
 from tests.minutes.helpers import file_minutes
 
 
@@ -15,9 +15,7 @@ def test_minutes_page_and_customer_view_in_chromium(server, page, runtime, make_
     make_need(title="Invoices should show the tax number")
     make_need(title="Invoice PDF in English", urgency="low")
     page.goto(f"{server}/minutes/new")
-    page.fill("#name", "cs1")
-    page.fill("#password", "password1")
-    page.click("button.primary")
+    submit_login(page)
     expect(page).to_have_url(f"{server}/minutes/new")
 
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()

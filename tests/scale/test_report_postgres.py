@@ -1,5 +1,6 @@
 """The VOC report and the needs overdue now on PostgreSQL: the same figures as on SQLite for the same data, as
-the definitions give them need by need, and the hand-computed cases of the SQLite tests, run here again."""
+the definitions give them need by need, and the hand-computed cases of the SQLite tests (the kept months'
+included: their triggers are PostgreSQL's own), run here again."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ from tests.table.test_table_report import (  # noqa: F401 - collected again here
     test_sla_breaches_due_in_the_month,
     test_the_month_in_progress_is_cut_off_now,
     test_time_to_acceptance_and_resolution_median_and_p90,
+)
+from tests.table.test_table_report_kept import (  # noqa: F401 - collected again here, on PostgreSQL
+    test_a_need_without_history_added_or_removed_is_seen,
+    test_a_write_in_flight_keeps_the_figures_computed_meanwhile_from_being_kept,
+    test_a_write_that_does_not_reach_back_leaves_the_months_kept,
+    test_after_every_kind_of_write_the_kept_figures_are_those_of_the_history,
+    test_an_entry_moved_into_or_out_of_a_month_is_seen,
+    test_another_config_does_not_read_the_figures_kept_for_the_first,
+    test_figures_computed_while_a_write_deleted_their_place_are_not_kept,
+    test_history_reaching_back_is_seen,
+    test_the_month_in_progress_is_never_kept,
 )
 from tests.table.test_table_report_sql import (  # noqa: F401 - collected again here, on PostgreSQL
     test_an_empty_month,

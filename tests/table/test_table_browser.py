@@ -11,7 +11,7 @@ import datetime as dt
 
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
+from tests.browser import OUTPUT, page, server, submit_login  # noqa: F401  the browser and app fixtures
 from tests.table.sheets import SEED_HEADERS, add_need, write_xlsx
 
 
@@ -56,9 +56,7 @@ def test_import_then_the_monthly_report_in_the_browser(server, page, runtime, tm
     ])
 
     page.goto(f"{server}/login?next=/needs/import")
-    page.fill("#name", "cs1")
-    page.fill("#password", "password1")
-    page.click("button.primary")
+    submit_login(page)
     expect(page).to_have_url(f"{server}/needs/import")
     page.set_input_files("#file", str(sheet))
     page.click("#check-import")

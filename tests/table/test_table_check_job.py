@@ -14,7 +14,7 @@ from sync.table import checking, importer
 from sync.table.sheets import estimate_rows
 from tests.table.helpers import TABLE_YAML
 from tests.table.sheets import need_count, needs_by_ref, write_xlsx
-from tests.table.test_table_web import HEADER, row, upload
+from tests.table.test_table_web import HEADER, changes_shown, row, upload
 from tests.web.pages import log_in
 
 
@@ -57,7 +57,7 @@ def test_a_large_upload_is_checked_by_a_job_with_progress_then_confirmed(cs_clie
     assert need_count(runtime) == 0
     done = cs_client.get(status)
     assert "refresh" not in done.text
-    assert "Unknown urgency 超急." in unescape(done.text) and "Import 4 rows" in done.text
+    assert "未知的緊急程度 超急。" in unescape(done.text) and "Import 4 rows" in done.text
     confirm = re.search(r'action="(/needs/import/[A-Za-z0-9_-]+)"', done.text).group(1)
     assert confirm == status
 
@@ -67,6 +67,19 @@ def test_a_large_upload_is_checked_by_a_job_with_progress_then_confirmed(cs_clie
     assert "Imported large.xlsx: 4 new, 0 updated, 0 unchanged, 1 refused." in unescape(imported.text)
     assert sorted(needs_by_ref(runtime)) == ["1", "2", "4", "5"]
     assert list((runtime.home / "imports").iterdir()) == []
+
+
+def test_the_jobs_result_lists_the_changed_fields(cs_client, runtime, tmp_path):
+    importer.import_table(runtime, large_sheet(tmp_path), dry_run=False)
+    sheet = write_xlsx(tmp_path / "large.xlsx", [HEADER, row("1"), row("2", urgency="低"), row("3"), row("4"),
+                                                 row("5")])
+    status = upload(cs_client, sheet).headers["Location"]
+    JOBS["check_import"](runtime, status.rsplit("/", 1)[1])
+
+    page = cs_client.get(status)
+
+    assert changes_shown(page.text) == [("2", "3", "Urgency", "High", "Low")]
+    assert re.search(r'class="count-updated">1<', page.text) and "Import 2 rows" in page.text
 
 
 def test_running_the_job_again_changes_nothing(cs_client, runtime, tmp_path):

@@ -10,7 +10,7 @@ from plugin.loading import parse_settings
 from sync.ledger.store import Job, Need
 from sync.runtime import build_runtime
 from tests.table.helpers import TABLE_YAML
-from tests.table.sheets import SEED_HEADERS, read_cells, write_xlsx
+from tests.table.sheets import SEED_HEADERS, read_cells, write_csv, write_xlsx
 from webhooks.cli import main
 
 HEADER = SEED_HEADERS["zh_Hant"] + ["客戶"]
@@ -51,12 +51,49 @@ def test_import_dry_run_lists_problems_and_exits_1_without_writing(cli, tmp_path
     result = cli("import", str(sheet), "--dry-run")
 
     assert result.exit_code == 1
+    # The problems are in the sheet's language (its headers are zh-Hant), the rest in the command's (en).
     assert result.stdout.splitlines() == [
-        "row 3, 問題詳細描述 (C): This field is required.",
-        "row 3, 緊急程度 (E): Unknown urgency 超急.",
+        "第 3 列, 問題詳細描述 (C): 此欄位為必填。",
+        "第 3 列, 緊急程度 (E): 未知的緊急程度 超急。",
         "Dry run of needs.xlsx: 2 rows: 1 new, 0 updated, 0 unchanged, 1 refused. Nothing was written.",
     ]
     assert stored(tmp_path) == ([], [])
+
+
+@pytest.mark.parametrize(("language", "required", "lang"), [
+    ("zh_Hans", "第 3 行, 问题详细描述 (C): 此项为必填项。", "C.UTF-8"),
+    ("en", "row 3, Description (C): This field is required.", "zh_TW.UTF-8"),
+])
+def test_problems_are_told_in_the_language_of_the_sheets_headers(cli, tmp_path, monkeypatch, language, required,
+                                                                  lang):
+    monkeypatch.setenv("LANG", lang)
+    header = SEED_HEADERS[language] + [{"zh_Hans": "客户", "en": "Customer"}[language]]
+    result = cli("import", str(write_xlsx(tmp_path / "needs.xlsx", [header, GOOD, BAD])), "--dry-run")
+
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == required
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith("試執行 needs.xlsx" if lang.startswith("zh_TW") else "Dry run of needs.xlsx"), summary
+
+
+def test_dry_run_lists_the_fields_a_row_changes_old_and_new(cli, tmp_path):
+    cli("import", str(write_xlsx(tmp_path / "needs.xlsx", [HEADER, GOOD, ["2", *GOOD[1:]]])))
+    exported = tmp_path / "out.csv"
+    cli("export", str(exported))
+
+    again = cli("import", str(exported), "--dry-run")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines() == [
+        "Dry run of out.csv: 2 rows: 0 new, 0 updated, 2 unchanged, 0 refused. Nothing was written."]
+
+    rows = read_cells(exported)
+    rows[2][7] = "Chen Jie"  # need 2's owner
+    changed = cli("import", str(write_csv(tmp_path / "changed.csv", rows)), "--dry-run")
+    assert changed.exit_code == 0, changed.output
+    assert changed.stdout.splitlines() == [
+        "2 (row 3), Owner: Wang Wei -> Chen Jie",
+        "Dry run of changed.csv: 2 rows: 0 new, 1 updated, 1 unchanged, 0 refused. Nothing was written."]
+    assert stored(tmp_path)[0] == ["1", "2"]
 
 
 def test_without_a_tracker_imported_needs_wait_and_no_job_is_queued(cli, tmp_path):

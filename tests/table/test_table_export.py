@@ -42,16 +42,19 @@ def test_export_has_the_seed_columns_then_customer_and_tracker(runtime, filed, t
     assert export_table(runtime, path, fmt, locale="zh_Hant") == 3
 
     rows = read_cells(path)
-    assert rows[0] == SEED_HEADERS["zh_Hant"] + ["客戶", "階段", "反饋人電子郵件", "反饋管道", "關聯到", "研發工單", "工單連結"]
+    assert rows[0] == SEED_HEADERS["zh_Hant"] + ["客戶", "階段", "反饋人電子郵件", "反饋管道", "關聯到", "標題", "研發工單",
+                                                 "工單連結"]
     assert rows[1] == [
-        "N-0001", "計費", "Invoices should show the tax number\nCustomer needs the tax number on every PDF invoice.",
+        "N-0001", "計費", "Customer needs the tax number on every PDF invoice.",
         "invoice.png", "緊急", "Li Na", "2026-11-20 09:30", "Wang Wei", "開發中",
         "=SUM(A1:A3) is text, not a formula" if fmt == "xlsx" else "'=SUM(A1:A3) is text, not a formula",
-        "ACME Corp", "推廣上線", "li.na@acme.example", "WeCom", "", "CS-12", "https://jira.example/browse/CS-12"]
-    assert rows[2][:3] == ["N-0002", "報表", "Export the report as PDF\nMonthly report\n\nWith the logo"]
+        "ACME Corp", "推廣上線", "li.na@acme.example", "WeCom", "", "Invoices should show the tax number", "CS-12",
+        "https://jira.example/browse/CS-12"]
+    assert rows[2][:3] == ["N-0002", "報表", "Monthly report\n\nWith the logo"]
+    assert rows[2][15] == "Export the report as PDF"
     assert rows[2][6] == ("2026-11-21 10:15:30" if fmt == "csv" else "2026-11-21 10:15")
     assert rows[2][7:12] == ["", "已登記", "", "Globex", ""]
-    assert rows[3][2] == ("-5% discount line" if fmt == "xlsx" else "'-5% discount line")
+    assert rows[3][2] == "" and rows[3][15] == ("-5% discount line" if fmt == "xlsx" else "'-5% discount line")
     assert rows[3][10] == "Initech" and rows[3][14] == "CS-1"
 
 
@@ -64,12 +67,12 @@ def test_xlsx_is_formatted(runtime, filed, tmp_path):
     assert [cell.value for cell in sheet[1]][:3] == ["Ref", "Product category", "Description"]
     assert sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F4E8C")
     assert sheet.column_dimensions["C"].width == 60
-    assert sheet.auto_filter.ref == "A1:Q4"
+    assert sheet.auto_filter.ref == "A1:R4"
     urgency = {row[0].value: row[4] for row in sheet.iter_rows(min_row=2)}
     assert urgency["N-0001"].fill.fgColor.rgb.endswith("FEF3F2")  # critical: red, as on /needs
     assert urgency["N-0002"].fill.fgColor.rgb.endswith("F2F4F7")  # low: grey
     assert sheet["J2"].data_type == "s"  # CS text that starts with '=' is never a formula
-    assert sheet["P2"].hyperlink.target == "https://jira.example/browse/CS-12"
+    assert sheet["Q2"].hyperlink.target == "https://jira.example/browse/CS-12"
     assert sheet["G3"].is_date and sheet["G3"].number_format == "yyyy-mm-dd hh:mm:ss"
 
 
@@ -150,9 +153,9 @@ def test_links_past_excels_limit_keep_their_text(runtime, tmp_path, monkeypatch)
     export_table(runtime, path, "xlsx")
 
     sheet = load_workbook(path).active
-    assert [sheet[cell].hyperlink.target for cell in ("P2", "Q2", "P3")] == [
+    assert [sheet[cell].hyperlink.target for cell in ("Q2", "R2", "Q3")] == [
         "https://jira.example/browse/CS-1?a=1&b=2"] * 2 + ["https://jira.example/browse/CS-2?a=1&b=2"]
-    assert sheet["Q3"].hyperlink is None and sheet["Q3"].value == "https://jira.example/browse/CS-2?a=1&b=2"
+    assert sheet["R3"].hyperlink is None and sheet["R3"].value == "https://jira.example/browse/CS-2?a=1&b=2"
 
 
 def test_many_needs_are_read_a_chunk_at_a_time_with_their_screenshots(runtime, tmp_path, monkeypatch):
@@ -170,7 +173,7 @@ def test_many_needs_are_read_a_chunk_at_a_time_with_their_screenshots(runtime, t
 def test_a_csv_time_has_a_four_digit_year_as_the_import_reads_it():
     import datetime as dt
 
-    from sync.table.export import _time_text
+    from sync.table.changes import time_text
 
-    assert _time_text(dt.datetime(1, 1, 1)) == "0001-01-01 00:00"
-    assert _time_text(dt.datetime(2026, 11, 23, 14, 30, 5)) == "2026-11-23 14:30:05"
+    assert time_text(dt.datetime(1, 1, 1)) == "0001-01-01 00:00"
+    assert time_text(dt.datetime(2026, 11, 23, 14, 30, 5)) == "2026-11-23 14:30:05"

@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from plugin.need import TITLE_MAX
 from sync.ledger.store import Need, StatusChange
+from sync.table.changes import SHOWN_CHARS, FieldChange, describe, shorten
 from sync.table.columns import TableError
 from sync.table.importer import SYNC_CHUNK, import_table
-from sync.table.sheets import join_description, parse_sheet_time, split_description
+from sync.table.sheets import TITLE_DERIVED, derive_title, parse_sheet_time
 from tests.factories import NOW, file_need
 from tests.table.sheets import (
     SEED_HEADERS,
@@ -69,7 +69,8 @@ def test_real_import_writes_only_the_good_rows_and_queues_their_sync(runtime, tm
     needs = needs_by_ref(runtime)
     assert sorted(needs) == ["1", "2", "6"]
     first = needs["1"]
-    assert (first.title, first.description) == ("發票要顯示稅號", "財務無法報帳")
+    # No title column: the description is the whole cell, the title its first line.
+    assert (first.title, first.description) == ("發票要顯示稅號", "發票要顯示稅號\n財務無法報帳")
     assert (first.category, first.urgency, first.customer, first.owner) == ("billing", "high", "acme", "Wang Wei")
     assert first.reported_at == dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
     assert first.status == "new" and first.sync_state == "pending" and first.created_by == "cs1"
@@ -130,9 +131,10 @@ def test_configured_aliases_variants_and_unknown_columns(runtime, tmp_path):
     ])
     with pytest.raises(TableError) as missing:
         import_table(runtime, sheet, dry_run=True, now=NOW)
-    # No header is written exactly as in one language, so the config's language names the missing column.
+    # No header is written exactly as in one language; their characters (編號, 類別) are Traditional Chinese.
+    assert missing.value.language == "zh_Hant"
     assert [problem.render() for problem in missing.value.problems] == [
-        "row 1, Description: The sheet has no such column; every need needs its description."]
+        "row 1, 問題詳細描述: The sheet has no such column; every need needs its description."]
 
     aliases = {"description": ["需求內容"], "reporter": ["提出人"], "reported_at": ["日期"]}
     report = import_table(runtime, sheet, dry_run=False, now=NOW, aliases=aliases)
@@ -288,15 +290,90 @@ def test_sheet_times_in_the_sheets_zone(text, expected):
     assert parse_sheet_time(text, ZoneInfo("Asia/Shanghai")) == expected
 
 
-@given(title=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=TITLE_MAX)
-       .map(str.strip).filter(bool),
-       description=st.text(max_size=300).map(lambda text: text.replace("\r", "").strip()))
-def test_description_cell_round_trips(title, description):
-    assert split_description(join_description(title, description)) == (title, description)
+@pytest.mark.parametrize(("description", "title"), [
+    ("發票要顯示稅號\n財務無法報帳", "發票要顯示稅號"),
+    ("發票要顯示稅號。財務無法報帳。", "發票要顯示稅號"),
+    ("能否匯出 PDF？客戶每月要用", "能否匯出 PDF？"),
+    ("Export v1.2 reports as PDF. Monthly, with the logo", "Export v1.2 reports as PDF"),
+    ("Can we   export to PDF? Monthly", "Can we export to PDF?"),
+    ("  登入很慢  ", "登入很慢"),
+    ("客" * 70, "客" * (TITLE_DERIVED - 1) + "…"),
+    ("Invoices should show the tax number of the customer on every single PDF page",
+     "Invoices should show the tax number of the customer on…"),
+    ("e\u0301" * 40, "e\u0301" * 29 + "…"),  # an accent stays with its letter
+    ("\U0001f468\u200d\U0001f4bb" * 30, "\U0001f468\u200d\U0001f4bb" * 19 + "…"),  # so does a joined emoji
+])
+def test_a_title_is_derived_from_the_description(description, title):
+    derived = derive_title(description)
+    assert derived == title and len(derived) <= TITLE_DERIVED
 
 
-def test_a_long_first_line_is_cut_for_the_title_and_kept_whole():
-    text = "x" * (TITLE_MAX + 20) + "\nmore"
-    title, description = split_description(text)
-    assert len(title) == TITLE_MAX and title.endswith("…") and description == text
-    assert join_description(title, description) == text
+@given(st.text(max_size=300))
+def test_a_derived_title_is_short_and_part_of_the_text(description):
+    title = derive_title(description)
+    assert len(title) <= TITLE_DERIVED
+    assert title.removesuffix("…") == "" or title.removesuffix("…").split()[0] in description
+
+
+def test_the_seeds_ten_columns_keep_the_whole_text_as_the_description(runtime, tmp_path):
+    text = "客戶反映登入頁面載入很慢，尤其是在早上九點到十點之間。已經持續一週，影響三個分店的收銀。"
+    seed = ["序號", "產品類別", "問題詳細描述", "截圖", "緊急程度", "提出人", "提出時間", "跟進人", "狀態", "備註"]
+    sheet = write_xlsx(tmp_path / "seed.xlsx", [seed, ["1", "計費", text, "", "高", "Li Na", "2026/11/20 09:30",
+                                                        "Wang Wei", "", "每週回報"]])
+
+    report = import_table(runtime, sheet, dry_run=False, now=NOW, default_customer="acme")
+
+    assert report.ok and report.created == 1 and report.language == "zh_Hant" and report.warnings == []
+    need = needs_by_ref(runtime)["1"]
+    assert need.description == text
+    assert need.title == "客戶反映登入頁面載入很慢，尤其是在早上九點到十點之間"
+    assert (need.reporter_name, need.remarks) == ("Li Na", "每週回報")
+    assert need.reported_at == dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+
+    again = import_table(runtime, sheet, dry_run=True, now=NOW, default_customer="acme")
+    assert (again.updated, again.unchanged, again.changes) == (0, 1, [])
+
+
+def test_a_title_column_sets_the_title_and_an_unchanged_description_keeps_it(runtime, tmp_path):
+    header = [*HEADER, "標題"]
+    import_table(runtime, write_xlsx(tmp_path / "a.xlsx", [header, [*row("1"), "稅號"]]), dry_run=False, now=NOW)
+    assert needs_by_ref(runtime)["1"].title == "稅號"
+
+    # The team's own sheet, without the title column: the description as stored keeps its title ...
+    import_table(runtime, write_xlsx(tmp_path / "b.xlsx", [HEADER, row("1")]), dry_run=False, now=NOW)
+    assert needs_by_ref(runtime)["1"].title == "稅號"
+    # ... a new description gives a new title.
+    import_table(runtime, write_xlsx(tmp_path / "c.xlsx", [HEADER, row("1", description="抬頭要含稅號\n細節")]),
+                 dry_run=False, now=NOW)
+    need = needs_by_ref(runtime)["1"]
+    assert (need.title, need.description) == ("抬頭要含稅號", "抬頭要含稅號\n細節")
+
+
+def test_reimport_counts_and_lists_only_fields_that_really_differ(runtime, tmp_path):
+    import_table(runtime, write_xlsx(tmp_path / "a.xlsx", [HEADER, row("1"), row("2")]), dry_run=False, now=NOW)
+
+    # Trailing spaces and another line ending are not a change; a new urgency and a new status are.
+    sheet = write_xlsx(tmp_path / "b.xlsx", [HEADER, row("1", description="發票要顯示稅號  \r\n財務無法報帳"),
+                                             row("2", urgency="緊急", status="已受理")])
+    report = import_table(runtime, sheet, dry_run=True, now=NOW)
+
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert report.changes == [FieldChange("2", 3, "urgency", "high", "critical"),
+                              FieldChange("2", 3, "status", "new", "accepted")]
+    assert [describe(change, runtime.settings, "zh_Hant") for change in report.changes] == [
+        ("緊急程度", "高", "緊急"), ("狀態", "已登記", "已受理")]
+    assert [describe(change, runtime.settings, "en")[0] for change in report.changes] == ["Urgency", "Status"]
+
+    written = import_table(runtime, sheet, dry_run=False, now=NOW)
+    assert (written.updated, written.unchanged) == (1, 1)
+    assert needs_by_ref(runtime)["1"].description == "發票要顯示稅號\n財務無法報帳"  # not rewritten
+
+
+def test_a_long_changed_text_is_shown_around_its_difference():
+    old = "客戶反映登入頁面載入很慢，" * 8 + "上週開始。"
+    new = "客戶反映登入頁面載入很慢，" * 8 + "本週開始。"
+    shown_old, shown_new = shorten(old, new)
+    assert len(shown_old) <= SHOWN_CHARS + 1 and shown_old != shown_new
+    assert shown_old.startswith("…") and shown_old.endswith("上週開始。") and shown_new.endswith("本週開始。")
+    assert shorten("short", "") == ("short", "")
+    assert shorten("a\nb", "a  b") == ("a↵b", "a b")

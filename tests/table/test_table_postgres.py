@@ -3,6 +3,8 @@ export reads the needs through a server-side cursor, a chunk and its screenshots
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from plugin.need import validate_need
@@ -41,6 +43,39 @@ def test_imported_numbers_move_the_postgresql_sequence(postgres_url, settings, t
 
         filed = create_need(runtime, validate_need(need_data(), settings, now=NOW))
         assert filed.ref == "N-0042"
+    finally:
+        runtime.engine.dispose()
+
+
+def test_a_large_import_ends_with_analyze_of_the_tables_it_wrote(postgres_url, settings, tmp_path, monkeypatch):
+    monkeypatch.setattr("sync.table.importer.ANALYZE_ROWS", 2)
+    runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path), "COCREATE_DATABASE_URL": postgres_url},
+                            immediate=True)
+    runtime.queue = RecordingQueue()
+
+    def analyzed() -> dict[str, int]:
+        with runtime.engine.connect() as connection:
+            return dict(connection.exec_driver_sql(
+                "SELECT relname, analyze_count FROM pg_stat_user_tables "
+                "WHERE relname IN ('needs', 'status_history', 'need_edits')").all())
+
+    try:
+        before = analyzed()
+        rows = [["", "Billing", f"Need {number}", "", "High", "Li Na", "2026-11-20 09:30", "", "", "", "acme"]
+                for number in range(2)]
+        import_table(runtime, write_xlsx(tmp_path / "one.xlsx", [SEED_HEADERS["en"] + ["Customer"], rows[0]]),
+                     dry_run=False, now=NOW)
+        assert analyzed() == before  # fewer rows than ANALYZE_ROWS: autovacuum's business
+        import_table(runtime, write_xlsx(tmp_path / "two.xlsx", [SEED_HEADERS["en"] + ["Customer"], *rows]),
+                     dry_run=False, now=NOW)
+        # The statistics collector reports asynchronously: wait for the counts to arrive.
+        for _ in range(100):
+            after = analyzed()
+            if after != before:
+                break
+            time.sleep(0.05)
+        assert {name: after[name] - before.get(name, 0) for name in after} == {
+            "needs": 1, "status_history": 1, "need_edits": 1}
     finally:
         runtime.engine.dispose()
 

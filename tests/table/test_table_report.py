@@ -8,7 +8,7 @@ import re
 import pytest
 
 from sync.report.figures import Durations, durations, month_bounds, voc_report
-from sync.report.render import render_document
+from sync.report.render import render_document, share_gauge, text_width
 from sync.sla import FIRST_RESPONSE, RESOLUTION
 from tests.table.sheets import add_need, at
 
@@ -130,3 +130,18 @@ def test_the_month_in_progress_is_cut_off_now(runtime, october):
     current = voc_report(runtime, "2026-11", now=NOW)
     assert current.cutoff == NOW and current.total == 1  # N-0008
     assert current.by_status[0] == ("new", 1)
+
+
+@pytest.mark.parametrize("caption", [
+    "今年提出的 12 個需求中已交付 1 個",
+    "至今提出的 123456 個需求中已交付 12345 個，含已合併與已發布的需求",
+    "12,345 of the 123,456 needs raised so far delivered, merged ones included",
+])
+def test_the_delivered_ring_is_drawn_wide_enough_for_its_caption(caption):
+    svg = share_gauge(0.5, caption)
+    width = float(re.search(r'<svg [^>]*width="([0-9.]+)"', svg).group(1))
+    caption_at = float(re.search(r'<text x="([0-9.]+)"[^>]*>[^<]*' + re.escape(caption[:4]), svg).group(1))
+
+    assert caption_at == width / 2  # centred on the drawing, which is as wide as the caption at most drawn
+    assert width >= text_width(caption, 12) + 20
+    assert text_width("今年", 12) == 24 and text_width("12", 12) < 16

@@ -127,7 +127,7 @@ def test_an_escalation_row_is_what_the_outbox_sends(runtime):
     with runtime.Session() as session:
         row = session.get(OutboxMessage, outbox_id)
 
-    message = render(build_notice(runtime, row))
+    message = render(build_notice(runtime, row, runtime.customers()))
 
     assert message.subject == "[SLA breach] N-0001 “Invoices lack the tax number” missed its first response target"
     assert "is 1 hour past its first response target (due 2026-10-01 04:00 UTC)" in message.text

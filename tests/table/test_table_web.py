@@ -42,9 +42,10 @@ def test_upload_shows_the_dry_run_then_confirm_imports_the_good_rows(cs_client, 
     page = upload(cs_client, sheet)
 
     assert page.status_code == 200
+    # The page is in English, the problems in the sheet's language: its headers are zh-Hant.
     assert problems_shown(page.text) == [
-        ("3", "問題詳細描述 (C)", "This field is required."),
-        ("4", "緊急程度 (E)", "Unknown urgency 超急."),
+        ("3", "問題詳細描述 (C)", "此欄位為必填。"),
+        ("4", "緊急程度 (E)", "未知的緊急程度 超急。"),
     ]
     assert "Import 2 rows" in page.text and "2 rows with problems will be left out." in page.text
     assert need_count(runtime) == 0
@@ -58,6 +59,53 @@ def test_upload_shows_the_dry_run_then_confirm_imports_the_good_rows(cs_client, 
     assert runtime.queue.named("sync_needs") == [(["1", "4"],)]
     assert list((runtime.home / "imports").iterdir()) == []
     assert cs_client.post(confirm).status_code == 410  # one confirmation per upload
+
+
+def changes_shown(html: str) -> list[tuple[str, ...]]:
+    table = re.search(r'<table class="import-changes">(.*?)</table>', html, re.S)
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)[1:] if table else []
+    return [tuple(unescape(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", found, re.S))
+            for found in rows]
+
+
+def test_reuploading_the_export_changes_nothing_and_one_changed_cell_is_shown_old_and_new(cs_client, runtime,
+                                                                                         tmp_path):
+    upload(cs_client, write_xlsx(tmp_path / "needs.xlsx", [HEADER, row("1"), row("2", description="報表要能篩選")]))
+    confirm = cs_client.post("/needs/import/" + next((runtime.home / "imports").glob("*.json")).stem)
+    assert confirm.status_code == 200 and sorted(needs_by_ref(runtime)) == ["1", "2"]
+    exported = tmp_path / "export.xlsx"
+    exported.write_bytes(cs_client.get("/needs/export").data)
+
+    again = upload(cs_client, exported)
+    assert again.status_code == 200
+    assert re.search(r'class="count-updated">0<', again.text) and re.search(r'class="count-unchanged">2<', again.text)
+    assert changes_shown(again.text) == [] and "Nothing to import" in again.text
+
+    workbook = load_workbook(exported)
+    workbook.active["E3"] = "Critical"  # need 2's urgency
+    workbook.active["C3"] = "報表要能篩選，" + "並且可以依照客戶與月份匯出成 PDF 檔案寄給財務部門的同事" * 3
+    workbook.save(exported)
+    changed = upload(cs_client, exported)
+
+    assert re.search(r'class="count-updated">1<', changed.text) and "Import 1 row" in changed.text
+    shown = changes_shown(changed.text)
+    # The export's 標題 column keeps the title; the long new description is shortened.
+    assert [found[:3] for found in shown] == [("2", "3", "Description"), ("2", "3", "Urgency")]
+    assert shown[1][3:] == ("High", "Critical")
+    assert shown[0][3] == "報表要能篩選" and shown[0][4].startswith("報表要能篩選，並且") and shown[0][4].endswith("…")
+    assert len(shown[0][4]) <= 61
+    assert needs_by_ref(runtime)["2"].urgency == "high"  # nothing written before the confirmation
+
+
+def test_english_headers_get_english_problems_on_a_chinese_page(cs_client, tmp_path):
+    header = SEED_HEADERS["en"] + ["Customer"]
+    page = cs_client.get("/needs/import", headers={"Accept-Language": "zh-TW"})
+    assert "匯入" in page.text
+    with open(write_xlsx(tmp_path / "needs.xlsx", [header, row("1", description="")]), "rb") as handle:
+        page = cs_client.post("/needs/import", data={"file": (io.BytesIO(handle.read()), "needs.xlsx")},
+                              content_type="multipart/form-data", headers={"Accept-Language": "zh-TW"})
+    assert problems_shown(page.text) == [("2", "Description (C)", "This field is required.")]
+    assert "列" in page.text  # the page itself stays in zh-Hant
 
 
 def test_only_the_uploader_can_confirm(web_app, cs_client, make_user, runtime, tmp_path):
@@ -125,11 +173,11 @@ def test_export_download_is_a_stream_of_the_formatted_workbook(cs_client, runtim
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet.title == "Requirements" and sheet.freeze_panes == "B2"
     assert sheet["A1"].value == "Ref" and sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F4E8C")
-    assert sheet.column_dimensions["C"].width == 60 and sheet.auto_filter.ref == "A1:Q3"
+    assert sheet.column_dimensions["C"].width == 60 and sheet.auto_filter.ref == "A1:R3"
     assert sheet["E2"].fill.fgColor.rgb.endswith("FEF3F2") and sheet["E3"].fill.fgColor.rgb.endswith("F2F4F7")
     assert sheet["C2"].alignment.wrap_text and sheet["C2"].alignment.vertical == "top"
     assert sheet["J2"].value == "=SUM(A1:A3) is text, not a formula" and sheet["J2"].data_type == "s"
-    assert sheet["P2"].hyperlink.target == sheet["Q2"].hyperlink.target == "https://jira.example/browse/CS-12"
+    assert sheet["Q2"].hyperlink.target == sheet["R2"].hyperlink.target == "https://jira.example/browse/CS-12"
     assert sheet["G2"].is_date and sheet["G2"].number_format == "yyyy-mm-dd hh:mm"
     assert sheet["G3"].number_format == "yyyy-mm-dd hh:mm:ss"
 
@@ -146,7 +194,7 @@ def test_export_download_starts_before_the_needs_are_read(cs_client, runtime):
     response.close()
 
     assert first.decode("utf-8-sig") == ",".join(SEED_HEADERS["en"]) + ",Customer,Stage,Reporter e-mail," \
-        "Reporter channel,Linked to,Tracker issue,Tracker link\r\n"
+        "Reporter channel,Linked to,Title,Tracker issue,Tracker link\r\n"
     assert [line.split(",")[0] for line in rest.decode().splitlines()] == ["N-0001", "N-0002"]
 
 

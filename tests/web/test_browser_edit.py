@@ -10,16 +10,14 @@ from playwright.sync_api import expect
 
 from plugin.need import validate_need
 from sync.intake import update_need
-from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
+from tests.browser import OUTPUT, page, server, submit_login  # noqa: F401  the browser and app fixtures
 from tests.factories import need_data
 from tests.images import png_bytes
 
 
 def test_cs_edits_a_need_in_traditional_chinese(server, page, runtime):
     page.goto(f"{server}/login")
-    page.fill("#name", "cs1")
-    page.fill("#password", "password1")
-    page.click("button.primary")
+    submit_login(page)
     page.click("nav.langs >> text=繁體中文")
     page.goto(f"{server}/needs/new")
     page.select_option("#category", "billing")

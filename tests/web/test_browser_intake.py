@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from sync.ledger.store import Need
-from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
+from tests.browser import OUTPUT, page, server, submit_login  # noqa: F401  the browser and app fixtures
 from tests.images import png_bytes
 
 
@@ -18,9 +18,7 @@ def test_cs_files_a_need_with_a_screenshot_in_the_browser(server, page, runtime)
     page.goto(f"{server}/needs/new")
     expect(page).to_have_url(f"{server}/login?next=%2Fneeds%2Fnew")
     page.screenshot(path=OUTPUT / "login.png")
-    page.fill("#name", "cs1")
-    page.fill("#password", "password1")
-    page.click("button.primary")
+    submit_login(page)
     expect(page).to_have_url(f"{server}/needs/new")
     page.screenshot(path=OUTPUT / "intake-form.png", full_page=True)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser import OUTPUT, page, server  # noqa: F401  the browser and app fixtures
+from tests.browser import OUTPUT, page, server, submit_login  # noqa: F401  the browser and app fixtures
 
 
 def test_cs_searches_the_table_and_sees_the_words_marked(server, page, make_need):
@@ -15,9 +15,7 @@ def test_cs_searches_the_table_and_sees_the_words_marked(server, page, make_need
     make_need(title="<b>Invoices</b> should show the tax number")
     make_need(title="Dark mode")
     page.goto(f"{server}/login?next=%2Fneeds")
-    page.fill("#name", "cs1")
-    page.fill("#password", "password1")
-    page.click("button.primary")
+    submit_login(page)
     rows = page.locator("table.needs tbody tr")
     expect(rows).to_have_count(3)
 

@@ -7,6 +7,7 @@ import io
 import re
 from html import unescape
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -27,7 +28,11 @@ EDITED = {
 
 def edit_form(client, ref: str = "N-0001") -> dict:
     """The edit form's fields as the page fills them (inputs, selects and text areas), version included."""
-    html = client.get(f"/needs/{ref}/edit").text
+    return form_fields(client.get(f"/needs/{ref}/edit").text)
+
+
+def form_fields(html: str) -> dict:
+    """The fields of the edit form in ``html`` as a browser would submit them (screenshots left out)."""
     values = {name: unescape(value) for name, value in re.findall(r'<input [^>]*?name="(\w+)"[^>]*?value="([^"]*)"',
                                                                   html)}
     values.update({name: unescape(text) for name, text in
@@ -170,15 +175,20 @@ def test_a_bad_upload_is_refused_and_nothing_is_lost(cs_client, make_need, runti
     assert history(runtime) == []
 
 
-def test_the_second_of_two_editors_gets_a_conflict_with_both_values_and_keeps_what_they_typed(
-        web_app, make_user, make_need, runtime):
+@pytest.fixture
+def two_editors(web_app, make_user, make_need):
+    """cs1 and cs2, each logged in with the edit form of the same need open: (first, second, their forms)."""
     make_user("cs1", "password1", "cs")
     make_user("cs2", "password2", "cs")
     make_need(reporter_channel="WeCom")
     first, second = web_app.test_client(), web_app.test_client()
     log_in(first)
     log_in(second, "cs2", "password2")
-    first_copy, second_copy = edit_form(first), edit_form(second)
+    return first, second, edit_form(first), edit_form(second)
+
+
+def test_the_second_of_two_editors_gets_a_conflict_with_both_values_and_keeps_what_they_typed(two_editors, runtime):
+    first, second, first_copy, second_copy = two_editors
 
     assert first.post("/needs/N-0001/edit", data={**first_copy, "title": "First editor's title"}).status_code == 302
     response = second.post("/needs/N-0001/edit", data={**second_copy, "title": "Second editor's title",
@@ -202,6 +212,29 @@ def test_the_second_of_two_editors_gets_a_conflict_with_both_values_and_keeps_wh
     assert (stored(runtime).title, stored(runtime).remarks) == ("Second editor's title", "Only I wrote this")
     assert [(field, actor) for field, _old, _new, _source, actor in history(runtime)] == [
         ("title", "cs1"), ("title", "cs2"), ("remarks", "cs2")]
+
+
+def test_a_field_only_the_other_editor_changed_shows_their_value_so_saving_again_undoes_nothing(
+        two_editors, runtime):
+    first, second, first_copy, second_copy = two_editors
+
+    first.post("/needs/N-0001/edit", data={**first_copy, "title": "First editor's title"})
+    response = second.post("/needs/N-0001/edit", data={**second_copy, "remarks": "Only I wrote this"})
+
+    assert response.status_code == 409
+    html = unescape(response.text)
+    clash = re.search(r'<table class="history clashes">.*?</table>', html, re.S).group(0)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", clash, re.S)]
+    assert cells[4:] == ["Title", cells[5], "First editor's title", "not changed by you: the form now shows theirs"]
+    assert field_errors(response.text, "title") == [
+        "cs1 changed this after you opened the form; you had not, so it now shows their value."]
+    assert 'value="First editor\'s title"' in html and "Only I wrote this</textarea>" in html
+
+    # Saving the form as the conflict page shows it keeps both changes.
+    assert second.post("/needs/N-0001/edit", data=form_fields(response.text)).status_code == 302
+    assert (stored(runtime).title, stored(runtime).remarks) == ("First editor's title", "Only I wrote this")
+    assert [(field, actor) for field, _old, _new, _source, actor in history(runtime)] == [
+        ("title", "cs1"), ("remarks", "cs2")]
 
 
 def edit_form_from(html: str) -> dict:

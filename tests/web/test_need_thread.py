@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from plugin.loading import parse_settings
+from sync.ledger import accounts
 from sync.ledger.customers import issue_status_token
 from sync.loop.thread import add_message
+from tests.factories import DEFAULT_YAML, file_need, migrated_runtime
+from tests.web.pages import log_in
+from webhooks.app import create_app
 
 
 def test_cs_adds_a_note_and_a_reply_and_sees_both_marked(cs_client, make_need):
@@ -44,3 +49,21 @@ def test_the_status_page_shows_replies_and_never_internal_notes(runtime, client,
 def test_the_thread_needs_a_login(client, make_need):
     make_need()
     assert client.post("/needs/N-0001/messages", data={"kind": "internal", "body": "hi"}).status_code in (302, 400)
+
+
+def test_a_reply_is_listed_as_sent_to_the_customer_not_to_an_owner(tmp_path, migrated_store):
+    settings = parse_settings(DEFAULT_YAML.replace(
+        "    locale: en\n", "    locale: en\n    channels: [{kind: email, to: [lin@acme.example]}]\n"), "test.yaml")
+    runtime = migrated_runtime(settings, tmp_path / "home", migrated_store)
+    file_need(runtime)
+    with runtime.Session.begin() as session:
+        accounts.add_user(session, "cs1", "password1", "cs")
+    client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=runtime).test_client()
+    log_in(client)
+
+    client.post("/needs/N-0001/messages", data={"kind": "customer", "body": "It is scheduled."})
+
+    html = client.get("/needs/N-0001").get_data(as_text=True)
+    deliveries = html[html.index('id="deliveries"'):]
+    assert "ACME Corp (e-mail)" in deliveries and "owner 0" not in deliveries
+    runtime.close()

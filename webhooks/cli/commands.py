@@ -7,12 +7,14 @@ import getpass
 import os
 import signal
 import sys
+import unicodedata
 
 import click
 from sqlalchemy import func, select
 
 from plugin.loading import config_path, config_source
-from webhooks.cli.common import config_option, runtime_for, settings_or_exit
+from plugin.need import N_
+from webhooks.cli.common import cli_catalog, config_option, runtime_for, settings_or_exit
 
 SERVE_THREADS = 16
 """``cocreate serve``'s default thread count. A webhook request keeps its thread while its delivery is committed
@@ -81,9 +83,13 @@ def _exit_on_signal(signum, _frame) -> None:
 @click.option("--workers", default=None, type=int, help="Worker threads (default: queue.workers).")
 def worker(config: str | None, workers: int | None) -> None:
     """Run jobs from the shared queue (Redis or the SQLite queue file) until stopped."""
+    from sync.loop.outbound import queue_resume
+
     os.umask(PRIVATE_UMASK)
 
     runtime = runtime_for(config)
+    if queue_resume(runtime):  # needs filed before a tracker was configured, or whose job was lost
+        click.echo("needs whose sync never started are being synced")
     runtime.queue.run_consumer(workers or runtime.settings.queue.workers)
 
 
@@ -95,12 +101,18 @@ def check_config(file: str | None) -> None:
     tracker = settings.tracker.kind if settings.tracker else "no tracker"
     if config_source(file) is None:
         click.echo(f"no config file found ({config_path()}): Cocreate runs on its embedded defaults "
-                   f"({tracker}, {len(settings.categories)} categories, {len(settings.urgencies)} urgency levels, "
-                   f"{len(settings.statuses)} statuses); start from config/cocreate.github.example.yaml or "
-                   "config/cocreate.jira.example.yaml")
+                   f"({tracker}, {_count(settings.categories, 'category', 'categories')}, "
+                   f"{_count(settings.urgencies, 'urgency level', 'urgency levels')}, "
+                   f"{_count(settings.statuses, 'status', 'statuses')}); start from "
+                   "config/cocreate.github.example.yaml or config/cocreate.jira.example.yaml")
         return
-    click.echo(f"{file or config_path()}: OK ({tracker}, {len(settings.categories)} categories, "
-               f"{len(settings.customers)} customers, {len(settings.people)} people)")
+    click.echo(f"{file or config_path()}: OK ({tracker}, {_count(settings.categories, 'category', 'categories')}, "
+               f"{_count(settings.customers, 'customer', 'customers')}, {_count(settings.people, 'person', 'people')})")
+
+
+def _count(items, one: str, many: str) -> str:
+    """``1 category``, ``3 categories``."""
+    return f"{len(items)} {one if len(items) == 1 else many}"
 
 
 @click.group()
@@ -241,30 +253,48 @@ def token_revoke(config: str | None, token_id: int) -> None:
     click.echo(f"API token {token_id} {'revoked' if revoked else 'was revoked already'}")
 
 
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+_NO_JOBS = {"failed": N_("no failed jobs"), "queued": N_("no queued jobs"), "running": N_("no running jobs"),
+            "done": N_("no done jobs"), "all": N_("no jobs")}
+
+
 @click.group(invoke_without_command=True)
 @config_option
 @click.option("--state", type=click.Choice(["failed", "queued", "running", "done", "all"]), default="failed",
               show_default=True)
 @click.pass_context
 def jobs(ctx: click.Context, config: str | None, state: str) -> None:
-    """List jobs (failed ones by default) with the tracker's last message."""
+    """List jobs (failed ones by default) with the tracker's last message, in the language of LANG/LC_ALL, else
+    the config's."""
     ctx.obj = config
     if ctx.invoked_subcommand is not None:
         return
     from sync.ledger.store import Job
 
     runtime = runtime_for(config)
+    translations = cli_catalog(runtime.settings)
+    _, pgettext = translations.gettext, translations.pgettext
     with runtime.Session() as session:
         query = select(Job).order_by(Job.created_at)
         if state != "all":
             query = query.where(Job.state == state)
         rows = session.scalars(query).all()
     if not rows:
-        click.echo(f"no {state if state != 'all' else ''} jobs".replace("  ", " "))
+        click.echo(_(_NO_JOBS[state]))
         return
+    states = {"failed": pgettext("job", "failed"), "queued": pgettext("job", "queued"),
+              "running": pgettext("job", "running"), "done": pgettext("job", "done")}
+    width = max(map(_columns, states.values()))
     for job in rows:
-        click.echo(f"{job.id}  {job.state:<7}  {job.name}({', '.join(map(str, job.args))})  "
-                   f"attempts={job.attempts}  {job.updated_at:%Y-%m-%d %H:%M}Z  {job.last_error or ''}")
+        attempts = _("attempts=%(count)d") % {"count": job.attempts}
+        shown = states.get(job.state, job.state)
+        click.echo(f"{job.id}  {shown}{' ' * (width - _columns(shown))}  "
+                   f"{job.name}({', '.join(map(str, job.args))})  {attempts}  {job.updated_at:%Y-%m-%d %H:%M}Z  "
+                   f"{job.last_error or ''}")
 
 
 @jobs.command("retry")
@@ -275,9 +305,10 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
     """Queue a failed job (or all of them) again."""
     from sync.ledger.store import Job
 
-    if not job_id and not retry_all:
-        raise click.UsageError("give a job ID or --all")
     runtime = runtime_for(config)
+    _ = cli_catalog(runtime.settings).gettext
+    if not job_id and not retry_all:
+        raise click.UsageError(_("give a job ID or --all"))
     if retry_all:
         with runtime.Session() as session:
             ids = session.scalars(select(Job.id).where(Job.state == "failed")).all()
@@ -285,8 +316,8 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
         ids = [job_id]
     retried = [one for one in ids if runtime.queue.retry(one)]
     if job_id and not retried:
-        raise click.ClickException(f"no failed job {job_id}")
-    click.echo(f"{len(retried)} job(s) queued again")
+        raise click.ClickException(_("no failed job %(id)s") % {"id": job_id})
+    click.echo(_("%(count)d job(s) queued again") % {"count": len(retried)})
     if retry_all:
         # Needs that never had a job (filed before a tracker was configured) are retried too: what a user
         # asking to retry everything means.
@@ -299,9 +330,10 @@ def jobs_retry(config: str | None, job_id: str | None, retry_all: bool) -> None:
         if not waiting:
             return
         if queue_resume(runtime):
-            click.echo(f"{waiting} need(s) whose sync never started queued for sync")
+            click.echo(_("%(count)d need(s) whose sync never started queued for sync") % {"count": waiting})
         else:
-            click.echo(f"{waiting} need(s) wait for a tracker: configure one and they are synced")
+            click.echo(_("%(count)d need(s) wait for a tracker: configure one and they are synced")
+                       % {"count": waiting})
 
 
 @click.command("reconcile")
@@ -347,3 +379,70 @@ def customer_token(config: str | None, key: str, revoke: bool) -> None:
         return
     token = issue_status_token(runtime, key)
     click.echo(status_link(runtime.settings, token))
+
+
+def _customer_options(view):
+    for option in reversed([
+            click.option("--name", help="The customer's name."),
+            click.option("--alias", "aliases", multiple=True, help="Another name CS types (repeat for more)."),
+            click.option("--locale", type=click.Choice(["zh_Hans", "zh_Hant", "en"]), help="Language of notices."),
+            click.option("--tier", help="Tier, e.g. gold."),
+            click.option("--annual-revenue", type=int, help="In whole units of the company's currency."),
+            click.option("--channels", help='Channels as JSON, e.g. \'[{"kind": "wecom", "url": "..."}]\'.')]):
+        view = option(view)
+    return view
+
+
+def _customer_data(name, aliases, locale, tier, annual_revenue, channels) -> dict:
+    import json
+
+    data = {"name": name, "aliases": list(aliases) or None, "locale": locale, "tier": tier,
+            "annual_revenue": annual_revenue}
+    if channels is not None:
+        try:
+            data["channels"] = json.loads(channels)
+        except ValueError as exc:
+            raise click.ClickException(f"--channels is not JSON: {exc}") from exc
+    return {field: value for field, value in data.items() if value is not None}
+
+
+@customer.command("list")
+@config_option
+def customer_list(config: str | None) -> None:
+    """List the customers: key, name, other names, language, channels (count) and whether the file sets them."""
+    for record in runtime_for(config).customers().active():
+        mark = "  (config file)" if record.from_config else ""
+        click.echo(f"{record.key}\t{record.name}\t{', '.join(record.aliases)}\t{record.locale}\t"
+                   f"{len(record.channels)} channel(s){mark}")
+
+
+@customer.command("add")
+@config_option
+@click.argument("key")
+@_customer_options
+def customer_add(config: str | None, key: str, **fields) -> None:
+    """Add customer KEY (checked as on /admin/customers)."""
+    from sync.ledger.customers import InvalidCustomer, add_customer
+
+    try:
+        record = add_customer(runtime_for(config), {"key": key, **_customer_data(**fields)})
+    except InvalidCustomer as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"customer {record.key} added ({record.name})")
+
+
+@customer.command("edit")
+@config_option
+@click.argument("key")
+@_customer_options
+def customer_edit(config: str | None, key: str, **fields) -> None:
+    """Change the given fields of customer KEY; fields the config file sets are refused."""
+    from sync.ledger.customers import InvalidCustomer, UnknownCustomer, edit_customer
+
+    try:
+        record = edit_customer(runtime_for(config), key, _customer_data(**fields))
+    except UnknownCustomer as exc:
+        raise click.ClickException(f"no customer {key}") from exc
+    except InvalidCustomer as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"customer {record.key} saved")

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from plugin.catalogs import Catalog, catalog
 from plugin.errors import ConfigError
 from plugin.loading import load_settings
 from plugin.settings import Settings
@@ -44,6 +45,11 @@ def cli_locale(settings: Settings, environ: dict | None = None) -> str:
         if any(wanted == prefix or wanted.startswith(prefix + "_") for prefix in prefixes):
             return locale
     return settings.locale
+
+
+def cli_catalog(settings: Settings) -> Catalog:
+    """The catalog of the language a command speaks (:func:`cli_locale`)."""
+    return catalog(cli_locale(settings))
 
 
 def runtime_for(config: str | None, **kwargs) -> Runtime:

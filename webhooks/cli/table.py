@@ -1,5 +1,6 @@
 """``cocreate import``, ``cocreate export``, ``cocreate report voc`` and ``cocreate sla check``: the table and
-the figures from the command line. Messages are in the language of LANG/LC_ALL, else the config's."""
+the figures from the command line. Messages are in the language of LANG/LC_ALL, else the config's; an import's
+problems with the sheet are in the sheet's language (the language of its headers)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import click
 
 from plugin.catalogs import catalog
 from plugin.settings import LOCALES, known_zone
+from sync.table.changes import describe
 from sync.table.columns import TableError
 from sync.table.export import export_table
 from sync.table.importer import import_table
@@ -58,7 +60,8 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
     Exits 1 when any row was refused, 2 when the file cannot be imported at all (not a readable table, no header
     row, ...)."""
     runtime = runtime_for(config)
-    translations = catalog(cli_locale(runtime.settings))
+    locale = cli_locale(runtime.settings)
+    translations = catalog(locale)
     _, ngettext = translations.gettext, translations.ngettext
     with contextlib.ExitStack() as stack:
         bar = None
@@ -78,17 +81,28 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
                                   timezone=timezone or runtime.settings.timezone,
                                   actor=actor, sheet=sheet, encoding=encoding, progress=progress)
         except TableError as exc:
+            # The problems quote the sheet's headers: they are told in the sheet's language, as the rows are.
+            sheet_ = catalog(exc.language).gettext if exc.language else _
             for problem in exc.problems:
-                click.echo(problem.render(_), err=True)
+                click.echo(problem.render(sheet_), err=True)
             raise SystemExit(2) from exc
+    sheet_ = catalog(report.language).gettext
     for problem in report.problems:
-        click.echo(problem.render(_))
+        click.echo(problem.render(sheet_))
     if report.problems_left_off:
         click.echo(ngettext("and %(num)d more problem", "and %(num)d more problems", report.problems_left_off))
     for warning in report.warnings:
-        click.echo(_("warning") + ": " + warning.render(_), err=True)
+        click.echo(_("warning") + ": " + warning.render(sheet_), err=True)
     if report.warnings_left_off:
         click.echo(ngettext("and %(num)d more note", "and %(num)d more notes", report.warnings_left_off), err=True)
+    book = runtime.customers()
+    for change in report.changes:
+        field, old, new = describe(change, runtime.settings, locale, book)
+        click.echo(_("%(ref)s (row %(row)d), %(field)s: %(old)s -> %(new)s")
+                   % {"ref": change.ref, "row": change.row, "field": field, "old": old, "new": new})
+    if report.changes_left_off:
+        click.echo(ngettext("and %(num)d more need changed", "and %(num)d more needs changed",
+                            report.changes_left_off))
     counts = {"rows": report.rows, "created": report.created, "updated": report.updated,
               "unchanged": report.unchanged, "refused": report.refused, "name": report.filename}
     if dry_run:
@@ -155,11 +169,12 @@ def report_voc(config: str | None, month: str, lang: str | None, timezone: str, 
         figures = voc_report(runtime, month, timezone=timezone or runtime.settings.timezone)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
-    for line in summary_lines(figures, runtime.settings, locale, runtime.customers()):
+    book = runtime.customers()
+    for line in summary_lines(figures, runtime.settings, locale, book):
         click.echo(line)
     if output is None:
         return
-    document = render_document(figures, runtime.settings, locale, runtime.customers())
+    document = render_document(figures, runtime.settings, locale, book)
     if output.suffix.lower() == ".pdf":
         print_pdf(document, output)
     elif output.suffix.lower() in (".html", ".htm"):

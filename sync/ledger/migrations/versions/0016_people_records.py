@@ -3,15 +3,15 @@ every process the people directory changed; and when each user last logged in (u
 
 People stored before this revision keep every field; the next start marks what the file sets for them.
 
-Revision ID: 0014_people_records
-Revises: 0013_customer_records
+Revision ID: 0016_people_records
+Revises: 0015_report_days
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014_people_records'
-down_revision = '0013_customer_records'
+revision = '0016_people_records'
+down_revision = '0015_report_days'
 branch_labels = None
 depends_on = None
 
