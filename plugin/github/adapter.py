@@ -133,7 +133,8 @@ class GitHubAdapter(TrackerAdapter):
         # GitHub finds a user by e-mail only when the address is public on their profile.
         with self._translated():
             found = self.client.search_users(f"{email} in:email")
-            first = next(iter(found[:1]), None)
+            # Iterated, not sliced: PyGithub's slice of an empty result raises IndexError; one page is read.
+            first = next(iter(found), None)
         return first.login if first is not None else None
 
     def parse_issue_reference(self, text: str) -> str | None:
