@@ -14,7 +14,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from sync.ledger import accounts, throttle
-from sync.ledger.store import User
+from sync.ledger.store import User, utcnow
 from webhooks.context import runtime
 from webhooks.safety import safe_target
 
@@ -120,6 +120,7 @@ def setup():
                 if session.scalars(select(User.id).limit(1)).first() is not None:
                     abort(404)
                 user = accounts.add_user(session, form.name.data, form.password.data, "admin")
+                user.last_login_at = utcnow()  # logged in at once, below
                 session_user = SessionUser(user)
             login_user(session_user)
             flash(_("Welcome, %(name)s: you are the first admin.", name=session_user.name), "success")
