@@ -34,7 +34,8 @@ def migrated_runtime(settings, home: Path, migrated_store: Path, *, immediate: b
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(migrated_store, home / "cocreate.db")
     runtime = build_runtime(settings, {"COCREATE_HOME": str(home)}, immediate=immediate, migrate=False)
-    runtime.customers()  # stores the config's customers, as build_runtime does after migrating
+    runtime.customers()  # stores the config's customers and people, as build_runtime does after migrating
+    runtime.people()
     return runtime
 
 
