@@ -45,14 +45,15 @@ _TIMES = ("reported_at", "stopped_at")
 """The columns of the figures' rows that hold times (``queries.ROW``)."""
 
 
+_DEFINING = ("report/figures.py", "report/queries.py", "sla.py")
+"""The code the figures are defined by, under ``sync/`` (read as files: importing them here would be a cycle)."""
+
+
 @functools.cache
 def _definitions() -> str:
     """A hash of the code that defines the figures: another release computes them anew."""
-    from sync import sla
-    from sync.report import figures, queries
-
-    return hashlib.sha256(b"".join(Path(module.__file__).read_bytes()
-                                   for module in (figures, queries, sla))).hexdigest()
+    package = Path(__file__).resolve().parent.parent
+    return hashlib.sha256(b"".join((package / name).read_bytes() for name in _DEFINING)).hexdigest()
 
 
 def settings_key(settings: Settings) -> str:
