@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -26,8 +25,10 @@ from plugin.customer import CustomerBook, CustomerRecord, book_of
 from plugin.need import N_, FieldError, InvalidInput
 from plugin.settings import CUSTOMER_KEY, LOCALES, Channel, Contact
 from plugin.settings import Customer as ConfiguredCustomer
+from sync.ledger import counted
+from sync.ledger.counted import CountedCache
 from sync.ledger.edits import change_fields
-from sync.ledger.store import Counter, Customer, MeetingMinutes, Need, utcnow
+from sync.ledger.store import Customer, MeetingMinutes, Need, utcnow
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -64,37 +65,21 @@ def record_of(row: Customer) -> CustomerRecord:
     )
 
 
-class CustomerCache:
-    """This process's copy of the customers. Each :meth:`book` reads the ``customers`` counter (one primary-key
-    read) and reloads the records only when another process (or this one) changed them since: a change made on
-    any web process is seen by the next request or job of every other, without a restart."""
+class CustomerCache(CountedCache):
+    """This process's copy of the customers (:class:`~sync.ledger.counted.CountedCache`)."""
 
-    def __init__(self, runtime: Runtime):
-        self._runtime = runtime
-        self._book: CustomerBook | None = None
-        self._applied = False
-        self._lock = threading.Lock()
+    counter, model = COUNTER, Customer
 
-    def book(self) -> CustomerBook:
-        if not self._applied:
-            with self._lock:
-                if not self._applied:
-                    apply_config(self._runtime)
-                    self._applied = True
-        with self._runtime.Session() as session:
-            version = session.scalar(select(Counter.value).where(Counter.name == COUNTER)) or 0
-            cached = self._book
-            if cached is not None and cached.version == version:
-                return cached
-            rows = session.scalars(select(Customer).order_by(Customer.id)).all()
-            book = book_of((record_of(row) for row in rows), version)
-        self._book = book
-        return book
+    def apply_config(self) -> None:
+        apply_config(self._runtime)
+
+    def book_of(self, rows, version):
+        return book_of((record_of(row) for row in rows), version)
 
 
 def bump(session: Session) -> None:
     """Count a change of the customers, in the transaction that makes it."""
-    session.execute(update(Counter).where(Counter.name == COUNTER).values(value=Counter.value + 1))
+    counted.bump(session, COUNTER)
 
 
 def need_counts(session: Session) -> dict[str, int]:

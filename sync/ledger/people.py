@@ -8,17 +8,18 @@ person the file does not name, is managed on /admin/people."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin.need import N_, FieldError, InvalidInput
 from plugin.people import PERSON_FIELDS, PeopleBook, PersonRecord, people_of
-from sync.ledger.store import Counter, Person
+from sync.ledger import counted
+from sync.ledger.counted import CountedCache
+from sync.ledger.store import Person
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -44,37 +45,21 @@ def record_of(row: Person) -> PersonRecord:
                         github_login=row.github_login, id=row.id, config_fields=frozenset(row.config_fields or ()))
 
 
-class PeopleCache:
-    """This process's copy of the people directory. Each :meth:`book` reads the ``people`` counter (one
-    primary-key read) and reloads the records only when some process changed them since: a person added on any
-    web process is seen by the next request or job of every other, without a restart."""
+class PeopleCache(CountedCache):
+    """This process's copy of the people directory (:class:`~sync.ledger.counted.CountedCache`)."""
 
-    def __init__(self, runtime: Runtime):
-        self._runtime = runtime
-        self._book: PeopleBook | None = None
-        self._applied = False
-        self._lock = threading.Lock()
+    counter, model = COUNTER, Person
 
-    def book(self) -> PeopleBook:
-        if not self._applied:
-            with self._lock:
-                if not self._applied:
-                    apply_config(self._runtime)
-                    self._applied = True
-        with self._runtime.Session() as session:
-            version = session.scalar(select(Counter.value).where(Counter.name == COUNTER)) or 0
-            cached = self._book
-            if cached is not None and cached.version == version:
-                return cached
-            rows = session.scalars(select(Person).order_by(Person.id)).all()
-            book = people_of((record_of(row) for row in rows), version)
-        self._book = book
-        return book
+    def apply_config(self) -> None:
+        apply_config(self._runtime)
+
+    def book_of(self, rows, version):
+        return people_of((record_of(row) for row in rows), version)
 
 
 def bump(session: Session) -> None:
     """Count a change of the people directory, in the transaction that makes it."""
-    session.execute(update(Counter).where(Counter.name == COUNTER).values(value=Counter.value + 1))
+    counted.bump(session, COUNTER)
 
 
 # The file ------------------------------------------------------------------------------------------
