@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync.ledger.store import Counter
@@ -57,3 +58,42 @@ class CountedCache(Generic[B]):
 def bump(session: Session, counter: str) -> None:
     """Count a change of the records ``counter`` counts, in the transaction that makes it."""
     session.execute(update(Counter).where(Counter.name == counter).values(value=Counter.value + 1))
+
+
+def apply_config(runtime: Runtime, cache: type[CountedCache], key: str, configured: Mapping[str, Mapping[str, Any]],
+                 new_row: Callable[[str], Any]) -> None:
+    """Write the fields the file sets (``configured``: each record's ``key`` -> its fields as stored) over the
+    records it names, creating those not yet stored with ``new_row``, and forget the file's claim on records it no
+    longer names (``config_fields``). Changes only what differs, so an unchanged file at start bumps nothing."""
+    try:
+        _apply_config(runtime, cache, key, configured, new_row)
+    except IntegrityError:
+        # Another process starting at the same moment inserted the same records first; the second pass finds
+        # them and compares again.
+        _apply_config(runtime, cache, key, configured, new_row)
+
+
+def _apply_config(runtime: Runtime, cache: type[CountedCache], key: str,
+                  configured: Mapping[str, Mapping[str, Any]], new_row: Callable[[str], Any]) -> None:
+    with runtime.Session.begin() as session:
+        rows = {getattr(row, key): row for row in session.scalars(select(cache.model))}
+        changed = False
+        for name, values in configured.items():
+            row = rows.get(name)
+            if row is None:
+                row = new_row(name)
+                session.add(row)
+                changed = True
+            for field, value in values.items():
+                if getattr(row, field) != value:
+                    setattr(row, field, value)
+                    changed = True
+            if list(row.config_fields or ()) != sorted(values):
+                row.config_fields = sorted(values)
+                changed = True
+        for name, row in rows.items():
+            if name not in configured and row.config_fields:
+                row.config_fields = []
+                changed = True
+        if changed:
+            bump(session, cache.counter)

@@ -105,44 +105,16 @@ def _configured_values(customer: ConfiguredCustomer) -> dict[str, Any]:
 
 
 def apply_config(runtime: Runtime) -> None:
-    """Write the fields the file sets over each customer it names (creating those not yet stored), and forget
-    the file's claim on customers it no longer names. Changes only what differs, so an unchanged file at start
-    bumps nothing."""
-    try:
-        _apply_config(runtime)
-    except IntegrityError:
-        # Another process starting at the same moment inserted the same customers first; the second pass finds
-        # them and compares again.
-        _apply_config(runtime)
-
-
-def _apply_config(runtime: Runtime) -> None:
+    """Write the fields the file sets over each customer it names (:func:`sync.ledger.counted.apply_config`)."""
     configured = {customer.key: customer for customer in runtime.settings.customers}
-    with runtime.Session.begin() as session:
-        rows = {row.key: row for row in session.scalars(select(Customer))}
-        changed = False
-        for key, customer in configured.items():
-            row = rows.get(key)
-            if row is None:
-                row = Customer(key=key, name=customer.name, locale=customer.locale, aliases=[], contacts=[],
-                               channels=[], config_fields=[])
-                session.add(row)
-                changed = True
-            values = _configured_values(customer)
-            fields = sorted(values)
-            for name, value in values.items():
-                if getattr(row, name) != value:
-                    setattr(row, name, value)
-                    changed = True
-            if list(row.config_fields or ()) != fields:
-                row.config_fields = fields
-                changed = True
-        for key, row in rows.items():
-            if key not in configured and row.config_fields:
-                row.config_fields = []
-                changed = True
-        if changed:
-            bump(session)
+
+    def new_row(key: str) -> Customer:
+        customer = configured[key]
+        return Customer(key=key, name=customer.name, locale=customer.locale, aliases=[], contacts=[], channels=[],
+                        config_fields=[])
+
+    counted.apply_config(runtime, CustomerCache, "key",
+                         {key: _configured_values(customer) for key, customer in configured.items()}, new_row)
 
 
 # Checks and writes ---------------------------------------------------------------------------------

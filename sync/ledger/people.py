@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,41 +65,11 @@ def bump(session: Session) -> None:
 
 
 def apply_config(runtime: Runtime) -> None:
-    """Write the fields the file sets over each person it names (creating those not yet stored), and forget the
-    file's claim on people it no longer names. Changes only what differs, so an unchanged file bumps nothing."""
-    try:
-        _apply_config(runtime)
-    except IntegrityError:
-        # Another process starting at the same moment inserted the same people first; the second pass finds
-        # them and compares again.
-        _apply_config(runtime)
-
-
-def _apply_config(runtime: Runtime) -> None:
-    configured = {person.name: person for person in runtime.settings.people}
-    with runtime.Session.begin() as session:
-        rows = {row.name: row for row in session.scalars(select(Person))}
-        changed = False
-        for name, person in configured.items():
-            row = rows.get(name)
-            if row is None:
-                row = Person(name=name, config_fields=[])
-                session.add(row)
-                changed = True
-            fields = sorted(person.model_fields_set | {"name"})
-            for field in fields:
-                if getattr(row, field) != getattr(person, field):
-                    setattr(row, field, getattr(person, field))
-                    changed = True
-            if list(row.config_fields or ()) != fields:
-                row.config_fields = fields
-                changed = True
-        for name, row in rows.items():
-            if name not in configured and row.config_fields:
-                row.config_fields = []
-                changed = True
-        if changed:
-            bump(session)
+    """Write the fields the file sets over each person it names (:func:`sync.ledger.counted.apply_config`)."""
+    configured = {person.name: {field: getattr(person, field) for field in person.model_fields_set | {"name"}}
+                  for person in runtime.settings.people}
+    counted.apply_config(runtime, PeopleCache, "name", configured,
+                         lambda name: Person(name=name, config_fields=[]))
 
 
 # Checks and writes ---------------------------------------------------------------------------------
