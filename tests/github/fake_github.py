@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -478,3 +480,15 @@ class FakeGitHub:
         token["expires_at"] = _iso(dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
         self._issued_tokens.add(token["token"])
         return self._json(201, token)
+
+
+@contextlib.contextmanager
+def checked_site(repos: tuple[str, ...] = ("acme/billing",), **options: Any) -> Iterator[FakeGitHub]:
+    """A :class:`FakeGitHub` on a mock of its own whose every exchange is checked against GitHub's official
+    description when the block ends (a fixture's ``with checked_site() as fake: yield fake``)."""
+    from tests.contract import GITHUB
+
+    with responses.RequestsMock() as mock:
+        fake = FakeGitHub(mock, repos=list(repos), **options)
+        yield fake
+        GITHUB.check_calls(mock.calls)

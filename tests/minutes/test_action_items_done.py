@@ -16,9 +16,13 @@ from sync.ledger import accounts
 from sync.ledger.store import ActionItem
 from sync.loop.reconcile import reconcile
 from sync.minutes import action_items
-from tests.contract import GITHUB
-from tests.e2e.loop import github_issues_event, jira_issue_updated, post_github, post_jira
-from tests.github.fake_github import FakeGitHub
+from tests.e2e.loop import (
+    github_issues_event,
+    jira_issue_updated,
+    post_github,
+    post_jira,
+)
+from tests.github.fake_github import checked_site
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.minutes.helpers import JIRA_USERS, file_minutes, minutes_runtime
 from tests.web.pages import csrf_token_of, log_in
@@ -30,11 +34,9 @@ ITEMS = [{"text": "Send a sample invoice", "owner": "Wang Wei", "due_date": ""},
 
 @pytest.fixture
 def github():
-    with responses.RequestsMock() as mock:
-        # Its clock is now's: reconcile asks for the issues updated in the last days.
-        fake = FakeGitHub(mock, repos=["acme/billing"], start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    # Its clock is now's: reconcile asks for the issues updated in the last days.
+    with checked_site(start=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)) as fake:
         yield fake
-        GITHUB.check_calls(mock.calls)
 
 
 @pytest.fixture

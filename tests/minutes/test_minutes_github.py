@@ -4,15 +4,13 @@ date as a line of the body; the linked needs' issues list the minutes in the Coc
 from __future__ import annotations
 
 import pytest
-import responses
 from sqlalchemy import select
 
 from sync.ledger.store import ActionItem
 from sync.loop import mapping
 from sync.minutes import action_items
-from tests.contract import GITHUB
 from tests.factories import file_need
-from tests.github.fake_github import FakeGitHub
+from tests.github.fake_github import checked_site
 from tests.minutes.helpers import file_minutes, minutes_runtime
 
 MINUTES_URL = "https://cocreate.example/minutes/1"
@@ -20,10 +18,8 @@ MINUTES_URL = "https://cocreate.example/minutes/1"
 
 @pytest.fixture
 def site():
-    with responses.RequestsMock() as mock:
-        fake = FakeGitHub(mock, repos=["acme/billing"])
+    with checked_site() as fake:
         yield fake
-        GITHUB.check_calls(mock.calls)
 
 
 @pytest.fixture

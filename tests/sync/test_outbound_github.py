@@ -3,16 +3,14 @@ place, labels for urgency, signed screenshot links, no-op re-sync, crash safety.
 
 import pytest
 import requests
-import responses
 from sqlalchemy import select
 
 from plugin.need import validate_need
 from sync.intake import Upload, update_need
 from sync.ledger.store import Need
 from sync.loop import issues, mapping
-from tests.contract import GITHUB
 from tests.factories import NOW, file_need, need_data
-from tests.github.fake_github import FakeGitHub
+from tests.github.fake_github import checked_site
 from tests.images import png_bytes
 from tests.sync.trackers import stored, tracker_runtime
 from webhooks.app import create_app
@@ -20,10 +18,8 @@ from webhooks.app import create_app
 
 @pytest.fixture
 def site():
-    with responses.RequestsMock() as mock:
-        fake = FakeGitHub(mock, repos=["acme/billing"])
+    with checked_site() as fake:
         yield fake
-        GITHUB.check_calls(mock.calls)
 
 
 @pytest.fixture

@@ -206,17 +206,10 @@ def test_link_to_an_existing_issue_typed_in_lower_case(site, rt):
     assert stored(rt, need.ref).issue_key == key and stored(rt, need.ref).sync_state == "synced"
 
 
-NO_TRACKER = {"""tracker:
-  kind: jira
-  jira: {url: "https://cocreate-test.atlassian.net", email: cocreate@example.com, api_token: fake-token,
-         account_id: 5b10ac8d82e05b22cc7d4ef5}
-""": ""}
-
-
 def test_needs_filed_before_a_tracker_is_configured_are_synced_in_chunks_once_it_is(site, tmp_path, monkeypatch):
     fake, _mock = site
     home = tmp_path / "later"
-    before = tracker_runtime("jira", home, replace=NO_TRACKER)
+    before = tracker_runtime("jira", home, tracker=False)
     refs = [file_need(before, title=f"Need {n}").ref for n in range(5)]
     with before.Session() as session:
         assert set(session.scalars(select(Need.sync_state))) == {"waiting_for_tracker"}

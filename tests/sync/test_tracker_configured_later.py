@@ -2,30 +2,21 @@
 exactly once: the fake GitHub driven through the real PyGithub client, every answer checked against the contract."""
 
 import pytest
-import responses
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from sync.ledger.store import Job, Need
 from sync.loop import outbound
-from tests.contract import GITHUB
 from tests.factories import file_need
-from tests.github.fake_github import FakeGitHub
+from tests.github.fake_github import checked_site
 from tests.sync.trackers import tracker_runtime
 from webhooks.cli import commands, main
-
-NO_TRACKER = {"""tracker:
-  kind: github
-  github: {token: fake-token, login: cocreate-bot}
-""": ""}
 
 
 @pytest.fixture
 def site():
-    with responses.RequestsMock() as mock:
-        fake = FakeGitHub(mock, repos=["acme/billing"])
+    with checked_site() as fake:
         yield fake
-        GITHUB.check_calls(mock.calls)
 
 
 def start(command: str, runtime, monkeypatch) -> str:
@@ -57,7 +48,7 @@ def resume_jobs(runtime) -> list[str]:
 def test_needs_filed_before_a_tracker_become_issues_at_the_next_start_and_only_once(
         site, tmp_path, monkeypatch, command):
     home = tmp_path / "home"
-    before = tracker_runtime("github", home, replace=NO_TRACKER)
+    before = tracker_runtime("github", home, tracker=False)
     for n in range(14):
         file_need(before, title=f"Need {n}")
     assert {state for _ref, _key, state in needs(before)} == {"waiting_for_tracker"}
@@ -82,7 +73,7 @@ def test_needs_filed_before_a_tracker_become_issues_at_the_next_start_and_only_o
 
 def test_a_restart_while_the_needs_wait_in_the_queue_queues_them_once(site, tmp_path):
     home = tmp_path / "home"
-    before = tracker_runtime("github", home, replace=NO_TRACKER)
+    before = tracker_runtime("github", home, tracker=False)
     for n in range(3):
         file_need(before, title=f"Need {n}")
     before.engine.dispose()

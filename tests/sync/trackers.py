@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from plugin.github import GitHubAdapter, Pacer
@@ -43,13 +45,16 @@ def unpaced_github(settings):
 
 
 def tracker_runtime(kind: str, home, *, immediate: bool = True, replace: dict[str, str] | None = None,
-                    extra_yaml: str = ""):
+                    extra_yaml: str = "", tracker: bool = True):
     """A runtime on a fresh SQLite home whose tracker is the fake ``jira`` or ``github`` site.
 
     ``replace`` maps text of the site's YAML (which must be there) to what stands in its place; ``extra_yaml`` is
-    appended after that.
+    appended after that. ``tracker=False``: the same config with no tracker yet (the home can later be opened
+    with one).
     """
     text = JIRA_YAML if kind == "jira" else GITHUB_YAML
+    if not tracker:
+        text = re.sub(r"^tracker:\n(?: {2,}.*\n)+", "", text, count=1, flags=re.MULTILINE)
     for old, new in (replace or {}).items():
         assert old in text
         text = text.replace(old, new)

@@ -5,30 +5,21 @@ import re
 from html import unescape
 
 import pytest
-import responses
 from sqlalchemy import select
 
 from sync.ledger import accounts
 from sync.ledger.store import Job
-from tests.contract import GITHUB
 from tests.factories import file_need
-from tests.github.fake_github import FakeGitHub
+from tests.github.fake_github import checked_site
 from tests.sync.trackers import stored, tracker_runtime
 from tests.web.pages import csrf_token_of, log_in
 from webhooks.app import create_app
 
-NO_TRACKER = {"""tracker:
-  kind: github
-  github: {token: fake-token, login: cocreate-bot}
-""": ""}
-
 
 @pytest.fixture
 def site():
-    with responses.RequestsMock() as mock:
-        fake = FakeGitHub(mock, repos=["acme/billing"])
+    with checked_site() as fake:
         yield fake
-        GITHUB.check_calls(mock.calls)
 
 
 def browser(runtime, user: str = "cs1", role: str = "cs"):
@@ -91,7 +82,7 @@ def test_sync_now_is_not_queued_twice(site, tmp_path):
 
 
 def test_without_a_tracker_sync_now_says_why_and_queues_nothing(tmp_path):
-    runtime = tracker_runtime("github", tmp_path, replace=NO_TRACKER)
+    runtime = tracker_runtime("github", tmp_path, tracker=False)
     file_need(runtime)
     client = browser(runtime)
 
@@ -101,7 +92,7 @@ def test_without_a_tracker_sync_now_says_why_and_queues_nothing(tmp_path):
 
 
 def test_sync_now_needs_its_csrf_token_and_a_login(tmp_path):
-    runtime = tracker_runtime("github", tmp_path, replace=NO_TRACKER)
+    runtime = tracker_runtime("github", tmp_path, tracker=False)
     file_need(runtime)
     anonymous = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=runtime).test_client()
     assert anonymous.post("/needs/N-0001/sync").status_code == 302  # to the login page
