@@ -70,6 +70,17 @@ def cs_client(web_app, make_user):
 
 
 @pytest.fixture
+def admin_client(web_app, make_user):
+    """A test client logged in as the admin ``root`` (password ``password1``)."""
+    from tests.web.pages import log_in
+
+    make_user("root", "password1", "admin")
+    client = web_app.test_client()
+    log_in(client, "root")
+    return client
+
+
+@pytest.fixture
 def make_user(runtime):
     """``make_user(name="cs1", password="password1", role="cs")`` adds a user and returns its name."""
 

@@ -9,17 +9,9 @@ from sqlalchemy import select
 
 from sync.ledger.customers import issue_status_token
 from sync.ledger.store import Counter, Customer, Need, NeedEdit, User
-from tests.web.pages import csrf_token_of, log_in
+from tests.web.pages import csrf_token_of
 
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0123456789abcdef"
-
-
-@pytest.fixture
-def admin_client(web_app, make_user):
-    make_user("root", "password1", "admin")
-    client = web_app.test_client()
-    log_in(client, "root")
-    return client
 
 
 def counter(runtime) -> int:

@@ -15,14 +15,6 @@ from tests.web.pages import csrf_token_of, log_in
 from webhooks.app import create_app
 
 
-@pytest.fixture
-def admin_client(web_app, make_user):
-    make_user("boss", "password1", "admin")
-    client = web_app.test_client()
-    log_in(client, "boss", "password1")
-    return client
-
-
 def user_id(runtime, name):
     with runtime.Session() as session:
         return user_id_of(session, name)
