@@ -18,7 +18,6 @@ from tests.e2e.loop import jira_issue_updated, post_jira
 from tests.factories import file_need
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
 from tests.notify.servers import smtp_server  # noqa: F401 - fixture
-from tests.sync.test_outbound_jira import NO_TRACKER
 from tests.sync.trackers import tracker_runtime
 from tests.web.pages import log_in
 from webhooks.app import create_app
@@ -67,7 +66,7 @@ def jira():
 
 def test_a_status_set_by_hand_is_told_once_then_the_tracker_wins(jira, tmp_path, smtp_server):
     home = tmp_path / "home"
-    before = tracker_runtime("jira", home, replace=NO_TRACKER, extra_yaml=smtp_yaml(smtp_server))
+    before = tracker_runtime("jira", home, tracker=False, extra_yaml=smtp_yaml(smtp_server))
     file_need(before)
     client = browser(before)
 
