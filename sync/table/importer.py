@@ -51,6 +51,7 @@ from plugin.need import (
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
 from sync.ledger.edits import change_fields
+from sync.ledger.pgcopy import copy_objects
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
@@ -514,12 +515,12 @@ def _row_status(row: _Row, ctx: _Context, problems: list[Problem]) -> str | None
 
 def _insert(db, explicit: list[Need], numbered: list[Need]) -> None:
     """Needs with a chosen ``N-`` number go first, so the next automatic number is past theirs."""
+    if db.bind.dialect.name == "postgresql":
+        _copy(db, explicit, numbered)
+        return
     if explicit:
         db.add_all(explicit)
         db.flush()
-        if db.bind.dialect.name == "postgresql":
-            # An explicit id does not move PostgreSQL's sequence; move it, or the next form intake collides.
-            db.execute(text("SELECT setval(pg_get_serial_sequence('needs', 'id'), (SELECT MAX(id) FROM needs))"))
     if numbered:
         db.add_all(numbered)
         db.flush()
@@ -529,3 +530,25 @@ def _insert(db, explicit: list[Need], numbered: list[Need]) -> None:
         db.flush()
 
 
+
+
+def _copy(db, explicit: list[Need], numbered: list[Need]) -> None:
+    """On PostgreSQL the needs and their history go in with COPY; the needs without a chosen number draw their
+    ids from the sequence first, as a flush would, after the sequence is moved past the chosen ones."""
+    if explicit:
+        # An explicit id does not move PostgreSQL's sequence; move it, or the next form intake collides.
+        db.execute(text("SELECT setval(pg_get_serial_sequence('needs', 'id'), "
+                        "GREATEST((SELECT MAX(id) FROM needs), :highest))"), {"highest": max(n.id for n in explicit)})
+    if numbered:
+        ids = sorted(db.scalars(text("SELECT nextval(pg_get_serial_sequence('needs', 'id')) "
+                                     "FROM generate_series(1, :count)"), {"count": len(numbered)}))
+        for need, need_id in zip(numbered, ids, strict=True):
+            need.id = need_id
+            if need.ref.startswith("tmp-"):  # no sequence number in the sheet: numbered as intake does
+                need.ref = format_ref(need_id)
+    needs = explicit + numbered
+    copy_objects(db, Need, needs)
+    for need in needs:
+        for change in need.history:
+            change.need_id = need.id
+    copy_objects(db, StatusChange, [change for need in needs for change in need.history], skip=("id",))

@@ -1,14 +1,17 @@
-"""On PostgreSQL: an imported ``N-`` number moves the needs' id sequence, so the next need filed keeps working; the
-export reads the needs through a server-side cursor, a chunk and its screenshots at a time."""
+"""On PostgreSQL: the import writes with COPY exactly what the SQLite import's flush writes; an imported ``N-``
+number moves the needs' id sequence, so the next need filed keeps working; the export reads the needs through a
+server-side cursor, a chunk and its screenshots at a time."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
+from sqlalchemy import select
 
 from plugin.need import validate_need
 from sync.intake import Upload, create_need
+from sync.ledger.store import Need
 from sync.runtime import build_runtime
 from sync.table.export import export_table
 from sync.table.importer import import_table
@@ -45,6 +48,40 @@ def test_imported_numbers_move_the_postgresql_sequence(postgres_url, settings, t
         assert filed.ref == "N-0042"
     finally:
         runtime.engine.dispose()
+
+
+def test_copy_writes_what_a_flush_writes(postgres_url, settings, tmp_path):
+    sheet = write_xlsx(tmp_path / "needs.xlsx", [
+        SEED_HEADERS["en"] + ["Customer"],
+        ["N-0090", "Billing", "Chosen number\nwith a second line", "", "High", "Li Na", "2026-11-20 09:30", "Wang Wei",
+         "Accepted", "Waiting for R&D", "acme"],
+        ["", "Billing", "No number", "", "Low", "李娜", "2026-11-21 18:05", "", "", "", "acme"],
+        ["X-7", "Billing", "A number of the customer's own", "", "Critical", "Li Na", "2026-11-22", "", "", "", "acme"],
+    ])
+    written = {}
+    for name, environ in (("sqlite", {"COCREATE_HOME": str(tmp_path / "sqlite")}), (
+            "postgresql", {"COCREATE_HOME": str(tmp_path / "pg"), "COCREATE_DATABASE_URL": postgres_url})):
+        runtime = build_runtime(settings, environ, immediate=True)
+        runtime.queue = RecordingQueue()
+        try:
+            assert import_table(runtime, sheet, dry_run=False, now=NOW).ok
+            with runtime.Session() as session:
+                imported = session.scalars(select(Need).where(Need.ref.in_(["N-0090", "N-0091", "X-7"])))
+                written[name] = {
+                    need.ref: ({column: getattr(need, column) for column in Need.__mapper__.columns.keys()
+                                  if column not in ("id", "updated_at")},
+                                 [(change.status, change.previous, change.source, change.actor, change.note, change.at)
+                                  for change in need.history]) for need in imported}
+        finally:
+            runtime.engine.dispose()
+    assert sorted(written["postgresql"]) == sorted(written["sqlite"]) == ["N-0090", "N-0091", "X-7"]
+    for ref, (columns, history) in written["sqlite"].items():
+        assert written["postgresql"][ref][1] == history
+        assert {key: value for key, value in written["postgresql"][ref][0].items() if value != columns[key]} == {}, ref
+    chosen, history = written["postgresql"]["N-0090"]
+    assert (chosen["owner"], chosen["remarks"], chosen["synced_fields"], chosen["version"]) == (
+        "Wang Wei", "Waiting for R&D", {}, 1)
+    assert chosen["created_at"].tzinfo is not None and history[0][2] == "import"
 
 
 def test_a_large_import_ends_with_analyze_of_the_tables_it_wrote(postgres_url, settings, tmp_path, monkeypatch):
