@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import format_datetime, get_timezone, gettext, lazy_gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
@@ -25,11 +25,24 @@ from plugin.need import InvalidNeed, stage_name, validate_need
 from plugin.settings import Settings
 from sync.intake import InvalidUpload, Upload, check_uploads, create_need
 from sync.ledger.customers import InvalidCustomer, add_customer, new_key
-from sync.ledger.search import QUERY_MAX, matching, words
-from sync.ledger.store import Attachment, Job, Need, OutboxMessage, remarks_sort_key
+from sync.ledger.search import QUERY_MAX, distinct_values, matching, words
+from sync.ledger.store import Attachment, Job, Need, OutboxMessage
 from sync.loop.status import CHANNEL_NAMES
-from sync.loop.thread import BODY_MAX, WRITTEN_BY_CS, InvalidMessage, add_message, thread
+from sync.loop.thread import (
+    BODY_MAX,
+    WRITTEN_BY_CS,
+    InvalidMessage,
+    add_message,
+    thread,
+)
 from sync.sla import live_state
+from sync.table.paging import (
+    PAGE_SIZE,
+    needs_in_order,
+    page_of_ids,
+    sort_columns,
+    sorted_ids,
+)
 from webhooks.context import customers, forget_customers, runtime
 from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
@@ -41,7 +54,6 @@ bp = Blueprint("needs", __name__)
 bp.add_app_template_filter(highlight)
 bp.add_app_template_filter(snippet)
 
-PAGE_SIZE = 50
 FILTERS = ("status", "urgency", "category", "customer", "owner")
 """GET parameters of the table, each an exact match on the column of the same name."""
 
@@ -80,36 +92,6 @@ SOURCE_NAMES = {
     "api": lazy_gettext("JSON API"),
     "system": lazy_gettext("System"),
 }
-
-
-def _in_config_order(column, keys: list[str]):
-    """Sort by the order the config lists the keys in (紧急 before 高), unknown keys last."""
-    if not keys:
-        return column
-    return case({key: index for index, key in enumerate(keys)}, value=column, else_=len(keys))
-
-
-SCREENSHOTS = (select(Attachment.need_id, func.count(Attachment.id).label("count"))
-               .group_by(Attachment.need_id).subquery("screenshots"))
-"""Screenshots per need, joined only when the table sorts by them: one grouped pass over the attachments,
-where a count per need would look them up 100,000 times (twice as slow on PostgreSQL)."""
-
-
-def _sort_columns(settings: Settings) -> dict:
-    return {
-        "ref": Need.ref_sort,
-        "category": _in_config_order(Need.category, [item.key for item in settings.categories]),
-        "title": Need.title,
-        "screenshots": func.coalesce(SCREENSHOTS.c.count, 0),
-        "urgency": _in_config_order(Need.urgency, [item.key for item in settings.urgencies]),
-        "reporter": Need.reporter_name,
-        "reported_at": Need.reported_at,
-        "owner": Need.owner,
-        "status": _in_config_order(Need.status, [item.key for item in settings.statuses]),
-        "remarks": remarks_sort_key(),
-        "customer": Need.customer,
-        "issue": Need.issue_key,
-    }
 
 
 class Names:
@@ -269,7 +251,7 @@ def table():
     settings = rt.settings
     filters = {name: request.args.get(name, "").strip() for name in FILTERS}
     search = request.args.get("q", "").strip()[:QUERY_MAX]
-    sorts = _sort_columns(settings)
+    sorts = sort_columns(settings)
     sort = request.args.get("sort", "ref")
     if sort not in sorts:
         sort = "ref"
@@ -278,11 +260,11 @@ def table():
 
     where = [getattr(Need, name) == value for name, value in filters.items() if value]
     where.append(matching(search, rt.engine.dialect.name, customers()))
-    ids = _sorted_ids(where, sort, sorts[sort], direction)
+    ids = sorted_ids(where, sort, sorts[sort], direction)
     search_words = words(search)
     with rt.Session() as session:
-        ids, total, page = _page_of_ids(session, ids, where, page, bool(search_words))
-        needs = _needs_in_order(session, ids)
+        ids, total, page = page_of_ids(session, ids, where, page, bool(search_words), sorts[sort], direction)
+        needs = needs_in_order(session, ids)
         options = _filter_options(session, settings, page_locale())
     args = {name: value for name, value in filters.items() if value}
     if search:
@@ -296,23 +278,11 @@ def table():
     )
 
 
-def _sorted_ids(where: list, sort: str, column, direction: str) -> Select:
-    """The matching needs' ids in the table's order, ``id`` breaking ties in the same direction."""
-    order = column.asc() if direction == "asc" else column.desc()
-    tie = Need.id.asc() if direction == "asc" else Need.id.desc()
-    ids = select(Need.id).where(*where).order_by(order, tie)
-    if sort == "screenshots":
-        ids = ids.outerjoin(SCREENSHOTS, SCREENSHOTS.c.need_id == Need.id)
-    return ids
-
-
 def _filter_options(session, settings: Settings, locale: str) -> dict:
     """The choices of each filter: configured values, and the customers and owners the needs name."""
     book = customers()
-    named = sorted(set(session.scalars(select(Need.customer).distinct()))
-                   | {item.key for item in book.active()})
-    owners = sorted(set(session.scalars(select(Need.owner).where(Need.owner.is_not(None)).distinct()))
-                    | set(runtime().people().names()))
+    named = sorted(set(distinct_values(session, Need.customer)) | {item.key for item in book.active()})
+    owners = sorted(set(distinct_values(session, Need.owner)) | set(runtime().people().names()))
     return {
         "status_options": [(item.key, item.name.get(locale)) for item in settings.statuses],
         "urgency_options": [(item.key, item.name.get(locale)) for item in settings.urgencies],
@@ -320,32 +290,6 @@ def _filter_options(session, settings: Settings, locale: str) -> dict:
         "customer_options": sorted(((key, book.name(key)) for key in named), key=lambda item: item[1]),
         "owner_options": [(name, name) for name in owners],
     }
-
-
-def _page_of_ids(session, ids: Select, where: list, page: int, searched: bool) -> tuple[list[int], int, int]:
-    """The ids on ``page`` of the sorted ``ids`` (the last page when it is past the end), how many needs match
-    ``where``, and the page shown.
-
-    Only ids are sorted and skipped, so a deep page never sorts whole needs. When ``searched``, the count rides
-    on the page's rows as a window, so the search runs once rather than once for the count and again for the
-    page; without a search the count is its own query, which an index answers at once, while a window would
-    pass over every need.
-    """
-    if searched:
-        rows = session.execute(ids.add_columns(func.count().over()).limit(PAGE_SIZE)
-                               .offset((page - 1) * PAGE_SIZE)).all()
-        if rows or page == 1:
-            return [row[0] for row in rows], rows[0][1] if rows else 0, page
-    total = session.scalar(select(func.count(Need.id)).where(*where))
-    page = min(page, max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
-    return list(session.scalars(ids.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))), total, page
-
-
-def _needs_in_order(session, ids: list[int]) -> list[Need]:
-    """The needs of ``ids`` with their screenshots, in the order of ``ids``."""
-    found = {need.id: need for need in session.scalars(
-        select(Need).where(Need.id.in_(ids)).options(selectinload(Need.attachments)))}
-    return [found[need_id] for need_id in ids if need_id in found]
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])

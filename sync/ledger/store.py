@@ -106,6 +106,13 @@ class Need(Base):
         Index("ix_needs_reporter_name_id", "reporter_name", "id"),
         Index("ix_needs_reported_at_id", "reported_at", "id"),
         Index("ix_needs_ref_sort_id", "ref_sort", "id"),
+        # Sorts end in the id; each also serves the filter on its column.
+        Index("ix_needs_category_id", "category", "id"),
+        Index("ix_needs_urgency_id", "urgency", "id"),
+        Index("ix_needs_status_id", "status", "id"),
+        Index("ix_needs_customer_id", "customer", "id"),
+        Index("ix_needs_owner_id", "owner", "id"),
+        Index("ix_needs_issue_key_id", "issue_key", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -114,19 +121,19 @@ class Need(Base):
     # Set with ``ref`` (``_ref_sort`` below), also by a Core insert that leaves it out.
     ref_sort: Mapped[str | None] = mapped_column(
         REF_SORT_TYPE, default=lambda context: ref_sort_key(context.get_current_parameters()["ref"]))
-    category: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    urgency: Mapped[str] = mapped_column(String(32), index=True)
+    urgency: Mapped[str] = mapped_column(String(32))
     reporter_name: Mapped[str] = mapped_column(String(200))
     reporter_email: Mapped[str | None] = mapped_column(String(320))
     reporter_channel: Mapped[str | None] = mapped_column(String(64))
     reported_at: Mapped[dt.datetime]
-    owner: Mapped[str | None] = mapped_column(String(200), index=True)
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
     remarks: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str | None] = mapped_column(String(32))
-    customer: Mapped[str] = mapped_column(String(200), index=True)
+    customer: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -134,7 +141,7 @@ class Need(Base):
     # Where this need lives in the tracker. ``linked_to`` attaches it to an existing issue or need instead
     # of creating a new issue; ``sync_intent_at`` is written before an issue is created (crash safety).
     linked_to: Mapped[str | None] = mapped_column(String(300))
-    issue_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    issue_key: Mapped[str | None] = mapped_column(String(300))
     issue_url: Mapped[str | None] = mapped_column(String(500))
     sync_state: Mapped[str] = mapped_column(String(32), default="pending")
     sync_error: Mapped[str | None] = mapped_column(Text)
