@@ -18,8 +18,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _data import CONFIG  # noqa: E402  bench/, the script's folder
-
 from sync.duplicates import THRESHOLD, similarity  # noqa: E402
 
 PAIRS = ROOT / "tests" / "fixtures" / "duplicates" / "labelled_pairs.json"
@@ -55,8 +53,10 @@ def best_threshold(results: list[tuple[float, bool, str]]) -> float:
 def through_the_index(pairs: list[dict]) -> tuple[int, int, int]:
     """Store every pair's first need, type each duplicate's second: how many duplicates the suggestions name
     (top 5), out of how many, and how many near misses are suggested wrongly."""
+    from _data import CONFIG  # bench/, the script's folder
+
     from plugin.loading import parse_settings
-    from sync.ledger.similar import similar_needs
+    from sync.similar import similar_needs
     from sync.ledger.store import Need
     from sync.runtime import build_runtime
 

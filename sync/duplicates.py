@@ -95,7 +95,7 @@ def similarity(title: str, description: str, other_title: str, other_description
     return score(profile(title, description), profile(other_title, other_description))
 
 
-def search_terms(title: str, description: str = "", limit: int = 24) -> list[str]:
+def search_terms(title: str, description: str = "", limit: int = 24, piece: int = 3) -> list[str]:
     """What to ask the search index for to find needs like this one: three-character pieces of the Chinese
     text (the shortest the trigram indexes find), as typed and in simplified and traditional characters, and the
     longer words (singular), the title's first, each once, at most ``limit``."""
@@ -103,9 +103,9 @@ def search_terms(title: str, description: str = "", limit: int = 24) -> list[str
     for text in (title, (description or "")[:DESCRIPTION_READ]):
         text = unicodedata.normalize("NFKC", text or "")
         for run in _CJK.findall(text):
-            for index in range(max(len(run) - 2, 0)):
-                piece = run[index:index + 3]
-                asked += [piece, simplified(piece), traditional(piece)]
+            for index in range(max(len(run) - piece + 1, 0)):
+                part = run[index:index + piece]
+                asked += [part, simplified(part), traditional(part)]
         asked += [_stem(word) for word in _WORD.findall(_CJK.sub(" ", text).lower())
                   if len(word) >= 3 and word not in STOP_WORDS]
     return list(dict.fromkeys(asked))[:limit]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, column, exists, literal_column, or_, select, table
 
 from plugin.settings import Settings
-from sync.duplicates import THRESHOLD, profile, score, search_terms, terms
+from sync.duplicates import THRESHOLD, profile, score, search_terms
 from sync.ledger.search import TRIGRAM, search_text
 from sync.ledger.store import Need, NeedMerge
 from sync.sla import closed_statuses
@@ -71,7 +71,7 @@ def _candidate_ids(session, dialect: str, title: str, description: str, where: l
     asked = [term for term in search_terms(title, description) if len(term) >= TRIGRAM]
     if not asked:
         # A title of two-character words (報表 匯出): the index cannot help, a substring test on titles can.
-        short = list(dict.fromkeys(terms(title)))[:6]
+        short = search_terms(title, piece=2, limit=12)
         if not short:
             return []
         query = select(Need.id).where(or_(*(Need.title.contains(term, autoescape=True) for term in short)), *where)
