@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sync.duplicates import THRESHOLD, similarity  # noqa: E402
+from sync.duplicates import THRESHOLD, similarity
 
 PAIRS = ROOT / "tests" / "fixtures" / "duplicates" / "labelled_pairs.json"
 THRESHOLDS = [round(0.10 + 0.05 * step, 2) for step in range(17)]
@@ -56,9 +56,9 @@ def through_the_index(pairs: list[dict]) -> tuple[int, int, int]:
     from _data import CONFIG  # bench/, the script's folder
 
     from plugin.loading import parse_settings
-    from sync.similar import similar_needs
     from sync.ledger.store import Need
     from sync.runtime import build_runtime
+    from sync.similar import similar_needs
 
     with tempfile.TemporaryDirectory() as home:
         settings = parse_settings(CONFIG, "bench.yaml")

@@ -24,12 +24,15 @@ DESCRIPTION_WEIGHT = 1.0
 DESCRIPTION_READ = 2000
 """Only the start of a long description is compared: the gist of a need is at its top."""
 
-STOP_WORDS = frozenset("""
-a an the and or but if then of to in on at by for with from as is are was were be been being it its this that
-these those there here we our us you your they their them i me my he she his her not no do does did can could
-should would will shall may might must have has had when where which who what how please also just so very
-into out up down over than too again any some all each more most other such only own same
-""".split())
+STOP_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "but", "if", "then", "of", "to", "in", "on", "at", "by", "for", "with", "from",
+    "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there",
+    "here", "we", "our", "us", "you", "your", "they", "their", "them", "i", "me", "my", "he", "she", "his", "her",
+    "not", "no", "do", "does", "did", "can", "could", "should", "would", "will", "shall", "may", "might", "must",
+    "have", "has", "had", "when", "where", "which", "who", "what", "how", "please", "also", "just", "so", "very",
+    "into", "out", "up", "down", "over", "than", "too", "again", "any", "some", "all", "each", "more", "most",
+    "other", "such", "only", "own", "same"
+})
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

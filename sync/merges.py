@@ -20,9 +20,9 @@ from sqlalchemy import select
 from plugin.catalogs import catalog
 from plugin.need import N_
 from sync.ledger.edits import change_fields
-from sync.similar import merged
 from sync.ledger.store import Need, NeedMerge, OutboxMessage, StatusChange, utcnow
 from sync.loop.status import customer_rows
+from sync.similar import merged
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -56,17 +56,19 @@ def merges_of(session, need_id: int) -> list[NeedMerge]:
         (NeedMerge.from_need_id == need_id) | (NeedMerge.into_need_id == need_id)).order_by(NeedMerge.id.desc())))
 
 
-def _need(session, ref: str) -> Need:
-    need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
+def _need(session, ref: str, lock: bool) -> Need:
+    query = select(Need).where(Need.ref == ref)
+    # Two people merging the same need at once: on PostgreSQL the second waits, then finds it merged.
+    need = session.scalars(query.with_for_update() if lock else query).one_or_none()
     if need is None:
         raise LookupError(ref)
     return need
 
 
-def check_merge(session, from_ref: str, into_ref: str) -> tuple[Need, Need]:
+def check_merge(session, from_ref: str, into_ref: str, *, lock: bool = False) -> tuple[Need, Need]:
     """The two needs of a merge of ``from_ref`` into ``into_ref``, or :class:`MergeRefused` saying why not
-    (``LookupError`` for a need that does not exist)."""
-    need, into = _need(session, from_ref), _need(session, into_ref)
+    (``LookupError`` for a need that does not exist); ``lock``: their rows locked until the transaction ends."""
+    need, into = _need(session, from_ref, lock), _need(session, into_ref, lock)
     if need.id == into.id:
         raise MergeRefused(SAME_NEED)
     for other in (need, into):
@@ -98,7 +100,7 @@ def merge_needs(runtime: Runtime, from_ref: str, into_ref: str, actor: str) -> N
     settings, customers = runtime.settings, runtime.customers()
     words = catalog(settings.locale)
     with runtime.Session.begin() as session:
-        need, into = check_merge(session, from_ref, into_ref)
+        need, into = check_merge(session, from_ref, into_ref, lock=True)
         from_key, into_key = need.issue_key, into.issue_key
         if from_key and from_key != into_key:
             moving = list(session.scalars(select(Need).where(Need.issue_key == from_key).order_by(Need.id)))
@@ -153,7 +155,7 @@ def undo_merge(runtime: Runtime, merge_id: int, actor: str) -> NeedMerge:
     from gets a comment. Raises :class:`MergeRefused` (undone already, or a need moved on since) or ``LookupError``."""
     words = catalog(runtime.settings.locale)
     with runtime.Session.begin() as session:
-        merge = session.get(NeedMerge, merge_id)
+        merge = session.get(NeedMerge, merge_id, with_for_update=True)
         if merge is None:
             raise LookupError(merge_id)
         if merge.undone_at is not None:

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, column, exists, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    column,
+    exists,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 
 from plugin.settings import Settings
 from sync.duplicates import THRESHOLD, profile, score, search_terms

@@ -4,6 +4,7 @@ and the same needs are suggested."""
 from __future__ import annotations
 
 import pytest
+
 from sync.similar import candidate_query, open_needs, similar_needs
 from tests.factories import file_need
 from tests.scale.test_search_postgres import postgres_runtime
