@@ -56,10 +56,8 @@ def merges_of(session, need_id: int) -> list[NeedMerge]:
         (NeedMerge.from_need_id == need_id) | (NeedMerge.into_need_id == need_id)).order_by(NeedMerge.id.desc())))
 
 
-def _need(session, ref: str, lock: bool) -> Need:
-    query = select(Need).where(Need.ref == ref)
-    # Two people merging the same need at once: on PostgreSQL the second waits, then finds it merged.
-    need = session.scalars(query.with_for_update() if lock else query).one_or_none()
+def _need(session, ref: str) -> Need:
+    need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
     if need is None:
         raise LookupError(ref)
     return need
@@ -68,7 +66,12 @@ def _need(session, ref: str, lock: bool) -> Need:
 def check_merge(session, from_ref: str, into_ref: str, *, lock: bool = False) -> tuple[Need, Need]:
     """The two needs of a merge of ``from_ref`` into ``into_ref``, or :class:`MergeRefused` saying why not
     (``LookupError`` for a need that does not exist); ``lock``: their rows locked until the transaction ends."""
-    need, into = _need(session, from_ref, lock), _need(session, into_ref, lock)
+    if lock:
+        # Two people merging the same needs at once: on PostgreSQL the second waits, then finds one merged. In
+        # the order of their ids, so that merging A into B and B into A at once cannot deadlock.
+        session.execute(select(Need.id).where(Need.ref.in_([from_ref, into_ref])).order_by(Need.id)
+                        .with_for_update())
+    need, into = _need(session, from_ref), _need(session, into_ref)
     if need.id == into.id:
         raise MergeRefused(SAME_NEED)
     for other in (need, into):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync.merges import MergeRefused, merge_needs, undo_merge
 from sync.similar import candidate_query, open_needs, similar_needs
 from tests.factories import file_need
 from tests.scale.test_search_postgres import postgres_runtime
@@ -38,3 +39,12 @@ def test_candidates_are_asked_of_the_trigram_index(stored):
         connection.exec_driver_sql("SET enable_seqscan = off")
         plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars())
     assert "ix_needs_search" in plan
+
+
+def test_a_merge_and_its_undo_on_postgresql(stored):
+    merge = merge_needs(stored, "N-0002", "N-0001", "cs1")
+    assert suggest(stored, "报表增加按季度统计") == []  # merged: no longer suggested
+    with pytest.raises(MergeRefused, match="already merged"):
+        merge_needs(stored, "N-0002", "N-0003", "cs1")
+    undo_merge(stored, merge.id, "cs1")
+    assert suggest(stored, "报表增加按季度统计") == ["N-0002"]
