@@ -59,6 +59,7 @@ def test_merge_shows_both_needs_and_merges_only_on_the_confirm_post(cs_client, m
     assert done.status_code == 302 and done.headers["Location"].endswith("/needs/N-0002")
     page = cs_client.get("/needs/N-0002").text
     assert "N-0002 merged into N-0001." in page and 'id="merges"' in page and "Merged into" in page
+    assert "Merged: this need follows N-0001, its tracker issue and status." in page
     assert "was merged into this need" in cs_client.get("/needs/N-0001").text
     with runtime.Session() as session:
         merge = session.scalars(select(NeedMerge)).one()
@@ -68,6 +69,7 @@ def test_merge_shows_both_needs_and_merges_only_on_the_confirm_post(cs_client, m
     assert undone.status_code == 302
     page = cs_client.get("/needs/N-0002").text
     assert "The merge of N-0002 was undone." in page and "undone by cs1" in page
+    assert 'id="merged-note"' not in page
     again = cs_client.post(f"/needs/merges/{merge.id}/undo")
     assert "This merge was undone already." in cs_client.get(again.headers["Location"]).text
 
