@@ -18,7 +18,7 @@ RUNS = [[name, "--smoke"] for name in SCRIPTS] + [["table_bench.py", "--smoke", 
 
 
 def test_every_benchmark_is_run_here():
-    assert {"import_bench.py", "load_bench.py", "sync_bench.py", "table_bench.py"} <= set(SCRIPTS)
+    assert {"dup_bench.py", "import_bench.py", "load_bench.py", "sync_bench.py", "table_bench.py"} <= set(SCRIPTS)
 
 
 @pytest.mark.parametrize("command", RUNS, ids=" ".join)

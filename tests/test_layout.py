@@ -17,7 +17,8 @@ LAYERS = (
     ("sync.ledger",),
     ("sync.jobs", "sync.notify"),
     ("sync.loop",),
-    ("sync.intake", "sync.bulk", "sync.minutes", "sync.table", "sync.report", "sync.sla"),
+    ("sync.intake", "sync.bulk", "sync.minutes", "sync.table", "sync.report", "sync.sla", "sync.duplicates",
+     "sync.hanzi", "sync.similar", "sync.merges"),
     ("sync.runtime",),
     ("webhooks",),
 )

@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         api,
         api_customers,
         auth,
+        duplicates,
         edits,
         files,
         health,
@@ -60,6 +61,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(admin.bp)
     app.register_blueprint(needs.bp)
     app.register_blueprint(edits.bp)
+    app.register_blueprint(duplicates.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(table.bp)
     app.register_blueprint(minutes.bp)

@@ -573,3 +573,22 @@ class MinutesVersion(Base):
     edited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     minutes: Mapped[MeetingMinutes] = relationship(back_populates="versions")
+
+
+class NeedMerge(Base):
+    """Need ``from_need`` merged into need ``into_need`` by a person (``sync.merges``): ``moved`` keeps, for
+    each need that moved to the surviving issue, its issue link and status before, so an undo (``undone_at``)
+    puts each back exactly. Both needs keep their own history and thread; a need with an open merge is merged."""
+
+    __tablename__ = "need_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    into_need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    from_issue_key: Mapped[str | None] = mapped_column(String(300))
+    into_issue_key: Mapped[str | None] = mapped_column(String(300))
+    moved: Mapped[list[Any]] = mapped_column(default=list)
+    merged_by: Mapped[str] = mapped_column(String(200))
+    merged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    undone_by: Mapped[str | None] = mapped_column(String(200))
+    undone_at: Mapped[dt.datetime | None]

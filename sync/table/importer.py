@@ -55,6 +55,7 @@ from sync.ledger.pgcopy import copy_objects
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
+from sync.similar import similar_needs
 from sync.table.changes import FieldChange, same_value, value_text
 from sync.table.columns import (
     COLUMN,
@@ -242,6 +243,7 @@ class _Context:
     dry_run: bool
     sync_state: str
     """What a created or changed need's sync state starts as (``sync_state_at_intake``)."""
+    similar_checked: int = 0
 
 
 _NEED_FIELD_COLUMN = {
@@ -420,6 +422,8 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
                 report.refused_rows.append(row.number)
             elif need is None:
                 created = _create(row, ref, need_input, status, ctx, report)
+                if ctx.dry_run:
+                    _note_similar(db, row, need_input, ctx, report)
                 if created is not None:
                     (explicit if _number(ref) else numbered).append(created)
             elif _update(db, row, need, need_input, status, ctx, report):
@@ -434,6 +438,24 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
             report.synced_refs.extend(refs)
             report.sync_jobs += len(jobs)
     runtime.queue.send(*jobs)
+
+
+SIMILAR_CHECKED = 200
+"""New rows of a dry run compared with the open needs; beyond them a large sheet is checked without."""
+
+
+def _note_similar(db, row: _Row, need_input, ctx: _Context, report: ImportReport) -> None:
+    """A dry run notes the open need most like a new row (``sync.similar``): CS may rather attach the row to it
+    through its "Linked to" column than file it again."""
+    if need_input.linked_to or ctx.similar_checked >= SIMILAR_CHECKED:
+        return
+    ctx.similar_checked += 1
+    found = similar_needs(db, ctx.settings, db.get_bind().dialect.name, need_input.title, need_input.description,
+                          category=need_input.category, limit=1)
+    if found:
+        report.add_warning(_row_problem(row.number, "linked_to", ctx.header, N_(
+            "Like %(ref)s “%(title)s” (similarity %(score)s): put %(ref)s in “Linked to” to attach this row to it."),
+            {"ref": found[0].ref, "title": found[0].title, "score": f"{found[0].score:.2f}"}))
 
 
 def _number(ref: str | None) -> int | None:
