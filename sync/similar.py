@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     column,
     exists,
+    func,
     literal_column,
     or_,
     select,
@@ -22,7 +23,7 @@ from sqlalchemy import (
 
 from plugin.settings import Settings
 from sync.duplicates import THRESHOLD, profile, score, search_terms
-from sync.ledger.search import TRIGRAM, search_text
+from sync.ledger.search import SEARCH_LOWER, TRIGRAM
 from sync.ledger.store import Need, NeedMerge
 from sync.sla import closed_statuses
 
@@ -91,10 +92,8 @@ def candidate_query(dialect: str, title: str, description: str, where: list) -> 
         ranked = (select(_FTS.c.rowid).where(literal_column("needs_search").match(" OR ".join(map(_phrase, asked))))
                   .order_by(_FTS.c.rank).limit(CANDIDATES * 2).subquery())
         return select(Need.id).join(ranked, ranked.c.rowid == Need.id).where(*where).limit(CANDIDATES)
-    text = search_text()
-    # LIKE where there is no case to fold (Chinese), half the cost of ILIKE's recheck, as search does.
-    found = or_(*(text.like(_pattern(term), escape="\\") if term.lower() == term.upper()
-                  else text.ilike(_pattern(term), escape="\\") for term in asked))
+    # The stored lower-cased search text and LIKE, through its trigram index, as search does.
+    found = or_(*(SEARCH_LOWER.like(func.lower(_pattern(term)), escape="\\") for term in asked))
     # As in search: a materialized CTE makes PostgreSQL ask the index first rather than walk the primary key.
     hits = select(Need.id).where(found).cte("similar_found").prefix_with("MATERIALIZED")
     return (select(Need.id).where(Need.id.in_(select(hits.c.id)), *where)

@@ -2,10 +2,11 @@
 need's text through the database's own index, which migrations 0005 and 0021 make and keep.
 
 SQLite: an FTS5 table with the trigram tokenizer (``needs_search``), filled by triggers. PostgreSQL: a GIN
-``pg_trgm`` index over a stored column holding :func:`search_text` lower-cased (``search_lower``). Both index three-character substrings, so a word of one or two
-characters (報表, 匯出: Chinese words are often two) cannot use them; such a word is a plain substring test
-(``instr``, ``LIKE``) on each of the same fields, one pass over the table: about 70 ms for a /needs page at
-100,000 needs, on either database.
+``pg_trgm`` index over a stored column holding the same fields joined by spaces and lower-cased
+(``search_lower``; a word has no space, so it never matches across two fields). Both index three-character
+substrings, so a word of one or two characters (報表, 匯出: Chinese words are often two) cannot use them; such
+a word is a plain substring test (``instr`` on each field on SQLite, ``LIKE`` on ``search_lower`` on
+PostgreSQL), one pass over the table.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ TRIGRAM = 3
 
 _FTS = table("needs_search", column("rowid"))
 SEARCH_LOWER = literal_column("needs.search_lower")
-"""PostgreSQL's generated column: ``search_text()`` lower-cased, kept by the database (not mapped: SQLite has
-no such column, and no page reads it)."""
+"""PostgreSQL's generated column: ``SEARCH_FIELDS`` joined by spaces and lower-cased, kept by the database
+(not mapped: SQLite has no such column, and no page reads it)."""
 
 
 def modelled(name: str | None, type_: str, _parent_names: object = None) -> bool:
@@ -55,18 +56,6 @@ def words(query: str) -> list[str]:
     taken as spaces, the first ``WORDS_MAX``."""
     cleaned = "".join(" " if char == "\x00" or "\ud800" <= char <= "\udfff" else char for char in query[:QUERY_MAX])
     return list(dict.fromkeys(cleaned.split()))[:WORDS_MAX]
-
-
-def search_text() -> ColumnElement[str]:
-    """The searched fields joined by spaces, as PostgreSQL's ``search_lower`` column joins them (migration 0021)
-    before lower-casing. A word has no space, so it never matches across two fields."""
-    space = literal_column("' '")
-    columns = [Need.__table__.c[name] for name in SEARCH_FIELDS]
-    parts = [func.coalesce(field, literal_column("''")) if field.nullable else field for field in columns]
-    text = parts[0]
-    for part in parts[1:]:
-        text = text.op("||")(space).op("||")(part)
-    return text
 
 
 def matching(query: str, dialect: str, customers: CustomerBook = CustomerBook()) -> ColumnElement[bool]:

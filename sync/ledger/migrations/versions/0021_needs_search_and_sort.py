@@ -14,19 +14,19 @@ and still serves the filter on the column. Category, urgency and status sort in 
 a time (``sync.table.paging``), each key's needs in id order through the same kind of index.
 
 Revision ID: 0021_needs_search_and_sort
-Revises: 0016_people_records
+Revises: 0017_need_merges
 """
 
 from alembic import op
 
 revision = '0021_needs_search_and_sort'
-down_revision = '0016_people_records'
+down_revision = '0017_need_merges'
 branch_labels = None
 depends_on = None
 
 SEARCH_TEXT = ("ref || ' ' || title || ' ' || description || ' ' || remarks || ' ' || customer || ' ' || "
                "reporter_name || ' ' || coalesce(reporter_email, '') || ' ' || coalesce(owner, '')")
-"""The fields joined as 0005 joined them (``sync.ledger.search.search_text``)."""
+"""The fields joined as 0005 joined them (``sync.ledger.search.SEARCH_FIELDS``)."""
 
 SORTED = ("category", "urgency", "status", "customer", "owner", "issue_key")
 
