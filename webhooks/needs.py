@@ -225,7 +225,7 @@ class Names:
             return gettext("comment on %(issue)s", issue=row.issue_key)
         if row.state == "refused":
             return gettext("R&D comment by %(name)s", name=row.payload.get("author") or "?")
-        if row.kind in ("customer", "forward", "reply"):
+        if row.kind in ("customer", "forward", "reply", "release"):
             channel = gettext(CHANNEL_NAMES[row.channel]) if row.channel in CHANNEL_NAMES else row.channel
             return f"{self.customer(row.customer or '')} ({channel})"
         return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)

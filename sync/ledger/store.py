@@ -457,6 +457,23 @@ class Watermark(Base):
     since: Mapped[dt.datetime]
 
 
+class NeedRelease(Base):
+    """A need shipped: the tracker version (Jira fixVersion, GitHub release) that delivered its issue, once per
+    need and version (``sync.loop.releases``); the row is written with the customers' notices, so a repeated
+    delivery or reconcile finds it and tells no one again."""
+
+    __tablename__ = "need_releases"
+    __table_args__ = (UniqueConstraint("need_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[str] = mapped_column(String(200))  # Jira version id, GitHub owner/repo:release id
+    version_name: Mapped[str] = mapped_column(String(255))
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
+    issue_key: Mapped[str] = mapped_column(String(300))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # Meeting minutes (sync.minutes) ------------------------------------------------------------------
 
 

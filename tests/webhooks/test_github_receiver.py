@@ -30,6 +30,7 @@ EXPECTED_HANDLED = {
     *(f"issues.{action}" for action in ("opened", "edited", "closed", "reopened", "labeled", "unlabeled", "assigned",
                                         "unassigned", "milestoned", "demilestoned", "deleted", "transferred")),
     *(f"issue_comment.{action}" for action in ("created", "edited", "deleted")),
+    "release.published", "release.released",
 }
 
 
