@@ -386,7 +386,8 @@ def _detail_page(ref: str, message_form: MessageForm, message_error: str | None 
     with rt.Session() as session:
         need = session.scalars(
             select(Need).where(Need.ref == ref)
-            .options(selectinload(Need.attachments), selectinload(Need.history), selectinload(Need.edits))
+            .options(selectinload(Need.attachments), selectinload(Need.history), selectinload(Need.edits),
+                     selectinload(Need.releases))
         ).one_or_none()
         if need is None:
             abort(404)

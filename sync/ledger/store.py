@@ -161,6 +161,8 @@ class Need(Base):
     messages: Mapped[list[NeedMessage]] = relationship(
         back_populates="need", order_by="NeedMessage.id", cascade="all, delete-orphan"
     )
+    releases: Mapped[list[NeedRelease]] = relationship(order_by="NeedRelease.id", cascade="all, delete-orphan",
+                                                       passive_deletes=True)
 
     @validates("ref")
     def _ref_sort(self, _key: str, ref: str) -> str:
