@@ -203,7 +203,7 @@ def _delivered_rows(report: VocReport, _, duration) -> list[tuple[str, str, str,
          _("%(delivered)s of %(total)s annual revenue", delivered=f"{figures.delivered_revenue:,}",
            total=f"{figures.revenue:,}")),
         ("to-shipped", _("Median time from report to shipped"), duration(figures.median_to_shipped),
-         _("%(num)d needs shipped", num=figures.shipped)),
+         _("needs shipped: %(num)d", num=figures.shipped)),
     ]
 
 
