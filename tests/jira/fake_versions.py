@@ -85,7 +85,7 @@ class FakeJiraVersions(FakeJira):
         return self._answer(200, [version for version in self.versions.values() if version["projectId"] == wanted])
 
     def _clause(self, clause: str):
-        if m := re.fullmatch(r"fixVersion\s*=\s*(\d+)", clause, re.I):
+        if m := re.fullmatch(r"fixVersion\s*=\s*(\d+)", clause, re.IGNORECASE):
             wanted = m.group(1)
             return lambda issue: any(version["id"] == wanted for version in issue["fields"].get("fixVersions", []))
         return super()._clause(clause)
