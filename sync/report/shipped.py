@@ -3,10 +3,11 @@ release (``need_releases``), or either; unweighted and weighted by the customer'
 from report to shipped.
 
 Every need raised before the cut-off counts. Its status at the cut-off is that of its last history entry known
-then (a need that entered Cocreate later: its first entry; without history: the status it has now); it was shipped at the cut-off when a release it is recorded with was dated
-on or before the cut-off's day (or, undated, recorded before the cut-off). A need weighs its customer's annual
-revenue (a customer without one weighs nothing in the weighted share). Time to shipped runs from
-``reported_at`` to the start (UTC) of the day of the first release that shipped the need.
+then (a need that entered Cocreate later: its first entry; without history: the status it has now). It was
+shipped at the cut-off when a release it is recorded with was dated on or before the cut-off's day (or,
+undated, recorded before the cut-off). A need weighs its customer's annual revenue (a customer without one
+weighs nothing in the weighted share). Time to shipped runs from ``reported_at`` to the start (UTC) of the day
+of the first release that shipped the need.
 """
 
 from __future__ import annotations

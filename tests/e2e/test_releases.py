@@ -206,3 +206,23 @@ def test_delivered_on_release_tells_customers_of_done_by_the_release_only(tmp_pa
         assert "shipped in v6.1" in mail.message["Subject"]
         check_github_calls(mock.calls)
         runtime.engine.dispose()
+
+
+def test_a_version_gone_from_jira_ships_nothing_and_the_job_ends(jira_site, smtp_server):
+    fake, runtime, client, version = jira_site
+    fake.release(version, SHIPPED)
+    payload = fake.version_payload(version)
+    del fake.versions[version]  # deleted between the webhook and the job
+
+    assert post_jira(client, payload, "jira-secret").status_code == 202
+    assert shipped_rows(runtime) == [] and smtp_server.messages == []
+    with runtime.Session() as session:
+        assert [job.state for job in session.scalars(select(Job).where(Job.name == "apply_release"))] == ["done"]
+
+
+def test_a_release_of_another_tracker_is_not_applied(github_site, smtp_server):
+    from sync.loop.releases import apply_release
+
+    _fake, runtime, _client = github_site
+    assert apply_release(runtime, "jira", "10000") == 0
+    assert shipped_rows(runtime) == [] and smtp_server.messages == []

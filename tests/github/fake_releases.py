@@ -18,8 +18,9 @@ from tests.contract import GITHUB, Contract
 from tests.github.fake_github import FakeGitHub
 
 WEBHOOK_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "github"
-GITHUB_RELEASES = Contract(Path(__file__).resolve().parents[1] / "fixtures" / "github" / "github-rest-releases-subset.json",
-                           "https://api.github.com", undocumented_errors=GITHUB.undocumented_errors)
+GITHUB_RELEASES = Contract(
+    Path(__file__).resolve().parents[1] / "fixtures" / "github" / "github-rest-releases-subset.json",
+    "https://api.github.com", undocumented_errors=GITHUB.undocumented_errors)
 """GitHub's release and milestone listings, which the shared issues subset lacks (tests/fixtures/github/SOURCES.md)."""
 _RELEASE_PATH = re.compile(r"/repos/[^/]+/[^/]+/(releases(/\d+)?|milestones)")
 

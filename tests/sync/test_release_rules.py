@@ -56,8 +56,8 @@ def test_release_refs():
 
 
 def notice(locale: str, released_on: str | None = "2027-01-14") -> ReleaseNotice:
-    return ReleaseNotice(customer_name="ACME", locale=locale, need_ref="N-0042", need_title="Invoices show the tax number",
-                         version="v5.2", released_on=released_on, status_page_url="https://cocreate.example/s/t",
+    return ReleaseNotice(customer_name="ACME", locale=locale, need_ref="N-0042",
+                         need_title="Invoices show the tax number", version="v5.2", released_on=released_on, status_page_url="https://cocreate.example/s/t",
                          event_key="release:acme:0:10000:N-0042")
 
 
