@@ -64,6 +64,21 @@ def record_release(runtime: Runtime, release: Release) -> int:
     if not shipped:
         return 0
     customers = runtime.customers()
+    try:
+        refs, jobs = _record(runtime, release, shipped, customers)
+    except IntegrityError:
+        # Another worker recorded this release on these needs a moment ago, with their notices.
+        log.info("release %s (%s): recorded meanwhile by another worker", release.ref, release.name)
+        return 0
+    runtime.queue.send(*jobs)
+    if refs:
+        log.info("release %s (%s) shipped %s", release.ref, release.name, ", ".join(refs))
+    return len(refs)
+
+
+def _record(runtime: Runtime, release: Release, shipped: set[str], customers) -> tuple[list[str], list]:
+    """In one transaction: a ``need_releases`` row for each need ``release`` ships that has none for it yet, and
+    the customers' notices; the refs recorded and the ``deliver_outbox`` jobs to send after the commit."""
     with runtime.Session.begin() as session:
         # Compared without case: GitHub's owner/repo is case-insensitive, and the config may spell it otherwise.
         needs = session.scalars(select(Need).where(func.lower(Need.issue_key).in_(sorted(shipped)))
@@ -71,26 +86,21 @@ def record_release(runtime: Runtime, release: Release) -> int:
         recorded = set(session.scalars(select(NeedRelease.need_id).where(
             NeedRelease.version_id == release.ref, NeedRelease.need_id.in_([need.id for need in needs]))))
         new = [need for need in needs if need.id not in recorded]
-        if not new:
-            return 0
         session.add_all(NeedRelease(need_id=need.id, version_id=release.ref, version_name=release.name,
                                     released_on=release.released_on, issue_key=need.issue_key) for need in new)
-        jobs = []
-        if runtime.settings.notifications.tells_on_release:
+        rows = []
+        if new and runtime.settings.notifications.tells_on_release:
             # One notice per customer channel for all that customer's needs in this release; the first need's
             # ref keeps the key unique when the release is applied again with more needs later.
-            rows = []
             for key in dict.fromkeys(need.customer for need in new):
                 mine = [need for need in new if need.customer == key]
                 rows += customer_rows(customers, mine[0].issue_key, mine, "release", f"{release.ref}:{mine[0].ref}",
                                       old=None, new=None, version=release.name,
                                       released_on=release.released_on.isoformat() if release.released_on else None)
             session.add_all(rows)
-            session.flush()
-            jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=row.need_ref) for row in rows]
-    runtime.queue.send(*jobs)
-    log.info("release %s (%s) shipped %s", release.ref, release.name, ", ".join(need.ref for need in new))
-    return len(new)
+        session.flush()
+        jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=row.need_ref) for row in rows]
+        return [need.ref for need in new], jobs
 
 
 def reconcile_releases(runtime: Runtime) -> dict:
