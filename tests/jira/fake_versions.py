@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ JIRA_VERSIONS = Contract(
     format_validators=JIRA_CLOUD.format_validators, undocumented_errors=JIRA_CLOUD.undocumented_errors,
 )
 """The version operations the shared subset lacks, cut from the same official description (SOURCES.md)."""
+WEBHOOK_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "jira" / \
+    "version_released__released.json"
 _VERSION_PATH = re.compile(rf"{API}/(version/\d+|project/[^/]+/versions)")
 
 
@@ -69,8 +72,12 @@ class FakeJiraVersions(FakeJira):
         self._touch(key)
 
     def version_payload(self, version_id: str) -> dict[str, Any]:
-        return {"timestamp": int(self.now.timestamp() * 1000), "webhookEvent": "jira:version_released",
-                "version": dict(self.versions[version_id])}
+        """The documented delivery (tests/fixtures/webhooks/jira/version_released__released.json) about it."""
+        payload = json.loads(WEBHOOK_FIXTURE.read_text(encoding="utf-8"))
+        payload["timestamp"] = int(self.now.timestamp() * 1000)
+        payload["version"] = {key: value for key, value in {**payload["version"], **self.versions[version_id]}.items()
+                              if key != "description"}
+        return payload
 
     def _get_version(self, request, query, ref):
         if ref not in self.versions:
