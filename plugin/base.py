@@ -81,6 +81,24 @@ class Comment:
     author_association: str | None = None
 
 
+@dataclass(frozen=True)
+class Release:
+    """A version of the product as the tracker holds it: a Jira project version (the issues' fixVersion) or a
+    GitHub release.
+
+    ``ref`` names it for ``get_release``: the Jira version id (``10001``), or ``owner/repo:<release id>`` on
+    GitHub. ``released`` is whether customers can run it now (Jira: released; GitHub: published, neither a draft
+    nor a pre-release); ``released_on`` its release date (Jira's ``releaseDate``, GitHub's ``published_at``)."""
+
+    ref: str
+    project: str  # Jira project id, or "owner/repo" on GitHub
+    name: str
+    released: bool
+    released_on: dt.date | None = None
+    notes: str = ""  # GitHub: the release body (its notes); empty on Jira
+    tag: str | None = None  # GitHub: tag_name
+
+
 class TrackerAdapter(abc.ABC):
     """One connected tracker. Implementations: ``plugin.jira.JiraAdapter``, ``plugin.github.GitHubAdapter``."""
 
@@ -162,6 +180,22 @@ class TrackerAdapter(abc.ABC):
     def updated_since(self, projects: list[str], since: dt.datetime) -> list[IssueState]:
         """Issues in ``projects`` updated at or after ``since`` (JQL ``updated >=``, GitHub ``since=``),
         for reconciling after lost webhooks."""
+
+    def get_release(self, ref: str) -> Release:
+        """The version or release ``ref`` (``Release.ref``) as the tracker holds it now. Raises TrackerNotFound
+        when it is gone or hidden. The base implementation raises NotImplementedError."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read releases")
+
+    def release_issues(self, release: Release) -> frozenset[str]:
+        """The keys of the issues ``release`` ships (Jira: ``fixVersion = <id>``; GitHub: the rule in
+        ``plugin.github.releases``). The base implementation raises NotImplementedError."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read releases")
+
+    def released_since(self, projects: list[str], since: dt.datetime) -> list[Release]:
+        """The released versions of ``projects`` whose release date is on or after ``since`` (Jira: the
+        project's versions, by day; GitHub: published releases), for reconciling after a lost webhook. The base
+        implementation raises NotImplementedError."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read releases")
 
     def register_webhook(self, url: str, secret: str | None, projects: list[str], *,
                          resend_secret: bool = False) -> list[str]:

@@ -229,6 +229,20 @@ class SmtpConfig(_Model):
 class NotificationSettings(_Model):
     smtp: SmtpConfig | None = None
     escalation_contacts: list[str] = Field(default_factory=list, description="e-mails told of SLA breaches")
+    delivered_on: Literal["done", "release", "both"] = Field(
+        default="done",
+        description="when customers hear their need was delivered: done (the issue is done, as before), "
+                    "release (its Jira fixVersion is released or a GitHub release ships it) or both")
+
+    @property
+    def tells_on_release(self) -> bool:
+        return self.delivered_on in ("release", "both")
+
+    def tells_customers_of(self, status: Status | None) -> bool:
+        """Whether customers hear of a change to ``status``: with ``delivered_on: release`` the change to a done
+        status (``jira_category: done``, or the one keyed ``done``) is told by the release notice instead."""
+        done = status is not None and (status.jira_category == "done" or status.key == "done")
+        return self.delivered_on != "release" or not done
 
 
 class InboundSettings(_Model):

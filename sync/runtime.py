@@ -30,7 +30,7 @@ from sync.jobs.registry import job_table
 from sync.ledger import store
 from sync.ledger.customers import CustomerCache
 from sync.ledger.people import PeopleCache
-from sync.loop import inbound, outbound, outbox, reconcile
+from sync.loop import inbound, outbound, outbox, reconcile, releases
 from sync.minutes import action_items
 from sync.table import checking
 
@@ -40,6 +40,7 @@ JOBS = job_table(
     outbound.resume_syncs,            # needs whose sync never started, a chunk per job (queued by cocreate serve)
     inbound.apply_issue_change,       # a stored webhook delivery -> the issue's current state applied
     reconcile.reconcile,              # what the tracker changed since the watermark, for lost webhooks
+    releases.apply_release,           # a released Jira version / published GitHub release -> needs shipped
     outbox.deliver_outbox,            # one status comment or customer notice, exactly once
     action_items.create_action_item_issue,  # an action item -> its issue
     sla.check_sla,                    # SLA breaches -> one escalation each

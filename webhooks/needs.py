@@ -207,7 +207,7 @@ class Names:
             return gettext("comment on %(issue)s", issue=row.issue_key)
         if row.state == "refused":
             return gettext("R&D comment by %(name)s", name=row.payload.get("author") or "?")
-        if row.kind in ("customer", "forward", "reply"):
+        if row.kind in ("customer", "forward", "reply", "release"):
             channel = gettext(CHANNEL_NAMES[row.channel]) if row.channel in CHANNEL_NAMES else row.channel
             return f"{self.customer(row.customer or '')} ({channel})"
         return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)
@@ -330,7 +330,8 @@ def _detail_page(ref: str, message_form: MessageForm, message_error: str | None 
     with rt.Session() as session:
         need = session.scalars(
             select(Need).where(Need.ref == ref)
-            .options(selectinload(Need.attachments), selectinload(Need.history), selectinload(Need.edits))
+            .options(selectinload(Need.attachments), selectinload(Need.history), selectinload(Need.edits),
+                     selectinload(Need.releases))
         ).one_or_none()
         if need is None:
             abort(404)

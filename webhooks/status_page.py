@@ -83,7 +83,7 @@ def page(token: str):
     key = customer.key
     with rt.Session() as session:
         needs = session.scalars(
-            select(Need).where(Need.customer == key).options(selectinload(Need.history))
+            select(Need).where(Need.customer == key).options(selectinload(Need.history), selectinload(Need.releases))
             .order_by(Need.reported_at.desc())
         ).all()
         shared = shared_minutes_for_customer(session, key)

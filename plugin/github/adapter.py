@@ -18,7 +18,7 @@ from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 from github.Requester import Requester
 
-from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
+from plugin.base import Comment, IssueSpec, IssueState, Release, TrackerAdapter
 from plugin.errors import (
     TRANSPORT_ERRORS,
     TrackerAuthError,
@@ -29,6 +29,7 @@ from plugin.errors import (
     TrackerUnavailable,
     parse_retry_after,
 )
+from plugin.github import releases
 from plugin.github.client import build_github
 from plugin.text import markdown_text, plain_text
 from plugin.tracker_settings import GitHubSettings
@@ -249,6 +250,39 @@ class GitHubAdapter(TrackerAdapter):
                 states.extend(issue_state(project, item) for item in self._list_issues(project, parameters))
         return states
 
+    def get_release(self, ref: str) -> Release:
+        """``GET /repos/{o}/{r}/releases/{id}``."""
+        project, number = releases.parse_release_ref(ref)
+        with self._translated():
+            data = self._repository(project).get_release(number).raw_data
+        return _release(project, data)
+
+    def release_issues(self, release: Release) -> frozenset[str]:
+        """The rule of ``plugin.github.releases``: the issues the notes mention, and the issues of the milestones
+        titled like the release (``GET /repos/{o}/{r}/milestones?state=all``, then ``.../issues?milestone=N``)."""
+        project = release.project
+        numbers = releases.mentioned_numbers(project, release.notes)
+        with self._translated():
+            for milestone in self._repository(project).get_milestones(state="all"):
+                if releases.milestone_matches(milestone.title, release.tag, release.name):
+                    parameters = {"milestone": str(milestone.number), "state": "all"}
+                    numbers |= {item["number"] for item in self._list_issues(project, parameters)}
+        return frozenset(f"{project}#{number}" for number in numbers)
+
+    def released_since(self, projects: list[str], since: dt.datetime) -> list[Release]:
+        """``GET /repos/{o}/{r}/releases`` per project, every page: GitHub lists by creation, and a release created
+        long ago may have been published only now."""
+        since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        found = []
+        with self._translated():
+            for project in projects:
+                url = f"{self._repository(project).url}/releases"
+                for item in PaginatedList(_Listed, self.client.requester, url, {}):
+                    published = _timestamp(item.raw_data.get("published_at"))
+                    if releases.shipped(item.raw_data) and published is not None and published >= since:
+                        found.append(_release(project, item.raw_data))
+        return found
+
     # Helpers ---------------------------------------------------------------------------------------
 
     def _repository(self, project: str) -> github.Repository.Repository:
@@ -371,6 +405,13 @@ def issue_state(project: str, data: dict[str, Any]) -> IssueState:
     )
 
 
+def _release(project: str, data: dict[str, Any]) -> Release:
+    """A :class:`Release` from GitHub's JSON for one release of ``project``."""
+    return Release(ref=releases.release_ref(project, data["id"]), project=project,
+                   name=data.get("name") or data.get("tag_name") or "", released=releases.shipped(data),
+                   released_on=releases.published_on(data), notes=data.get("body") or "", tag=data.get("tag_name"))
+
+
 def _comment(comment: github.IssueComment.IssueComment) -> Comment:
     login = comment.user.login if comment.user else None
     # Read from the answer itself: PyGithub's ``author_association`` fetches the comment again when the field is
@@ -448,8 +489,8 @@ def tracker_error(exc: GithubException, now: float) -> TrackerError:
 
 # Webhook registration -----------------------------------------------------------------------------------
 
-WEBHOOK_EVENTS = ("issues", "issue_comment")
-"""The repository webhook events Cocreate handles ("Issues" and "Issue comments" in GitHub's settings)."""
+WEBHOOK_EVENTS = ("issues", "issue_comment", "release")
+"""The repository webhook events Cocreate handles ("Issues", "Issue comments" and "Releases" in GitHub's settings)."""
 
 
 def _hook_differences(hook: github.Hook.Hook) -> list[str]:

@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 from jira import JIRA, JIRAError
 from requests_toolbelt import MultipartEncoder
 
-from plugin.base import Comment, IssueSpec, IssueState, TrackerAdapter
+from plugin.base import Comment, IssueSpec, IssueState, Release, TrackerAdapter
 from plugin.errors import (
     TrackerAuthError,
     TrackerError,
     TrackerInvalidField,
     TrackerNotFound,
 )
+from plugin.jira import releases
 from plugin.jira.client import build_client, call, collection_messages, jira_errors
 from plugin.text import wiki_escape, wiki_unescape
 from plugin.tracker_settings import JiraSettings
@@ -246,6 +247,16 @@ class JiraAdapter(TrackerAdapter):
             f' AND updated >= "{moment:%Y/%m/%d %H:%M}" ORDER BY updated ASC'
         )
         return [self._state(raw) for raw in self._search(jql, f"find issues updated since {since.isoformat()}")]
+
+    def get_release(self, ref: str) -> Release:
+        return releases.get_version(self.client, ref)
+
+    def release_issues(self, release: Release) -> frozenset[str]:
+        raw = self._search(releases.fix_version_jql(release), f"find the issues of version {release.name}")
+        return frozenset(issue["key"] for issue in raw)
+
+    def released_since(self, projects: list[str], since: dt.datetime) -> list[Release]:
+        return releases.released_since(self.client, projects, since)
 
     # Helpers -----------------------------------------------------------------------------------
 
@@ -489,8 +500,10 @@ WEBHOOK_EVENTS = (
     "comment_created",
     "comment_updated",
     "comment_deleted",
+    "jira:version_released",
 )
-"""The admin webhook events Cocreate handles: Issue created/updated/deleted, Comment created/updated/deleted."""
+"""The admin webhook events Cocreate handles: Issue created/updated/deleted, Comment created/updated/deleted, and
+Version released (which the webhook's JQL filter does not narrow: it filters issue-related events only)."""
 
 
 def _without_query(url: str) -> str:

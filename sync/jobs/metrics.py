@@ -14,7 +14,7 @@ TRACKER_SECONDS = Histogram("cocreate_tracker_call_seconds", "Time of tracker ca
                             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 _OPERATIONS = ("whoami", "find_account", "find_by_marker", "create_issue", "create_issues", "get_issue", "update_issue",
                "add_comment", "list_comments", "set_link", "remove_link", "add_attachment", "updated_since",
-               "register_webhook", "milestone_due")
+               "register_webhook", "milestone_due", "get_release", "release_issues", "released_since")
 
 
 class InstrumentedAdapter:

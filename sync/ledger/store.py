@@ -1,8 +1,9 @@
 """The ledger: every table Cocreate keeps (needs, customers, people, users, history, minutes, jobs, deliveries).
 
 SQLite (WAL) under ``COCREATE_HOME`` by default, PostgreSQL through ``COCREATE_DATABASE_URL``; the schema is
-created and upgraded by the Alembic migrations in ``sync/ledger/migrations``. Every model is defined here, so
-importing this module alone gives the whole schema (``tests/test_layout.py`` holds it).
+created and upgraded by the Alembic migrations in ``sync/ledger/migrations``. Every model is defined here or in
+a module this one imports (``base``: the declarative base and the UTC type; ``account_models``: users, login
+failures, API tokens), so importing this module alone gives the whole schema (``tests/test_layout.py`` holds it).
 """
 
 from __future__ import annotations
@@ -12,63 +13,33 @@ import re
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     Time,
-    TypeDecorator,
     UniqueConstraint,
     func,
     literal_column,
 )
 from sqlalchemy.orm import (
-    DeclarativeBase,
     Mapped,
     mapped_column,
     relationship,
     validates,
 )
 
-from sync.ledger.engine import (  # noqa: F401 (the ledger's face)
+from sync.ledger.account_models import ApiToken, LoginFailure, User  # noqa: F401 (the ledger's face)
+from sync.ledger.base import Base, UtcDateTime, utcnow  # noqa: F401
+from sync.ledger.engine import (  # noqa: F401
     MIGRATION_LOCK,
     make_engine,
     make_session_factory,
     migrate,
 )
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class UtcDateTime(TypeDecorator):
-    """Timestamps are stored and returned in UTC, also on SQLite, which keeps no time zone."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
-
 
 _DIGITS = re.compile(r"[0-9]+")
 REF_SORT_MAX = 96
@@ -168,6 +139,8 @@ class Need(Base):
     messages: Mapped[list[NeedMessage]] = relationship(
         back_populates="need", order_by="NeedMessage.id", cascade="all, delete-orphan"
     )
+    releases: Mapped[list[NeedRelease]] = relationship(order_by="NeedRelease.id", cascade="all, delete-orphan",
+                                                       passive_deletes=True)
 
     @validates("ref")
     def _ref_sort(self, _key: str, ref: str) -> str:
@@ -350,52 +323,6 @@ class Person(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class User(Base):
-    """Someone who logs in to Cocreate: CS staff or an admin."""
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(16))  # admin, cs
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # Part of every session cookie; raised by one on logout, a password change or deactivation, which ends
-    # the user's sessions in every browser.
-    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
-    last_login_at: Mapped[dt.datetime | None]
-
-    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
-
-
-class LoginFailure(Base):
-    """One refused login, kept for the throttling window (``sync/ledger/throttle.py``): the name as typed
-    (stripped, casefolded) and the client's address when a trusted proxy says which it is."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    address: Mapped[str | None] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-
-
-class ApiToken(Base):
-    """A Bearer token for the JSON API; only its SHA-256 is stored."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[dt.datetime | None]
-    last_used_at: Mapped[dt.datetime | None]
-
-    user: Mapped[User] = relationship(back_populates="tokens")
-
-
 class Job(Base):
     """The job ledger: every queued job, its attempts and the tracker's last message if it failed."""
 
@@ -462,6 +389,23 @@ class Watermark(Base):
 
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     since: Mapped[dt.datetime]
+
+
+class NeedRelease(Base):
+    """A need shipped: the tracker version (Jira fixVersion, GitHub release) that delivered its issue, once per
+    need and version (``sync.loop.releases``); the row is written with the customers' notices, so a repeated
+    delivery or reconcile finds it and tells no one again."""
+
+    __tablename__ = "need_releases"
+    __table_args__ = (UniqueConstraint("need_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[str] = mapped_column(String(200))  # Jira version id, GitHub owner/repo:release id
+    version_name: Mapped[str] = mapped_column(String(255))
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
+    issue_key: Mapped[str] = mapped_column(String(300))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # Meeting minutes (sync.minutes) ------------------------------------------------------------------

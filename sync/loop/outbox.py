@@ -19,6 +19,7 @@ from sync.notify import (
     ChannelError,
     EscalationNotice,
     OwnerNotice,
+    ReleaseNotice,
     StatusNotice,
     channel_for,
     render,
@@ -59,6 +60,14 @@ def build_notice(runtime: Runtime, row: OutboxMessage, customers: CustomerBook):
             comment_for_customer=payload.get("comment"), comment_author=payload.get("author"),
             event_key=row.dedupe_key,
         )
+    if row.kind == "release":
+        customer = customers.get(row.customer)
+        return ReleaseNotice(
+            customer_name=customer.name, locale=customer.locale, need_ref=", ".join(payload["refs"]),
+            need_title=" / ".join(payload["titles"]), version=payload["version"],
+            released_on=payload.get("released_on"), status_page_url=status_page_url(runtime, customer.key),
+            event_key=row.dedupe_key,
+        )
     if row.kind == "owner":
         locale = settings.locale
         return OwnerNotice(
@@ -78,7 +87,7 @@ def build_notice(runtime: Runtime, row: OutboxMessage, customers: CustomerBook):
 def _channel_for_row(row: OutboxMessage, customers: CustomerBook):
     """The channel a row goes out on, as the customer's record has it now: a channel changed since the row was
     queued is used as changed; one removed since (or changed to another kind) is an error, not a guess."""
-    if row.kind in ("customer", "forward", "reply"):
+    if row.kind in ("customer", "forward", "reply", "release"):
         customer = customers.get(row.customer)
         channels = customer.channels if customer else ()
         index = int(row.target)

@@ -1,4 +1,5 @@
-"""Reconcile: ask the tracker what changed since the last watermark and apply it like a webhook.
+"""Reconcile: ask the tracker what changed since the last watermark and apply it like a webhook (and, when
+customers hear of releases, what was released: ``sync.loop.releases``).
 
 A lost or expired webhook therefore delays a status change by one reconcile period, never loses it.
 """
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sync.ledger.store import ActionItem, Need, Watermark, utcnow
 from sync.loop.inbound import apply_state
+from sync.loop.releases import reconcile_releases
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -53,7 +55,11 @@ def reconcile(runtime: Runtime) -> dict:
         # Every worker schedules a reconcile; another one wrote the first watermark a moment ago.
         _move_watermark(runtime, source, since, started, newest)
     log.info("reconcile %s: %d issues updated since %s, %d changed status", source, len(states), since, changed)
-    return {"checked": len(states), "changed": changed, "since": since.isoformat()}
+    result = {"checked": len(states), "changed": changed, "since": since.isoformat()}
+    if settings.notifications.tells_on_release:
+        # Only when customers hear of releases: the default (``done``) asks the tracker nothing more than before.
+        result.update(reconcile_releases(runtime))
+    return result
 
 
 def _move_watermark(runtime: Runtime, source: str, since: dt.datetime, started: dt.datetime,

@@ -109,10 +109,12 @@ def customer_rows(customers: CustomerBook, issue_key: str | None, needs: list[Ne
 
 def _notice_rows(settings, customers: CustomerBook, needs: list[Need], issue_key: str | None,
                  issue_url: str | None, event: str, old: str | None, new: str,
-                 owners: list[tuple[PersonRecord, list[Need]]], told: list[str]) -> list[OutboxMessage]:
-    """The notices of one status change of ``needs``: to each customer on each channel, and to each owner;
-    ``event`` makes their dedupe keys unique to this change."""
-    rows = customer_rows(customers, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
+                 owners: list[tuple[PersonRecord, list[Need]]], told: list[str],
+                 tell_customers: bool = True) -> list[OutboxMessage]:
+    """The notices of one status change of ``needs``: to each customer on each channel (unless not
+    ``tell_customers``), and to each owner; ``event`` makes their dedupe keys unique to this change."""
+    rows = (customer_rows(customers, issue_key, needs, "customer", event, old=old, new=new, issue_url=issue_url)
+            if tell_customers else [])
     for person, mine in owners:
         rows.append(OutboxMessage(
             dedupe_key=f"owner:{person.name}:{event}", kind="owner", issue_key=issue_key,
@@ -196,14 +198,16 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
         old_status = changed[0][1]
         refs = [need.ref for need in needs]
         owners = _owners(people, needs)
-        told = _told(settings, customers, needs, owners)
+        # With ``notifications.delivered_on: release`` customers hear of "done" from the release notice instead.
+        tell = settings.notifications.tells_customers_of(settings.status(new))
+        told = _told(settings, customers, needs if tell else [], owners)
         rows = [OutboxMessage(
             dedupe_key=f"comment:{state.key}:{anchor}", kind="comment", issue_key=state.key, need_ref=refs[0],
             channel="tracker", target=state.key,
             payload={"text": comment_text(settings, old_status, new, refs, told)},
         )]
         rows += _notice_rows(settings, customers, needs, state.key, state.url, f"{state.key}:{anchor}", old_status,
-                             new, owners, told)
+                             new, owners, told, tell_customers=tell)
         session.add_all(rows)
         session.flush()
         jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=refs[0]) for row in rows]

@@ -218,7 +218,26 @@ class EscalationNotice(_Notice):
             ZoneInfo(self.timezone)  # unknown zones fail here, not half-way through a send
 
 
-Notice = StatusNotice | OwnerNotice | EscalationNotice
+@dataclasses.dataclass(frozen=True)
+class ReleaseNotice(_Notice):
+    """Tell a customer that their needs shipped: ``version`` (``v5.2``) was released on ``released_on``
+    (ISO date text, or None when the tracker gave no date). Customer-facing, like :class:`StatusNotice`."""
+
+    customer_name: str
+    locale: str
+    need_ref: str
+    need_title: str
+    version: str
+    released_on: str | None = None
+    status_page_url: str | None = None
+    event_key: str | None = None
+
+    kind: ClassVar[str] = "release"
+    _url_fields = ("status_page_url",)
+    _line_fields = ("customer_name", "need_ref", "need_title", "version", "released_on")
+
+
+Notice = StatusNotice | OwnerNotice | EscalationNotice | ReleaseNotice
 
 
 def notice_data(notice: Notice) -> dict[str, Any]:
@@ -236,7 +255,8 @@ def notice_data(notice: Notice) -> dict[str, Any]:
     return data
 
 
-_KINDS: dict[str, type] = {"status": StatusNotice, "owner": OwnerNotice, "escalation": EscalationNotice}
+_KINDS: dict[str, type] = {"status": StatusNotice, "owner": OwnerNotice, "escalation": EscalationNotice,
+                           "release": ReleaseNotice}
 
 
 def notice_from_data(data: dict[str, Any]) -> Notice:
@@ -286,6 +306,28 @@ def _status_document(notice: StatusNotice, words: Catalog) -> tuple[str, Documen
     footer = words.gettext("This notice was sent automatically. If you have questions, please contact your "
                            "customer success team.")
     return subject, _document(words.gettext("Status update"), blocks, footer, notice.locale)
+
+
+def _release_document(notice: ReleaseNotice, words: Catalog) -> tuple[str, Document]:
+    title = clip(notice.need_title, SUBJECT_TITLE_LIMIT)
+    values = {"ref": notice.need_ref, "title": notice.need_title, "version": notice.version}
+    subject = _plain(words.pgettext("subject", "Your request %(ref)s “%(title)s” shipped in %(version)s"),
+                     ref=notice.need_ref, title=title, version=notice.version)
+    if notice.released_on:
+        headline = _fill(words.gettext("Your request %(ref)s “%(title)s” shipped in %(version)s on %(date)s."),
+                         frozenset({"ref", "version", "date"}), date=notice.released_on, **values)
+    else:
+        headline = _fill(words.gettext("Your request %(ref)s “%(title)s” shipped in %(version)s."),
+                         frozenset({"ref", "version"}), **values)
+    blocks: list[Any] = [
+        Paragraph(_fill(words.gettext("Hello %(customer)s,"), customer=notice.customer_name)),
+        Paragraph(headline),
+    ]
+    if notice.status_page_url:
+        blocks.append(Links((Link(words.gettext("See all your requests"), notice.status_page_url),)))
+    footer = words.gettext("This notice was sent automatically. If you have questions, please contact your "
+                           "customer success team.")
+    return subject, _document(words.gettext("Shipped"), blocks, footer, notice.locale)
 
 
 def _owner_document(notice: OwnerNotice, words: Catalog) -> tuple[str, Document]:
@@ -365,6 +407,7 @@ _BUILDERS: dict[type, Callable[[Any, Catalog], tuple[str, Document]]] = {
     StatusNotice: _status_document,
     OwnerNotice: _owner_document,
     EscalationNotice: _escalation_document,
+    ReleaseNotice: _release_document,
 }
 
 
@@ -373,7 +416,8 @@ def render(notice: Notice) -> Message:
     try:
         build = _BUILDERS[type(notice)]
     except KeyError:
-        raise TypeError(f"render() takes a StatusNotice, OwnerNotice or EscalationNotice, not {type(notice).__name__}")
+        raise TypeError("render() takes a StatusNotice, OwnerNotice, EscalationNotice or ReleaseNotice, "
+                        f"not {type(notice).__name__}")
     subject, document = build(notice, catalog(notice.locale))
     return Message(
         notice_id=notice.notice_id,

@@ -14,8 +14,10 @@ Which needs count, and as of when:
   cut-off, whatever month the need was raised in.
 - Most-requested issues: tracker issues ranked by how many distinct customers asked for them (every need
   raised up to the cut-off), then by needs.
-- Delivered share (the north-star figure): needs raised up to the cut-off that were delivered (done) at the
-  cut-off, over all of them; the same share is also given for the month's needs alone.
+- Delivered share (the north-star figure): needs raised up to the cut-off that were delivered at the
+  cut-off, over all of them; the same share is also given for the month's needs alone. Delivered is done, or
+  shipped in a release, or either, as ``notifications.delivered_on`` says (``sync.report.shipped``, which also
+  weighs the share by the customers' annual revenue and gives the median time from report to shipped).
 
 A closed month's figures are kept once computed, until a write reaches back into the month
 (``sync.report.cache``); the month in progress is computed on every request.
@@ -35,6 +37,7 @@ from plugin.settings import Settings
 from sync.ledger.store import utcnow
 from sync.report import cache
 from sync.report.queries import ACCEPTANCE, month_figures, top_issues
+from sync.report.shipped import DeliveredFigures, delivered_figures
 from sync.sla import FIRST_RESPONSE, RESOLUTION, Timer, delivered_statuses
 
 TOP_ISSUES = 10
@@ -90,6 +93,9 @@ class VocReport:
     delivered: int
     all_needs: int
     all_delivered: int
+    delivered_figures: DeliveredFigures | None = None
+    """The north star by ``notifications.delivered_on`` (``sync.report.shipped``), with the revenue-weighted
+    share and the time to shipped."""
 
     @property
     def delivered_share(self) -> float | None:
@@ -189,6 +195,11 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         statuses[row.status] += row.count
     delivered_keys = delivered_statuses(settings)
     to_acceptance, to_resolution = _durations(settings, parts["duration"])
+    with runtime.Session() as session:
+        delivered = delivered_figures(session, settings, cutoff)
+    # Delivered as done keeps the month's figures' own count; shipped (or either) is counted by the releases.
+    all_needs, all_delivered = ((north_star.count, north_star.delivered) if delivered.rule == "done"
+                                else (delivered.needs, delivered.delivered))
     return VocReport(
         month=month, timezone=timezone, start=start, end=end, cutoff=cutoff, total=sum(statuses.values()),
         by_category=_in_order(categories, [item.key for item in settings.categories]),
@@ -197,7 +208,7 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         to_acceptance=to_acceptance, to_resolution=to_resolution,
         breaches=_breaches(settings, parts["breach"], start, cutoff), top_issues=_top_issues(issues),
         delivered=sum(count for key, count in statuses.items() if key in delivered_keys),
-        all_needs=north_star.count, all_delivered=north_star.delivered,
+        all_needs=all_needs, all_delivered=all_delivered, delivered_figures=delivered,
     )
 
 

@@ -162,6 +162,7 @@ def _context(report: VocReport, settings: Settings, locale: str, customers: Cust
         ("delivered-month", _("Of this month's needs delivered"), _percent(report.delivered_share),
          _("%(delivered)d of %(total)d", delivered=report.delivered, total=report.total)),
         ("breaches", _("SLA breaches"), len(report.breaches), None),
+        *_delivered_rows(report, _, duration),
     ]
     charts = [
         ("chart-north-star", delivered_share, share_gauge(report.north_star, of_all)),
@@ -192,6 +193,20 @@ def _context(report: VocReport, settings: Settings, locale: str, customers: Cust
     }
 
 
+def _delivered_rows(report: VocReport, _, duration) -> list[tuple[str, str, str, str | None]]:
+    """The north star weighted by revenue and the time to shipped (``sync.report.shipped``)."""
+    figures = report.delivered_figures
+    if figures is None:
+        return []
+    return [
+        ("north-star-revenue", _("Delivered, weighted by revenue"), _percent(figures.weighted_share),
+         _("%(delivered)s of %(total)s annual revenue", delivered=f"{figures.delivered_revenue:,}",
+           total=f"{figures.revenue:,}")),
+        ("to-shipped", _("Median time from report to shipped"), duration(figures.median_to_shipped),
+         _("needs shipped: %(num)d", num=figures.shipped)),
+    ]
+
+
 def render_report(report: VocReport, settings: Settings, locale: str,
                   customers: CustomerBook = CustomerBook()) -> Markup:
     """The report as an HTML fragment (a <div class="voc">): figures, charts as images, tables; every value
@@ -216,6 +231,8 @@ def summary_lines(report: VocReport, settings: Settings, locale: str,
                 (_("Delivered (north star)"), f"{_percent(report.north_star)} ({of_all})"),
                 (_("Of this month's needs delivered"), _percent(report.delivered_share)),
                 (_("SLA breaches"), len(report.breaches))]
+    headline += [(label, f"{value} ({note})") for _name, label, value, note in _delivered_rows(
+        report, _, lambda value: "–" if value is None else format_duration(value, locale))]
     lines = [_("Voice of the customer, %(month)s", month=report.month)]
     lines += [f"{label}: {value}" for label, value in headline]
     for label, kind, rows in ((_("Needs by product category"), "category", report.by_category),

@@ -12,7 +12,7 @@ URL = "https://cocreate.example.com/webhooks/github"
 WANTED_BODY = {
     "name": "web",
     "config": {"url": URL, "content_type": "json", "secret": GITHUB_SECRET, "insecure_ssl": "0"},
-    "events": ["issues", "issue_comment"],
+    "events": ["issues", "issue_comment", "release"],
     "active": True,
 }
 
@@ -34,7 +34,7 @@ def test_prints_what_to_set_in_each_repository_without_calling_github(cocreate, 
     assert "Secret:            ******** (masked; --show-secret prints it)\n" in out
     assert f"webhooks.github_secret in {config}, from the environment variable GITHUB_WEBHOOK_SECRET" in out
     assert GITHUB_SECRET not in out
-    assert "Issues, Issue comments (issues, issue_comment)" in out
+    assert "Issues, Issue comments, Releases (issues, issue_comment, release)" in out
     assert "Repository permissions: Issues: Read and write; Metadata: Read-only" in out
     assert "Subscribe to events:    Issues, Issue comment" in out
     assert "cocreate install github --register" in out
@@ -108,10 +108,10 @@ def test_register_updates_a_hook_whose_events_or_secret_differ(cocreate, write_c
         assert fake.bodies == [("PATCH", f"/repos/acme/app/hooks/{stale['id']}", WANTED_BODY),
                                ("PATCH", f"/repos/acme/api/hooks/{unsigned['id']}", WANTED_BODY)]
         assert fake.secrets == {stale["id"]: GITHUB_SECRET, unsigned["id"]: GITHUB_SECRET}
-        assert (f"acme/app: updated (hook {stale['id']}: events issues, push -> issue_comment, issues; "
+        assert (f"acme/app: updated (hook {stale['id']}: events issues, push -> issue_comment, issues, release; "
                 "secret re-sent)") in result.output
-        assert (f"acme/api: updated (hook {unsigned['id']}: content type form -> json, no secret -> secret; "
-                "secret re-sent)") in result.output
+        assert (f"acme/api: updated (hook {unsigned['id']}: events issue_comment, issues -> issue_comment, issues, "
+                "release, content type form -> json, no secret -> secret; secret re-sent)") in result.output
 
         again = cocreate("install", "github", "--config", config, "--register")
         assert again.exit_code == 0 and fake.writes == 2

@@ -20,7 +20,7 @@ from tests.install.install_fakes import JIRA_SITE, FakeJiraAdminWebhooks
 URL = "https://cocreate.example.com/webhooks/jira"
 TOKEN_URL = f"{URL}?token=url%20token%2Fwith%2Bchars"
 EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-          "comment_created", "comment_updated", "comment_deleted"]
+          "comment_created", "comment_updated", "comment_deleted", "jira:version_released"]
 JQL = 'project in ("BILL", "REP")'
 WANTED_BODY = {
     "name": "Cocreate",
@@ -54,7 +54,8 @@ def test_prints_the_admin_webhook_without_calling_jira(cocreate, write_config):
     assert "Secret:        ******** (masked; --show-secret prints it)\n" in out
     assert f"webhooks.jira_secret in {config}, from the environment variable JIRA_WEBHOOK_SECRET" in out
     assert JIRA_SECRET not in out
-    assert "Events:        Issue: created, updated, deleted; Comment: created, updated, deleted\n" in out
+    assert ("Events:        Issue: created, updated, deleted; Comment: created, updated, deleted; "
+            "Version: released\n") in out
     assert f"({', '.join(EVENTS)})" in out
     assert f"JQL:           {JQL}\n" in out
     assert "Exclude body:  no" in out

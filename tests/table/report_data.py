@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from plugin.settings import Settings
-from sync.ledger.store import Need, StatusChange
+from sync.ledger.store import Need, NeedRelease, StatusChange
 from sync.report.figures import TOP_ISSUES, Breach, Durations, IssueDemand, VocReport, month_bounds
+from sync.report.shipped import DeliveredFigures
 from sync.sla import delivered_statuses, history_until, live_state, resolved, responded, timers
 
 FIRST = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
@@ -143,7 +144,42 @@ def reference_report(runtime, month: str, *, timezone: str, now: dt.datetime) ->
             IssueDemand(key, value["url"], value["title"], tuple(value["customers"]), value["needs"], value["new"])
             for key, value in ranked[:TOP_ISSUES]),
         delivered=delivered, all_needs=len(needs), all_delivered=all_delivered,
+        delivered_figures=reference_delivered(runtime, needs, cutoff),
     )
+
+
+def reference_delivered(runtime, needs: list[Need], cutoff: dt.datetime) -> DeliveredFigures:
+    """``sync.report.shipped``'s figures need by need: delivered as done at the cut-off, or shipped in a release
+    dated by then (``notifications.delivered_on``), counted and weighted by the customer's annual revenue."""
+    settings: Settings = runtime.settings
+    rule = settings.notifications.delivered_on
+    book = runtime.customers()
+    with runtime.Session() as session:
+        releases = session.scalars(select(NeedRelease)).all()
+    shipped_at: dict[int, dt.datetime] = {}
+    for release in releases:
+        if release.released_on is not None and release.released_on <= cutoff.date():
+            moment = dt.datetime.combine(release.released_on, dt.time(), dt.UTC)
+        elif release.released_on is None and release.recorded_at <= cutoff:
+            moment = release.recorded_at
+        else:
+            continue
+        shipped_at[release.need_id] = min(moment, shipped_at.get(release.need_id, moment))
+    delivered = revenue = delivered_revenue = 0
+    waits = []
+    for need in needs:
+        history = history_until(need.history, cutoff)
+        done = (history[-1].status if history else need.status) in delivered_statuses(settings)
+        shipped = need.id in shipped_at
+        weight = (book.get(need.customer).annual_revenue or 0) if book.get(need.customer) else 0
+        counted = {"done": done, "release": shipped, "both": done or shipped}[rule]
+        delivered += counted
+        revenue += weight
+        delivered_revenue += weight if counted else 0
+        if shipped:
+            waits.append(max(shipped_at[need.id] - need.reported_at, dt.timedelta(0)))
+    return DeliveredFigures(rule, len(needs), delivered, revenue, delivered_revenue, len(waits),
+                            statistics.median(waits) if waits else None)
 
 
 def reference_overdue(runtime, now: dt.datetime) -> list[tuple[str, object]]:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from plugin.loading import parse_settings
-from sync.ledger.store import Need
+from sync.ledger.store import Job, Need
 from webhooks.receiver import github
 
 SECRET = "gh-test-secret"
@@ -30,6 +30,7 @@ EXPECTED_HANDLED = {
     *(f"issues.{action}" for action in ("opened", "edited", "closed", "reopened", "labeled", "unlabeled", "assigned",
                                         "unassigned", "milestoned", "demilestoned", "deleted", "transferred")),
     *(f"issue_comment.{action}" for action in ("created", "edited", "deleted")),
+    "release.published", "release.released",
 }
 
 
@@ -370,3 +371,72 @@ def test_ignored_installation_event_is_silent(deliver, caplog):
 
     assert (response.status_code, response.json["result"]) == (202, "ignored")
     assert caplog.records == []
+
+
+# Releases --------------------------------------------------------------------------------------
+
+
+def release_jobs(runtime):
+    with runtime.Session() as session:
+        return list(session.scalars(select(Job).where(Job.name == "apply_release")))
+
+
+@pytest.mark.parametrize("action", ["published", "released"])
+def test_release_published_queues_apply_release(action, deliver, inbox, ledger, runtime):
+    body, event = fixture("release__published")
+    payload = {**json.loads(body), "action": action}
+
+    response = deliver(json.dumps(payload).encode(), event)
+
+    ref = "Codertocat/Hello-World:17372790"
+    assert response.status_code == 202
+    assert response.json == {"result": "queued", "event": f"release.{action}", "issue_key": ref}
+    [row] = inbox()
+    assert (row.outcome, row.issue_key) == ("queued", ref)
+    assert [job.args for job in release_jobs(runtime)] == [["github", ref]]
+    assert ledger() == []  # no apply_issue_change
+
+
+@pytest.mark.parametrize("change", [{"draft": True}, {"prerelease": True}])
+def test_draft_or_prerelease_is_ignored(change, deliver, inbox, runtime, caplog):
+    body, event = fixture("release__published")
+    payload = json.loads(body)
+    payload["release"].update(change)
+
+    response = deliver(json.dumps(payload).encode(), event)
+
+    assert (response.status_code, response.json["result"]) == (202, "ignored")
+    assert [row.outcome for row in inbox()] == ["ignored"]
+    assert release_jobs(runtime) == [] and caplog.records == []
+
+
+@pytest.mark.parametrize("action", ["created", "edited", "prereleased", "unpublished", "deleted"])
+def test_other_release_actions_are_ignored(action, deliver, inbox, runtime):
+    body, event = fixture("release__published")
+    response = deliver(json.dumps({**json.loads(body), "action": action}).encode(), event)
+    assert (response.status_code, response.json["result"]) == (202, "ignored")
+    assert release_jobs(runtime) == []
+
+
+@pytest.mark.parametrize("change", [
+    {"release": None},
+    {"release": {"id": "17372790"}},
+    {"release": {"id": True}},
+    {"repository": {"name": "Hello-World"}},
+])
+def test_release_without_its_id_or_repository_is_400(change, deliver, inbox, runtime, caplog):
+    body, event = fixture("release__published")
+    payload = {**json.loads(body), **change}
+
+    response = deliver(json.dumps(payload).encode(), event)
+
+    assert (response.status_code, response.json["error"]) == (400, "anomalous")
+    assert inbox() == [] and release_jobs(runtime) == []
+    assert [record.name for record in caplog.records] == ["cocreate.webhooks.anomalous"]
+
+
+def test_unsigned_release_is_401_before_anything(deliver, inbox):
+    body, event = fixture("release__published")
+    response = deliver(body, event, secret="wrong")
+    assert (response.status_code, response.json["error"]) == (401, "bad_signature")
+    assert inbox() == []

@@ -10,8 +10,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from plugin.loading import parse_settings
+from sync.ledger.store import Job
 from webhooks.receiver import jira
 
 SECRET = "jira-test-secret"
@@ -26,7 +28,7 @@ FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "
 FIXTURES = sorted(FIXTURES_DIR.glob("*.json"))
 
 EXPECTED_HANDLED = {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-                    "comment_created", "comment_updated", "comment_deleted"}
+                    "comment_created", "comment_updated", "comment_deleted", "jira:version_released"}
 """Written from the specification rather than read from the code's table."""
 
 
@@ -297,4 +299,59 @@ def test_anomalous_payload_is_400_and_logged(payload, deliver, inbox, ledger, ca
 
     assert (response.status_code, response.json["error"]) == (400, "anomalous")
     assert inbox() == [] and ledger() == []
+    assert [record.name for record in caplog.records] == ["cocreate.webhooks.anomalous"]
+
+
+# Versions ------------------------------------------------------------------------------------------
+
+
+def release_jobs(runtime):
+    with runtime.Session() as session:
+        return list(session.scalars(select(Job).where(Job.name == "apply_release")))
+
+
+def test_version_released_queues_apply_release(deliver, inbox, ledger, runtime):
+    """The payload built from Atlassian's webhook documentation (tests/fixtures/webhooks/SOURCES.md)."""
+    response = deliver(fixture("version_released__released"))
+
+    assert response.status_code == 202
+    assert response.json == {"result": "queued", "event": "jira:version_released", "issue_key": "10000"}
+    [row] = inbox()
+    assert (row.outcome, row.issue_key, row.payload["version"]["name"]) == ("queued", "10000", "v5.2")
+    assert [job.args for job in release_jobs(runtime)] == [["jira", "10000"]]
+    assert ledger() == []
+
+
+def test_repeated_version_delivery_queues_nothing_more(deliver, inbox, runtime):
+    body = fixture("version_released__released")
+    assert deliver(body, identifier="hook-1").status_code == 202
+    again = deliver(body, identifier="hook-1")
+    assert (again.status_code, again.json["result"]) == (200, "duplicate")
+    assert len(inbox()) == 1 and len(release_jobs(runtime)) == 1
+
+
+@pytest.mark.parametrize("event", ["jira:version_created", "jira:version_updated", "jira:version_unreleased",
+                                   "jira:version_deleted", "jira:version_moved", "jira:version_merged"])
+def test_other_version_events_are_ignored(event, deliver, inbox, runtime, caplog):
+    payload = {**json.loads(fixture("version_released__released")), "webhookEvent": event}
+    response = deliver(json.dumps(payload).encode())
+    assert (response.status_code, response.json["result"]) == (202, "ignored")
+    assert release_jobs(runtime) == [] and caplog.records == []
+
+
+def test_version_said_unreleased_is_ignored(deliver, runtime):
+    payload = json.loads(fixture("version_released__released"))
+    payload["version"]["released"] = False
+    assert deliver(json.dumps(payload).encode()).json["result"] == "ignored"
+    assert release_jobs(runtime) == []
+
+
+@pytest.mark.parametrize("version", [None, {}, {"id": ""}, {"id": "v5.2"}, {"id": True}, "10000"])
+def test_version_without_its_id_is_400(version, deliver, inbox, runtime, caplog):
+    payload = {**json.loads(fixture("version_released__released")), "version": version}
+
+    response = deliver(json.dumps(payload).encode())
+
+    assert (response.status_code, response.json["error"]) == (400, "anomalous")
+    assert inbox() == [] and release_jobs(runtime) == []
     assert [record.name for record in caplog.records] == ["cocreate.webhooks.anomalous"]

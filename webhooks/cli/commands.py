@@ -352,6 +352,8 @@ def reconcile_command(config: str | None) -> None:
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{result['checked']} issue(s) updated since {result['since']}; {result['changed']} need status change(s)")
+    if "releases" in result:
+        click.echo(f"{result['releases']} release(s) since the last reconcile; {result['shipped']} need(s) shipped")
 
 
 @click.group()

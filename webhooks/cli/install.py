@@ -115,7 +115,7 @@ def _print_github(url: str, secret: str, source: str, repos: list[str], uses_app
     echo(f"  Secret:            {secret}")
     echo(f"                     ({source})")
     echo("  SSL verification:  Enable SSL verification")
-    echo("  Events:            Let me select individual events: Issues, Issue comments "
+    echo("  Events:            Let me select individual events: Issues, Issue comments, Releases "
          f"({', '.join(GITHUB_EVENTS)}); untick Pushes")
     echo("  Active:            ticked")
     echo()
@@ -196,7 +196,7 @@ def _print_jira(settings: Settings, config: str | None, url: str, token_url: str
         echo(f"  URL:           {token_url if show_secret else masked_token_url}")
         echo(f"                 (the token is {_source(config, 'jira_url_token')})")
         echo("  Secret:        leave empty: the token in the URL authenticates each delivery")
-    echo("  Events:        Issue: created, updated, deleted; Comment: created, updated, deleted")
+    echo("  Events:        Issue: created, updated, deleted; Comment: created, updated, deleted; Version: released")
     echo(f"                 ({', '.join(JIRA_EVENTS)})")
     echo(f"  JQL:           {jql}")
     echo("  Exclude body:  no (leave it unticked: Cocreate reads the event from the body)")

@@ -1,8 +1,8 @@
 """Receivers for tracker webhooks: POST /webhooks/github and POST /webhooks/jira (one module per tracker).
 
 Each tracker module declares a single table from event to handler and a separate list of ignored events;
-``ladder`` holds the steps they share. A handled delivery is stored in the inbox and queues ``apply_issue_change``;
-nothing calls a tracker inline.
+``ladder`` holds the steps they share, ``releases`` the release events of both. A handled delivery is stored in the
+inbox and queues ``apply_issue_change`` (a release: ``apply_release``); nothing calls a tracker inline.
 """
 
 from flask import Blueprint

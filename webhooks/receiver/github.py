@@ -12,7 +12,7 @@ from typing import Any
 from flask import request
 
 from webhooks.context import runtime
-from webhooks.receiver import ladder
+from webhooks.receiver import ladder, releases
 from webhooks.receiver.ladder import AnomalousPayload, IgnoredPayload, Refused
 
 SOURCE = "github"
@@ -53,8 +53,14 @@ HANDLED_EVENTS: dict[str, ladder.Handler] = {
     "issue_comment.created": issue_key,
     "issue_comment.edited": issue_key,
     "issue_comment.deleted": issue_key,
+    "release.published": releases.github_release,
+    "release.released": releases.github_release,
 }
-"""``event.action`` -> handler returning the issue key; each one queues ``apply_issue_change``."""
+"""``event.action`` -> handler returning the issue key; each one queues ``apply_issue_change``, but the events of
+:data:`RELEASE_EVENTS`, whose handler returns ``owner/repo:<release id>`` and which queue ``apply_release``.
+``release.released`` also comes when a pre-release becomes a release, which ``published`` never says again."""
+
+RELEASE_EVENTS = frozenset({"release.published", "release.released"})
 
 IGNORED_EVENTS = frozenset({
     "ping",  # sent when the hook is created; answered 200 "pong" and not stored
@@ -65,6 +71,11 @@ IGNORED_EVENTS = frozenset({
     "issues.unlocked",
     "issues.pinned",
     "issues.unpinned",
+    "release.created",
+    "release.edited",
+    "release.prereleased",
+    "release.unpublished",
+    "release.deleted",
 })
 """Known events (``event``: every action, or ``event.action``) that change nothing a customer sees."""
 
@@ -94,4 +105,5 @@ def receive():
                               IGNORED_EVENTS)
     if verdict.event == "ping":
         return ladder.answer(200, result="pong")
-    return ladder.accept(SOURCE, delivery_id, verdict, payload, body)
+    job = releases.RELEASE_JOB if verdict.event in RELEASE_EVENTS else ladder.APPLY_JOB
+    return ladder.accept(SOURCE, delivery_id, verdict, payload, body, job)

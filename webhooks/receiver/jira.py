@@ -21,7 +21,7 @@ from typing import Any
 from flask import request
 
 from webhooks.context import runtime
-from webhooks.receiver import ladder
+from webhooks.receiver import ladder, releases
 from webhooks.receiver.ladder import AnomalousPayload, IgnoredPayload, Refused
 
 SOURCE = "jira"
@@ -72,8 +72,12 @@ HANDLED_EVENTS: dict[str, ladder.Handler] = {
     "comment_created": comment_issue_key,
     "comment_updated": comment_issue_key,
     "comment_deleted": comment_issue_key,
+    "jira:version_released": releases.jira_version,
 }
-"""``webhookEvent`` -> handler returning the issue key; each one queues ``apply_issue_change``."""
+"""``webhookEvent`` -> handler returning the issue key; each one queues ``apply_issue_change``, but the events of
+:data:`RELEASE_EVENTS`, whose handler returns the version id and which queue ``apply_release``."""
+
+RELEASE_EVENTS = frozenset({"jira:version_released"})
 
 IGNORED_EVENTS = frozenset({
     "worklog_created",
@@ -86,8 +90,15 @@ IGNORED_EVENTS = frozenset({
     "issuelink_deleted",
     "issue_property_set",
     "issue_property_deleted",
+    "jira:version_created",
+    "jira:version_updated",
+    "jira:version_deleted",
+    "jira:version_unreleased",
+    "jira:version_moved",
+    "jira:version_merged",
 })
-"""Known issue-related events that change nothing a customer sees (the issue's own update event covers them)."""
+"""Known events that change nothing a customer sees (the issue's own update event covers them; of a version's,
+only its release ships anything)."""
 
 
 def authenticate(body_signature: str, url_token: str | None) -> None:
@@ -127,4 +138,5 @@ def receive(token: str | None = None):
     if not isinstance(event, str) or not event:
         raise ladder.anomalous(SOURCE, delivery_id, "the body has no webhookEvent")
     verdict = ladder.classify(SOURCE, delivery_id, event, payload, HANDLED_EVENTS, IGNORED_EVENTS)
-    return ladder.accept(SOURCE, delivery_id, verdict, payload, body)
+    job = releases.RELEASE_JOB if verdict.event in RELEASE_EVENTS else ladder.APPLY_JOB
+    return ladder.accept(SOURCE, delivery_id, verdict, payload, body, job)

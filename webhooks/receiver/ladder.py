@@ -179,16 +179,17 @@ def classify(source: str, delivery_id: str, event: str, payload: Mapping[str, An
     return Verdict(event, "queued", issue_key)
 
 
-def accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str, Any], body: bytes):
-    """Store the delivery (deduplicating by its id), queue the job for a handled one, and answer."""
+def accept(source: str, delivery_id: str, verdict: Verdict, payload: Mapping[str, Any], body: bytes,
+           job_name: str = APPLY_JOB):
+    """Store the delivery (deduplicating by its id), queue the job ``job_name`` for a handled one, and answer."""
     with log_context(delivery_id=delivery_id, source=source, event=verdict.event, issue_key=verdict.issue_key):
         return _accept(inbox.Arrival(source, delivery_id, verdict.event, verdict.outcome, verdict.issue_key,
-                                     payload, body))
+                                     payload, body), job_name)
 
 
-def _accept(arrival: inbox.Arrival):
+def _accept(arrival: inbox.Arrival, job_name: str):
     rt = runtime()
-    job = (rt.queue.pending(APPLY_JOB, arrival.source, arrival.issue_key, ref=arrival.issue_key)
+    job = (rt.queue.pending(job_name, arrival.source, arrival.issue_key, ref=arrival.issue_key)
            if arrival.outcome == "queued" else None)
     # The job commits with the delivery and is pushed after (a duplicate delivery id writes and pushes neither).
     if not rt.inbox.keep(arrival, job):

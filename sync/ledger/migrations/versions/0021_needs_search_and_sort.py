@@ -14,13 +14,13 @@ and still serves the filter on the column. Category, urgency and status sort in 
 a time (``sync.table.paging``), each key's needs in id order through the same kind of index.
 
 Revision ID: 0021_needs_search_and_sort
-Revises: 0017_need_merges
+Revises: 0019_need_releases
 """
 
 from alembic import op
 
 revision = '0021_needs_search_and_sort'
-down_revision = '0017_need_merges'
+down_revision = '0019_need_releases'
 branch_labels = None
 depends_on = None
 
