@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plugin.demand_settings import DemandSettings
 from plugin.text import fold_name
 from plugin.tracker_settings import TrackerSettings
 
@@ -332,6 +333,7 @@ class Settings(_Model):
     sync: SyncSettings = SyncSettings()
     notifications: NotificationSettings = NotificationSettings()
     table: TableSettings = TableSettings()
+    demand: DemandSettings = DemandSettings()
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
 

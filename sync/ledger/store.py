@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -455,6 +456,19 @@ class Watermark(Base):
 
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     since: Mapped[dt.datetime]
+
+
+class IssueDemand(Base):
+    """The demand score last written to a tracker issue, with the customers it counted (``sync.loop.demand``):
+    the next write happens only when either changes."""
+
+    __tablename__ = "issue_demand"
+
+    issue_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    customers: Mapped[list[Any]] = mapped_column(default=list)
+    label: Mapped[str | None] = mapped_column(String(50))
+    written_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # Meeting minutes (sync.minutes) ------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""An issue's demand in the sync: the needs it serves, their customers' records, the score (``sync.demand``) and
+whether the tracker must be told, by the score last written to the issue (``IssueDemand``).
+
+The score travels with the issue's other fields: the need that owns the issue body writes it in the same edit as
+the body (Jira: the configured Number field; GitHub: the body section and a band label), so it costs no call of
+its own, and none at all when neither the score (as rounded) nor the customers changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from plugin.customer import CustomerBook
+from plugin.settings import Settings
+from sync.demand import Demand, DemandCustomer, demand_score
+from sync.ledger.store import IssueDemand, Need, utcnow
+
+if TYPE_CHECKING:
+    from sync.runtime import Runtime
+
+
+def needs_of_issue(session: Session, need: Need) -> list[Need]:
+    """The needs the issue of ``need`` serves, by id: those on its issue, and those linked to ``need`` by its ref
+    that have not joined it yet (their sync follows), so that an issue created for a need already asked for by
+    other customers counts them all at once."""
+    linked_here = func.upper(func.trim(Need.linked_to)) == need.ref.upper()
+    condition = linked_here & Need.issue_key.is_(None)
+    if need.issue_key:
+        condition = or_(Need.issue_key == need.issue_key, condition)
+    rows = list(session.scalars(select(Need).where(condition).order_by(Need.id)))
+    return rows if any(row.id == need.id for row in rows) else sorted([need, *rows], key=lambda row: row.id)
+
+
+def customers_of(needs: Iterable[Need], book: CustomerBook) -> tuple[DemandCustomer, ...]:
+    """Each customer asking, once, in the order of its first need; a merged customer counts as the one it went
+    into; a name no record has counts with no tier and no revenue."""
+    seen: dict[str, DemandCustomer] = {}
+    for need in needs:
+        record = book.current(need.customer)
+        key = record.key if record else need.customer
+        if key not in seen:
+            seen[key] = DemandCustomer(key, record.name if record else need.customer,
+                                       record.tier if record else None, record.annual_revenue if record else None)
+    return tuple(seen.values())
+
+
+def demand_of(settings: Settings, needs: list[Need], book: CustomerBook, now: dt.datetime | None = None) -> Demand:
+    """The demand of the issue serving ``needs``: the score of their customers, urgencies and oldest waiting need."""
+    waiting = [need.reported_at for need in needs if need.status not in settings.demand.settled_statuses]
+    return demand_score(settings.demand, customers_of(needs, book), [need.urgency for need in needs],
+                        [urgency.key for urgency in settings.urgencies], min(waiting, default=None),
+                        now or utcnow())
+
+
+def issue_demand(runtime: Runtime, session: Session, need: Need) -> Demand:
+    """The demand of the issue ``need`` has (or is about to get)."""
+    return demand_of(runtime.settings, needs_of_issue(session, need), runtime.customers())
+
+
+def unchanged(session: Session, key: str, demand: Demand) -> bool:
+    """Whether ``key`` was last written this score (as rounded) with these customers."""
+    row = session.get(IssueDemand, key)
+    return row is not None and row.score == demand.score and row.customers == demand.customers_written()
+
+
+def field_changes(settings: Settings, session: Session, key: str, demand: Demand | None) -> dict:
+    """The ``update_issue`` change writing ``demand`` to a tracker field (Jira's ``demand_field``); empty where
+    the tracker has none configured or the issue already holds it."""
+    if demand is None or settings.tracker is None:
+        return {}
+    fields = settings.tracker.section.demand_fields(demand.score)
+    if not fields or unchanged(session, key, demand):
+        return {}
+    return {"custom_fields": fields}
+
+
+def record(session: Session, key: str, demand: Demand | None, label: str | None) -> None:
+    """Keep ``demand`` as what ``key`` was last written (in ``session``; the caller commits)."""
+    if demand is None:
+        return
+    row = session.get(IssueDemand, key)
+    if row is None:
+        row = IssueDemand(issue_key=key, score=demand.score)
+        session.add(row)
+    elif row.score == demand.score and row.customers == demand.customers_written() and row.label == label:
+        return
+    row.score, row.customers, row.label, row.written_at = demand.score, demand.customers_written(), label, utcnow()
+
+
+def queue_customer_issues(runtime: Runtime, session: Session, customer_key: str) -> list:
+    """The ``sync_need`` jobs (recorded in ``session``) that bring each issue asked for by ``customer_key`` its new
+    demand after the customer's tier or revenue changed: one per issue, for the need owning its body."""
+    if runtime.settings.tracker is None:
+        return []
+    rows = session.execute(select(Need.issue_key, Need.ref, Need.linked_to).where(
+        Need.issue_key.in_(select(Need.issue_key).where(Need.customer == customer_key,
+                                                        Need.issue_key.is_not(None))))
+        .order_by(Need.id)).all()
+    owners: dict[str, tuple[str, str | None]] = {}
+    for row in rows:
+        if row.issue_key not in owners or (row.linked_to is None and owners[row.issue_key][1]):
+            owners[row.issue_key] = (row.ref, row.linked_to)
+    return [runtime.queue.record(session, "sync_need", ref, ref=ref) for ref, _linked in owners.values()]
