@@ -106,3 +106,17 @@ def queue_customer_issues(runtime: Runtime, session: Session, customer_key: str)
         if row.issue_key not in owners or (row.linked_to is None and owners[row.issue_key][1]):
             owners[row.issue_key] = (row.ref, row.linked_to)
     return [runtime.queue.record(session, "sync_need", ref, ref=ref) for ref, _linked in owners.values()]
+
+
+def queue_if_changed(runtime: Runtime, session: Session, key: str) -> list:
+    """The ``sync_need`` job (recorded in ``session``) of the need owning issue ``key``'s body when its demand is
+    no longer what was written (its needs' statuses changed: a settled need no longer waits); none otherwise."""
+    if runtime.settings.tracker is None:
+        return []
+    needs = list(session.scalars(select(Need).where(Need.issue_key == key).order_by(Need.id)))
+    if not needs or session.get(IssueDemand, key) is None:
+        return []
+    if unchanged(session, key, demand_of(runtime.settings, needs, runtime.customers())):
+        return []
+    owner = next((need for need in needs if need.linked_to is None), needs[0])
+    return [runtime.queue.record(session, "sync_need", owner.ref, ref=owner.ref)]
