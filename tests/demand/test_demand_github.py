@@ -4,7 +4,7 @@ and as a band label, changed in the same PATCH as the body, the old band's label
 import pytest
 
 from sync.ledger.store import IssueDemand
-from sync.loop import mapping, outbound
+from sync.loop import outbound
 from tests.demand.helpers import demand_runtime, three_customers_before_the_tracker
 from tests.factories import file_need
 from tests.github.fake_github import checked_site
