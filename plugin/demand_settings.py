@@ -1,6 +1,6 @@
 """The ``demand:`` part of the configuration: the weights of the demand score an issue with needs carries.
 
-The formula itself is ``sync.demand.demand_score`` (and the README, "Customer demand"); these are its numbers,
+The formula itself is ``plugin.demand.demand_score`` (and the README, "Customer demand"); these are its numbers,
 each with a documented default, so that a config without a ``demand:`` section still ranks issues sensibly.
 """
 

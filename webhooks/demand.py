@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import get_timezone, gettext
 from flask_login import login_required
 
-from sync.demand import format_score
+from plugin.demand import format_score
 from sync.report.demand import csv_rows, issue_json, ranked_issues
 from sync.table.sheets import escape_text
 from webhooks.api import _error_body

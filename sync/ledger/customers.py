@@ -27,9 +27,9 @@ from plugin.settings import CUSTOMER_KEY, LOCALES, Channel, Contact
 from plugin.settings import Customer as ConfiguredCustomer
 from sync.ledger import counted
 from sync.ledger.counted import CountedCache
+from sync.ledger.demand import queue_customer_issues
 from sync.ledger.edits import change_fields
 from sync.ledger.store import Customer, MeetingMinutes, Need, utcnow
-from sync.loop.demand import queue_customer_issues
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime

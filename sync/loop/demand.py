@@ -1,4 +1,4 @@
-"""An issue's demand in the sync: the needs it serves, their customers' records, the score (``sync.demand``) and
+"""An issue's demand in the sync: the needs it serves, their customers' records, the score (``plugin.demand``) and
 whether the tracker must be told, by the score last written to the issue (``IssueDemand``).
 
 The score travels with the issue's other fields: the need that owns the issue body writes it in the same edit as
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from plugin.customer import CustomerBook
 from plugin.settings import Settings
-from sync.demand import Demand, DemandCustomer, demand_score
+from plugin.demand import Demand, DemandCustomer, demand_score
 from sync.ledger.store import IssueDemand, Need, utcnow
 
 if TYPE_CHECKING:
@@ -90,22 +90,6 @@ def record(session: Session, key: str, demand: Demand | None, label: str | None)
     elif row.score == demand.score and row.customers == demand.customers_written() and row.label == label:
         return
     row.score, row.customers, row.label, row.written_at = demand.score, demand.customers_written(), label, utcnow()
-
-
-def queue_customer_issues(runtime: Runtime, session: Session, customer_key: str) -> list:
-    """The ``sync_need`` jobs (recorded in ``session``) that bring each issue asked for by ``customer_key`` its new
-    demand after the customer's tier or revenue changed: one per issue, for the need owning its body."""
-    if runtime.settings.tracker is None:
-        return []
-    rows = session.execute(select(Need.issue_key, Need.ref, Need.linked_to).where(
-        Need.issue_key.in_(select(Need.issue_key).where(Need.customer == customer_key,
-                                                        Need.issue_key.is_not(None))))
-        .order_by(Need.id)).all()
-    owners: dict[str, tuple[str, str | None]] = {}
-    for row in rows:
-        if row.issue_key not in owners or (row.linked_to is None and owners[row.issue_key][1]):
-            owners[row.issue_key] = (row.ref, row.linked_to)
-    return [runtime.queue.record(session, "sync_need", ref, ref=ref) for ref, _linked in owners.values()]
 
 
 def queue_if_changed(runtime: Runtime, session: Session, key: str) -> list:

@@ -26,7 +26,7 @@ from plugin.need import N_, STAGE_NAMES, stage_name
 from plugin.people import PeopleBook
 from plugin.settings import Settings
 from plugin.text import Link, neutralise_mentions, wiki_escape
-from sync.demand import Demand, format_score
+from plugin.demand import Demand, format_score
 
 _WORD_JOINER = "\u2060"
 

@@ -19,7 +19,7 @@ from plugin.base import IssueState
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync.jobs.leases import leased
 from sync.ledger.store import Job, Need, utcnow
-from sync.demand import format_score
+from plugin.demand import format_score
 from sync.loop import demand as issue_demand
 from sync.loop import mapping
 from sync.loop.issues import RetryLater, create_issue_once

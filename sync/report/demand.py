@@ -1,5 +1,5 @@
 """The demand ranking behind ``/demand`` and ``GET /api/v1/demand``: every tracker issue with needs, scored by the
-formula of ``sync.demand`` as of now, highest first, with its customers, revenue at stake, ages and status.
+formula of ``plugin.demand`` as of now, highest first, with its customers, revenue at stake, ages and status.
 
 One query reads the needs that have an issue (a few columns each), narrowed in SQL to the issues with a need of
 the category or customer asked for; the score of each issue is computed as the sync computes it.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from sync.demand import Demand
+from plugin.demand import Demand
 from sync.ledger.store import Need, utcnow
 from sync.loop.demand import demand_of
 

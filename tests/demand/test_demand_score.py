@@ -8,7 +8,7 @@ import pytest
 from plugin.demand_settings import DemandSettings
 from plugin.errors import ConfigError
 from plugin.loading import parse_settings
-from sync.demand import DemandCustomer, demand_score, format_score, most_urgent, tier_weight, waiting_days
+from plugin.demand import DemandCustomer, demand_score, format_score, most_urgent, tier_weight, waiting_days
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 ORDER = ["critical", "high", "medium", "low"]
