@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin.customer import CustomerBook
@@ -27,13 +27,15 @@ if TYPE_CHECKING:
 def needs_of_issue(session: Session, need: Need) -> list[Need]:
     """The needs the issue of ``need`` serves, by id: those on its issue, and those linked to ``need`` by its ref
     that have not joined it yet (their sync follows), so that an issue created for a need already asked for by
-    other customers counts them all at once."""
-    linked_here = func.upper(func.trim(Need.linked_to)) == need.ref.upper()
-    condition = linked_here & Need.issue_key.is_(None)
+    other customers counts them all at once. Both are read by the index on ``issue_key`` (a need not yet on an
+    issue has none: few do, once a tracker is configured)."""
+    waiting = (Need.issue_key.is_(None) & Need.linked_to.is_not(None)
+               & (func.upper(func.trim(Need.linked_to)) == need.ref.upper()))
+    rows = {row.id: row for row in session.scalars(select(Need).where(waiting))}
     if need.issue_key:
-        condition = or_(Need.issue_key == need.issue_key, condition)
-    rows = list(session.scalars(select(Need).where(condition).order_by(Need.id)))
-    return rows if any(row.id == need.id for row in rows) else sorted([need, *rows], key=lambda row: row.id)
+        rows.update((row.id, row) for row in session.scalars(select(Need).where(Need.issue_key == need.issue_key)))
+    rows.setdefault(need.id, need)
+    return [rows[key] for key in sorted(rows)]
 
 
 def customers_of(needs: Iterable[Need], book: CustomerBook) -> tuple[DemandCustomer, ...]:
