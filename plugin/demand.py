@@ -46,10 +46,15 @@ class Demand:
         return [[customer.key, customer.tier, customer.annual_revenue] for customer in self.customers]
 
 
-def tier_weight(settings: DemandSettings, tier: str | None) -> float:
-    """The weight of a customer of ``tier`` (compared without case); ``other_tier_weight`` for none or unlisted."""
-    weights = {name.casefold(): weight for name, weight in settings.tier_weights.items()}
-    return weights.get((tier or "").casefold(), settings.other_tier_weight)
+def _folded_tiers(settings: DemandSettings) -> dict[str, float]:
+    return {name.casefold(): weight for name, weight in settings.tier_weights.items()}
+
+
+def tier_weight(settings: DemandSettings, tier: str | None, tiers: dict[str, float] | None = None) -> float:
+    """The weight of a customer of ``tier`` (compared without case); ``other_tier_weight`` for none or unlisted.
+    ``tiers``: the configured weights by folded tier, when the caller weighs many customers."""
+    tiers = _folded_tiers(settings) if tiers is None else tiers
+    return tiers.get((tier or "").casefold(), settings.other_tier_weight)
 
 
 def most_urgent(urgencies: Iterable[str], order: Sequence[str]) -> str | None:
@@ -78,7 +83,8 @@ def demand_score(settings: DemandSettings, customers: Sequence[DemandCustomer], 
     first. The formula is this module's docstring."""
     top = most_urgent(urgencies, order)
     urgency_weight = settings.urgency_weights.get(top, settings.other_urgency_weight) if top else 0.0
-    weight = sum(tier_weight(settings, customer.tier)
+    tiers = _folded_tiers(settings)
+    weight = sum(tier_weight(settings, customer.tier, tiers)
                  + settings.revenue_factor * (customer.annual_revenue or 0) / settings.revenue_unit
                  for customer in customers)
     days = waiting_days(oldest_waiting, now)

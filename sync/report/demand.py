@@ -36,16 +36,6 @@ class RankedIssue:
     demand: Demand
 
 
-class _NeedRow:
-    """What the score reads of a need, from one row of the ranking's query."""
-
-    __slots__ = ("customer", "urgency", "status", "reported_at")
-
-    def __init__(self, row):
-        self.customer, self.urgency, self.status, self.reported_at = (row.customer, row.urgency, row.status,
-                                                                      row.reported_at)
-
-
 def ranked_issues(runtime: Runtime, *, category: str | None = None, customer: str | None = None,
                   now: dt.datetime | None = None) -> list[RankedIssue]:
     """The issues with needs, highest demand first (then more revenue, then by key); only those with a need of
@@ -73,7 +63,7 @@ def ranked_issues(runtime: Runtime, *, category: str | None = None, customer: st
             key=key, url=owner.issue_url or next((row.issue_url for row in rows if row.issue_url), None),
             title=owner.title, status=owner.status, refs=tuple(row.ref for row in rows),
             categories=tuple(dict.fromkeys(row.category for row in rows)),
-            demand=demand_of(runtime.settings, [_NeedRow(row) for row in rows], book, now)))
+            demand=demand_of(runtime.settings, rows, book, now)))  # a row reads as a need does
     ranked.sort(key=lambda item: (-item.demand.score, -item.demand.revenue, item.key))
     return ranked
 
