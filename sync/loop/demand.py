@@ -99,7 +99,9 @@ def queue_if_changed(runtime: Runtime, session: Session, key: str) -> list:
     no longer what was written (its needs' statuses changed: a settled need no longer waits); none otherwise."""
     if runtime.settings.tracker is None:
         return []
-    needs = list(session.scalars(select(Need).where(Need.issue_key == key).order_by(Need.id)))
+    # The caller may have changed the statuses by an UPDATE its loaded needs do not show: read them again.
+    needs = list(session.scalars(select(Need).where(Need.issue_key == key).order_by(Need.id)
+                                 .execution_options(populate_existing=True)))
     if not needs or session.get(IssueDemand, key) is None:
         return []
     if unchanged(session, key, demand_of(runtime.settings, needs, runtime.customers())):

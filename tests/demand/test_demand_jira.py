@@ -1,6 +1,7 @@
 """The demand score against a fake Jira Cloud driven through the real ``jira`` client: written with the issue's
 other fields, in the configured Number field, once per change and never when nothing changed."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,6 +12,7 @@ from plugin.loading import parse_settings
 from sync.ledger.customers import edit_customer
 from sync.ledger.store import IssueDemand
 from sync.loop import outbound
+from sync.loop.status import apply_issue_state
 from tests.demand.helpers import demand_runtime, three_customers_before_the_tracker
 from tests.factories import file_need
 from tests.jira.fake_jira import FakeJira, check_cloud_calls
@@ -131,3 +133,21 @@ def test_a_demand_field_that_is_not_a_custom_field_id_is_refused_by_name():
     with pytest.raises(ConfigError) as caught:
         parse_settings(text, "jira.yaml")
     assert "tracker.jira.demand_field" in str(caught.value)
+
+
+def test_an_issue_whose_needs_are_done_loses_its_waiting_time_in_one_edit(site, tmp_path):
+    fake, mock = site
+    three_customers_before_the_tracker("jira", tmp_path, extra_yaml="")  # the default age factor, 0.1 a day
+    runtime = demand_runtime("jira", tmp_path, extra_yaml="")
+    outbound.queue_resume(runtime)
+    waited = (dt.datetime.now(dt.UTC) - dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)).days
+    assert fake.issues["CS-1"]["fields"][FIELD] == round(34.5 + 0.1 * waited, 1)
+    edits = len(demand_writes(mock))
+    fake.set_status("CS-1", "Done", "done")
+    assert apply_issue_state(runtime, runtime.adapter().get_issue("CS-1")) is True
+    assert {stored(runtime, ref).status for ref in ("N-0001", "N-0002", "N-0003")} == {"done"}
+    assert demand_writes(mock)[edits:] == [34.5]  # nothing waits any more: one edit, with the body
+    writes = fake.writes
+    assert apply_issue_state(runtime, runtime.adapter().get_issue("CS-1")) is False  # the same state again
+    assert fake.writes == writes
+    runtime.engine.dispose()
