@@ -151,3 +151,18 @@ def test_an_issue_whose_needs_are_done_loses_its_waiting_time_in_one_edit(site, 
     assert apply_issue_state(runtime, runtime.adapter().get_issue("CS-1")) is False  # the same state again
     assert fake.writes == writes
     runtime.engine.dispose()
+
+
+def test_needs_linked_to_an_issue_rd_made_write_the_field_only_when_it_moves(site, tmp_path):
+    fake, mock = site
+    runtime = demand_runtime("jira", tmp_path)
+    key = fake.add_issue("CS", "Existing R&D issue")
+    file_need(runtime, linked_to=f"https://cocreate-test.atlassian.net/browse/{key}")
+    assert fake.issues[key]["fields"][FIELD] == 14.0  # ACME alone: (5 + 2) * high's 2
+    assert fake.issues[key]["fields"]["summary"] == "Existing R&D issue"  # R&D's issue: only the field changes
+    file_need(runtime, customer="initech", urgency="medium", linked_to=key)
+    assert fake.issues[key]["fields"][FIELD] == 16.0  # (7 + 1) * 2
+    assert demand_writes(mock) == [14.0, 16.0]
+    runtime.queue.enqueue("sync_need", "N-0002", ref="N-0002")
+    assert demand_writes(mock) == [14.0, 16.0]
+    runtime.engine.dispose()
