@@ -67,6 +67,18 @@ class DemandSettings(_Model):
         object.__setattr__(self, "bands", sorted(self.bands, key=lambda band: -band.min))
         return self
 
+    def unknown_keys(self, urgencies: list[str], statuses: list[str]) -> list[str]:
+        """Problems (``dotted.key: message``) with the urgencies and statuses this section names that the config
+        does not have; only where the file sets them (the defaults name the default urgencies and statuses)."""
+        problems = []
+        if "urgency_weights" in self.model_fields_set:
+            problems += [f"demand.urgency_weights.{key}: there is no urgency {key} (urgencies: {', '.join(urgencies)})"
+                         for key in self.urgency_weights if key not in urgencies]
+        if "settled_statuses" in self.model_fields_set:
+            problems += [f"demand.settled_statuses: there is no status {key} (statuses: {', '.join(statuses)})"
+                         for key in self.settled_statuses if key not in statuses]
+        return problems
+
     def band(self, score: float) -> str | None:
         """The label of the highest band ``score`` reaches; None when it reaches none."""
         return next((band.label for band in self.bands if score >= band.min), None)

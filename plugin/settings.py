@@ -360,6 +360,7 @@ class Settings(_Model):
                 other = spellings.setdefault(name, customer.key)
                 if other != customer.key:
                     problems.append(f"customers.{index}: {name!r} is already a name of customer {other}")
+        problems += self.demand.unknown_keys([u.key for u in self.urgencies], [s.key for s in self.statuses])
         if self.tracker is not None:
             field = self.tracker.section.project_field
             problems += [f"categories.{index}: tracker is {self.tracker.kind}, so {field} is required"

@@ -102,9 +102,19 @@ def test_bands_are_read_in_any_order_and_may_leave_low_scores_unlabelled():
     ("demand: {bands: [{label: hot, min: 1}, {label: HOT, min: 2}]}", "demand", "label 'HOT' is given twice"),
     ("demand: {bands: [{label: hot, min: -1}]}", "demand.bands.0.min", "greater than or equal to 0"),
     ("demand: {weights: {}}", "demand.weights", "unknown key"),
+    ("demand: {urgency_weights: {urgent: 4}}", "demand.urgency_weights.urgent", "there is no urgency urgent"),
+    ("demand: {settled_statuses: [closed]}", "demand.settled_statuses", "there is no status closed"),
 ])
 def test_config_errors_name_the_key(yaml, key, message):
     with pytest.raises(ConfigError) as caught:
         parse_settings(yaml, "cocreate.yaml")
     problems = {(problem.key, problem.message) for problem in caught.value.problems}
     assert any(found_key == key and message in found for found_key, found in problems), problems
+
+
+def test_the_defaults_need_not_name_the_configured_urgencies():
+    settings = parse_settings("urgencies:\n  - {key: p1, name: P1}\n  - {key: p2, name: P2}\n")
+    assert settings.demand.urgency_weights == {"critical": 3.0, "high": 2.0, "medium": 1.0, "low": 0.5}
+    # p1 and p2 are not listed: each weighs other_urgency_weight, 1
+    assert demand_score(settings.demand, [customer("a", "standard")], ["p2", "p1"], ["p1", "p2"], None,
+                        NOW).score == 1.0
