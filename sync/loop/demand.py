@@ -94,9 +94,10 @@ def record(session: Session, key: str, demand: Demand | None, label: str | None)
     row.score, row.customers, row.label, row.written_at = demand.score, demand.customers_written(), label, utcnow()
 
 
-def queue_if_changed(runtime: Runtime, session: Session, key: str) -> list:
+def queue_if_changed(runtime: Runtime, session: Session, key: str, book: CustomerBook) -> list:
     """The ``sync_need`` job (recorded in ``session``) of the need owning issue ``key``'s body when its demand is
-    no longer what was written (its needs' statuses changed: a settled need no longer waits); none otherwise."""
+    no longer what was written (its needs' statuses changed: a settled need no longer waits); none otherwise.
+    ``book``: the customers, read before the caller's transaction."""
     if runtime.settings.tracker is None:
         return []
     # The caller may have changed the statuses by an UPDATE its loaded needs do not show: read them again.
@@ -104,7 +105,7 @@ def queue_if_changed(runtime: Runtime, session: Session, key: str) -> list:
                                  .execution_options(populate_existing=True)))
     if not needs or session.get(IssueDemand, key) is None:
         return []
-    if unchanged(session, key, demand_of(runtime.settings, needs, runtime.customers())):
+    if unchanged(session, key, demand_of(runtime.settings, needs, book)):
         return []
     owner = next((need for need in needs if need.linked_to is None), needs[0])
     return [runtime.queue.record(session, "sync_need", owner.ref, ref=owner.ref)]
