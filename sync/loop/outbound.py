@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from plugin.base import IssueState
+from plugin.demand import format_score
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync.jobs.leases import leased
 from sync.ledger.store import Job, Need, utcnow
-from plugin.demand import format_score
 from sync.loop import demand as issue_demand
 from sync.loop import mapping
 from sync.loop.issues import RetryLater, create_issue_once
@@ -384,6 +384,7 @@ def _link_to_existing(runtime: Runtime, session, need: Need) -> None:
         body = mapping.splice_github_section(state.body, section)
         if body != (state.body or ""):
             changes["body"] = body
-    adapter.update_issue(key, changes)  # body, band label and demand field in one edit; none when all hold
+    if changes:  # body, band label and demand field in one edit
+        adapter.update_issue(key, changes)
     issue_demand.record(session, key, demand, band)
     session.commit()
