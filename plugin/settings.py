@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plugin.demand_settings import DemandSettings
 from plugin.text import fold_name
 from plugin.tracker_settings import TrackerSettings
 
@@ -346,6 +347,7 @@ class Settings(_Model):
     sync: SyncSettings = SyncSettings()
     notifications: NotificationSettings = NotificationSettings()
     table: TableSettings = TableSettings()
+    demand: DemandSettings = DemandSettings()
 
     _locale = field_validator("locale")(lambda value: _normalise_locale(value))
 
@@ -372,6 +374,7 @@ class Settings(_Model):
                 other = spellings.setdefault(name, customer.key)
                 if other != customer.key:
                     problems.append(f"customers.{index}: {name!r} is already a name of customer {other}")
+        problems += self.demand.unknown_keys([u.key for u in self.urgencies], [s.key for s in self.statuses])
         if self.tracker is not None:
             field = self.tracker.section.project_field
             problems += [f"categories.{index}: tracker is {self.tracker.kind}, so {field} is required"

@@ -60,6 +60,14 @@ class TrackerSection(_Model, abc.ABC):
         """The key, among ``statuses`` (the first is the initial one), of the customer-facing status an issue in
         ``state`` means."""
 
+    demand_labels: ClassVar[bool] = False
+    """Whether an issue carries its demand band as a label (GitHub; Jira labels take no spaces and Jira has the
+    number field instead)."""
+
+    def demand_fields(self, score: float) -> dict[str, float]:
+        """The fields (id -> value) holding an issue's demand score; none where the tracker has none configured."""
+        return {}
+
     def project_for(self, category: Category) -> str | None:
         """The project (Jira key, ``owner/repo``) the issues of ``category`` go to; None when it names none."""
         return getattr(category, self.project_field)
@@ -94,6 +102,8 @@ class JiraSettings(TrackerSection):
     personal_access_token: str | None = None
     issue_type: str = "Task"
     customer_field: str | None = Field(default=None, description="custom field id holding reporter/customer")
+    demand_field: str | None = Field(default=None, pattern=r"^customfield_\d+$",
+                                     description="the Number custom field \"Customer demand\" (customfield_NNNNN)")
     status_overrides: dict[str, str] = Field(default_factory=dict, description="Jira status name -> status key")
     account_id: str | None = Field(default=None, description="Cocreate's own Jira account, whose events are ignored")
 
@@ -119,6 +129,9 @@ class JiraSettings(TrackerSection):
     @property
     def body_format(self) -> str:
         return "adf" if self.deployment == "cloud" else "wiki"
+
+    def demand_fields(self, score: float) -> dict[str, float]:
+        return {self.demand_field: score} if self.demand_field else {}
 
     def urgency_priority(self, urgency: Urgency) -> str | None:
         return urgency.jira_priority
@@ -153,6 +166,7 @@ class GitHubSettings(TrackerSection):
     project_field: ClassVar[str] = "github_repo"
     person_field: ClassVar[str] = "github_login"
     body_section: ClassVar[bool] = True
+    demand_labels: ClassVar[bool] = True
     issue_type: ClassVar[str] = "Task"  # GitHub issues have no type; the adapter ignores it
 
     @model_validator(mode="after")

@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         api,
         api_customers,
         auth,
+        demand,
         duplicates,
         edits,
         files,
@@ -63,12 +64,14 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(edits.bp)
     app.register_blueprint(duplicates.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(demand.bp)
     app.register_blueprint(table.bp)
     app.register_blueprint(minutes.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_customers.bp)
+    app.register_blueprint(demand.api_bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(status_page.bp)
@@ -78,6 +81,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
     auth.csrf.exempt(api_customers.bp)
+    auth.csrf.exempt(demand.api_bp)
     auth.csrf.exempt(receiver.bp)
     if runtime.settings.server.trusted_proxies:
         # Only then is X-Forwarded-For the client's address (login throttling by address relies on it).

@@ -27,6 +27,7 @@ from plugin.settings import CUSTOMER_KEY, LOCALES, Channel, Contact
 from plugin.settings import Customer as ConfiguredCustomer
 from sync.ledger import counted
 from sync.ledger.counted import CountedCache
+from sync.ledger.demand import queue_customer_issues
 from sync.ledger.edits import change_fields
 from sync.ledger.store import Customer, MeetingMinutes, Need, utcnow
 
@@ -291,7 +292,8 @@ def add_customer(runtime: Runtime, data: Mapping[str, Any]) -> CustomerRecord:
 
 
 def edit_customer(runtime: Runtime, key: str, data: Mapping[str, Any]) -> CustomerRecord:
-    """Change the fields of customer ``key`` that ``data`` holds; fields the file sets are refused."""
+    """Change the fields of customer ``key`` that ``data`` holds; fields the file sets are refused. A new tier or
+    revenue queues the sync of each issue the customer asks for, which writes its new demand score."""
     book = runtime.customers()
     current = book.get(key)
     if current is None:
@@ -300,10 +302,14 @@ def edit_customer(runtime: Runtime, key: str, data: Mapping[str, Any]) -> Custom
     values = {name: value for name, value in values.items() if name not in current.config_fields}
     with runtime.Session.begin() as session:
         row = session.scalars(select(Customer).where(Customer.key == key)).one()
+        weighed = any(getattr(row, name) != values[name] for name in ("tier", "annual_revenue") if name in values)
         for name, value in values.items():
             setattr(row, name, value)
         bump(session)
-        return record_of(row)
+        jobs = queue_customer_issues(runtime, session, key) if weighed else []
+        record = record_of(row)
+    runtime.queue.send(*jobs)
+    return record
 
 
 def relink_needs(session: Session, texts: Iterable[str], key: str, *, actor: str | None) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -406,6 +407,19 @@ class NeedRelease(Base):
     released_on: Mapped[dt.date | None] = mapped_column(Date)
     issue_key: Mapped[str] = mapped_column(String(300))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IssueDemand(Base):
+    """The demand score last written to a tracker issue, with the customers it counted (``sync.loop.demand``):
+    the next write happens only when either changes."""
+
+    __tablename__ = "issue_demand"
+
+    issue_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    customers: Mapped[list[Any]] = mapped_column(default=list)
+    label: Mapped[str | None] = mapped_column(String(50))
+    written_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # Meeting minutes (sync.minutes) ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from plugin.need import N_, STAGE_NAMES, stage_name
 from plugin.people import PeopleBook
 from plugin.settings import Settings
 from plugin.text import Link, neutralise_mentions, wiki_escape
+from plugin.demand import Demand, format_score
 
 _WORD_JOINER = "\u2060"
 
@@ -46,6 +47,7 @@ LABELS = {
     "screenshots": N_("Screenshots"),
     "asking": N_("Customers asking"),
     "minutes": N_("Meeting minutes"),
+    "demand": N_("Customer demand"),
     "unassigned": N_("not in the people directory, left unassigned"),
     "shortened": N_("(shortened here: the whole text is on the need page)"),
     "more_screenshots": N_("more on the need page"),
@@ -253,6 +255,8 @@ class MappedIssue:
     spec: IssueSpec
     assignment: Assignment
     managed_labels: frozenset[str] = field(default_factory=frozenset)
+    demand: Demand | None = None
+    demand_label: str | None = None
 
 
 def marker_label(ref: str) -> str:
@@ -292,9 +296,16 @@ def _localized_urgency(settings: Settings, key: str) -> str:
     return urgency.name.get(settings.locale) if urgency else key
 
 
+def _asking_line(settings: Settings, asking: Asking, customers: CustomerBook) -> str:
+    record = customers.current(asking.customer)
+    line = f"{customers.name(asking.customer)} · {_localized_urgency(settings, asking.urgency)} · {asking.ref}"
+    return f"{line} · {record.tier}" if record and record.tier else line
+
+
 def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
-                assignment: Assignment, customers: CustomerBook) -> list[Block]:
-    """The Cocreate part of the issue body, in the configured language."""
+                assignment: Assignment, customers: CustomerBook, demand: Demand | None = None) -> list[Block]:
+    """The Cocreate part of the issue body, in the configured language; with the issue's demand score when
+    ``demand`` is given."""
     locale = settings.locale
     category = settings.category(need.category)
     rows: list[tuple[str, tuple[Inline, ...]]] = [
@@ -312,6 +323,8 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
         rows.append((label("stage", locale), (stage_name(need.stage, locale),)))
     if need.remarks:
         rows.append((label("remarks", locale), (need.remarks,)))
+    if demand is not None:
+        rows.append((label("demand", locale), (format_score(demand.score),)))
     blocks = [Block("paragraph", inlines=(need.description,))] if need.description else []
     blocks.append(Block("heading", text=label("need", locale) + " · Cocreate"))
     blocks.append(Block("fields", rows=tuple(rows)))
@@ -320,9 +333,7 @@ def need_blocks(settings: Settings, need: NeedView, asking: list[Asking], minute
         blocks.append(Block("bullets", items=tuple((link,) for link in need.screenshots)))
     if len(asking) > 1:
         blocks.append(Block("heading", text=f"{label('asking', locale)} ({len({a.customer for a in asking})})"))
-        blocks.append(Block("bullets", items=tuple(
-            (f"{customers.name(a.customer)} · {_localized_urgency(settings, a.urgency)} · {a.ref}",)
-            for a in asking)))
+        blocks.append(Block("bullets", items=tuple((_asking_line(settings, a, customers),) for a in asking)))
     if minutes:
         blocks.append(Block("heading", text=label("minutes", locale)))
         blocks.append(Block("bullets", items=tuple((link,) for link in minutes)))
@@ -339,11 +350,11 @@ def _shortened(text: str, keep: int, note: str) -> str:
 
 
 def fit_need(settings: Settings, need: NeedView, asking: list[Asking], minutes: list[Link],
-             assignment: Assignment, customers: CustomerBook) -> Any:
+             assignment: Assignment, customers: CustomerBook, demand: Demand | None = None) -> Any:
     """The issue body of ``need``, shortened to fit the tracker: the description and remarks are cut (with a note
     that the whole text is on the need page, which the body links) and the screenshot list is capped, halving
     what is kept until the body fits. The fields, the customers asking and the minutes are always kept."""
-    body = issue_body(settings, need_blocks(settings, need, asking, minutes, assignment, customers))
+    body = issue_body(settings, need_blocks(settings, need, asking, minutes, assignment, customers, demand))
     limit = BODY_LIMITS[settings.tracker.section.body_format] - BODY_MARGIN
     if body_size(body) <= limit:
         return body
@@ -356,16 +367,18 @@ def fit_need(settings: Settings, need: NeedView, asking: list[Asking], minutes: 
                                                                f"{more}",)
         short = replace(need, description=_shortened(need.description, keep * 2 // 3, note),
                         remarks=_shortened(need.remarks, keep // 3, note), screenshots=screenshots)
-        body = issue_body(settings, need_blocks(settings, short, asking, minutes, assignment, customers))
+        body = issue_body(settings, need_blocks(settings, short, asking, minutes, assignment, customers, demand))
         if body_size(body) <= limit or keep < 64:
             return body
         keep //= 2
 
 
 def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minutes: list[Link] = (),
-             customers: CustomerBook = CustomerBook(), people: PeopleBook = PeopleBook()) -> MappedIssue:
+             customers: CustomerBook = CustomerBook(), people: PeopleBook = PeopleBook(),
+             demand: Demand | None = None) -> MappedIssue:
     """The issue ``need`` should have in the configured tracker; ``customers`` names the customers, ``people``
-    gives the assignee."""
+    gives the assignee; ``demand``, the issue's demand, goes into the body, the band label (GitHub) and the demand
+    field (Jira)."""
     tracker = settings.tracker.section
     assignment = assignee_for(settings, people, need.owner)
     asking = list(asking) or [Asking(need.ref, need.customer, need.urgency)]
@@ -381,17 +394,25 @@ def map_need(settings: Settings, need: NeedView, asking: list[Asking] = (), minu
     managed |= {name for name in map(tracker.urgency_label, settings.urgencies) if name}
     if urgency and tracker.urgency_label(urgency):
         labels.add(tracker.urgency_label(urgency))
+    band = None
+    if demand is not None and tracker.demand_labels:
+        managed |= settings.demand.band_labels
+        band = settings.demand.band(demand.score)
+        if band:
+            labels.add(band)
     spec = IssueSpec(
         project=project_for(settings, need.category),
         title=f"[{customers.name(need.customer)}] {need.title}"[:250],
-        body=fit_need(settings, need, asking, list(minutes), assignment, customers),
+        body=fit_need(settings, need, asking, list(minutes), assignment, customers, demand),
         marker=marker_label(need.ref),
         labels=frozenset(labels),
         priority=tracker.urgency_priority(urgency) if urgency else None,
         assignee=assignment.assignee,
         issue_type=tracker.issue_type,
+        custom_fields=tracker.demand_fields(demand.score) if demand is not None else {},
     )
-    return MappedIssue(spec=spec, assignment=assignment, managed_labels=frozenset(managed))
+    return MappedIssue(spec=spec, assignment=assignment, managed_labels=frozenset(managed), demand=demand,
+                       demand_label=band)
 
 
 def splice_github_section(current_body: str | None, section: str) -> str:

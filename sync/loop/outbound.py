@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from plugin.base import IssueState
+from plugin.demand import format_score
 from plugin.errors import TrackerError, TrackerInvalidField
 from sync.jobs.leases import leased
 from sync.ledger.store import Job, Need, utcnow
+from sync.loop import demand as issue_demand
 from sync.loop import mapping
 from sync.loop.issues import RetryLater, create_issue_once
 from sync.loop.links import MinutesLink, attachment_url, link_global_id, links_for_needs
@@ -175,13 +177,12 @@ def _sync(runtime: Runtime, ref: str) -> None:
         if need.linked_to:
             _link_to_existing(runtime, session, need)
             return
-        on_issue = []  # the needs the issue serves, this one included
-        if need.issue_key:
-            on_issue = list(session.scalars(select(Need).where(Need.issue_key == need.issue_key).order_by(Need.id)))
+        on_issue = issue_demand.needs_of_issue(session, need)  # the needs the issue serves, this one included
         asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in on_issue]
         minutes = _minutes_links(session, settings, need, on_issue)
+        customers = runtime.customers()
         mapped = mapping.map_need(settings, _view(runtime, need), asking, [item.link for item in minutes],
-                                  runtime.customers(), runtime.people())
+                                  customers, runtime.people(), issue_demand.demand_of(settings, on_issue, customers))
         spec = mapped.spec
         created = False
         if need.issue_key is None:
@@ -213,6 +214,8 @@ def _complete(runtime: Runtime, session, need: Need, mapped: mapping.MappedIssue
     spec = mapped.spec
     last = dict(need.synced_fields or {})
     changes = {} if created else _changes(settings, spec, mapped.managed_labels, state, last)
+    if not created:  # the demand field goes in the same edit as the body it is shown in
+        changes.update(issue_demand.field_changes(settings, session, state.key, mapped.demand))
     if changes:
         adapter.update_issue(state.key, changes)
     if not adapter.links_in_body:
@@ -239,6 +242,7 @@ def _complete(runtime: Runtime, session, need: Need, mapped: mapping.MappedIssue
         priority=spec.priority, assignee=spec.assignee, assignee_note=mapped.assignment.note,
     )
     need.synced_fields = last
+    issue_demand.record(session, state.key, mapped.demand, mapped.demand_label)
     need.sync_state, need.sync_error, need.synced_at = "synced", None, utcnow()
     session.commit()
 
@@ -261,8 +265,7 @@ def sync_needs_bulk(runtime: Runtime, refs: list[str]) -> dict[str, str]:
                 Need.linked_to.is_(None)).order_by(Need.id)).all()
             minutes = [_minutes_links(session, runtime.settings, need) for need in fresh]
             customers, people = runtime.customers(), runtime.people()
-            mapped = [mapping.map_need(runtime.settings, _view(runtime, need), (), [item.link for item in links],
-                                       customers, people)
+            mapped = [_mapped_fresh(runtime, session, need, links, customers, people)
                       for need, links in zip(fresh, minutes, strict=True)]
             for need in fresh:
                 need.sync_intent_at = utcnow()
@@ -283,6 +286,15 @@ def sync_needs_bulk(runtime: Runtime, refs: list[str]) -> dict[str, str]:
                 _record_failure(runtime, ref, exc)
                 outcomes[ref] = str(exc)
     return outcomes
+
+
+def _mapped_fresh(runtime: Runtime, session, need: Need, minutes: list[MinutesLink], customers,
+                  people) -> mapping.MappedIssue:
+    """The issue a need never synced should get: with the customers of the needs linked to it already."""
+    on_issue = issue_demand.needs_of_issue(session, need)
+    asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in on_issue]
+    return mapping.map_need(runtime.settings, _view(runtime, need), asking, [item.link for item in minutes],
+                            customers, people, issue_demand.demand_of(runtime.settings, on_issue, customers))
 
 
 def _changes(settings, spec, managed: frozenset[str], state: IssueState, last: dict) -> dict:
@@ -345,21 +357,34 @@ def _link_to_existing(runtime: Runtime, session, need: Need) -> None:
         runtime.queue.enqueue("sync_need", primary.ref, ref=primary.ref)
         return
     minutes = _minutes_links(session, settings, need)
+    on_issue = list(session.scalars(select(Need).where(Need.issue_key == key).order_by(Need.id)))
+    demand = issue_demand.demand_of(settings, on_issue, runtime.customers())
+    changes = issue_demand.field_changes(settings, session, key, demand)
+    band = settings.demand.band(demand.score) if settings.tracker.section.demand_labels else None
+    if band is not None:
+        labels = mapping.merge_labels(state.labels, frozenset({band}), settings.demand.band_labels)
+        if not mapping.same_labels(labels, state.labels):
+            changes["labels"] = labels
     if not adapter.links_in_body:
         adapter.set_link(key, link_global_id(settings, need.ref), need_url(settings, need.ref),
                          f"{need.ref} · {need.customer} · {need.urgency}")
         for item in minutes:
             adapter.set_link(key, item.global_id, item.link.url, item.title)
     else:
-        asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in session.scalars(
-            select(Need).where(Need.issue_key == key).order_by(Need.id))]
+        asking = [mapping.Asking(other.ref, other.customer, other.urgency) for other in on_issue]
         blocks = [mapping.Block("bullets", items=tuple(
             (mapping.Link(f"{a.ref} · {a.customer} · {a.urgency}", need_url(settings, a.ref)),) for a in asking))]
         if minutes:
             blocks += [mapping.Block("heading", text=mapping.label("minutes", settings.locale)),
                        mapping.Block("bullets", items=tuple((item.link,) for item in minutes))]
+        blocks.append(mapping.Block("paragraph", inlines=(
+            f"{mapping.label('demand', settings.locale)}: {format_score(demand.score)}",)))
         section = (f"{mapping.GITHUB_SECTION_START}\n### {mapping.label('asking', settings.locale)} "
                    f"({len(asking)})\n\n{mapping.render_markdown(blocks)}\n{mapping.GITHUB_SECTION_END}")
         body = mapping.splice_github_section(state.body, section)
         if body != (state.body or ""):
-            adapter.update_issue(key, {"body": body})
+            changes["body"] = body
+    if changes:  # body, band label and demand field in one edit
+        adapter.update_issue(key, changes)
+    issue_demand.record(session, key, demand, band)
+    session.commit()

@@ -25,6 +25,7 @@ from plugin.need import N_
 from plugin.people import PeopleBook, PersonRecord
 from plugin.settings import Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
+from sync.loop import demand as issue_demand
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -211,6 +212,7 @@ def apply_issue_state(runtime: Runtime, state: IssueState, actor: str | None = N
         session.add_all(rows)
         session.flush()
         jobs = [runtime.queue.record(session, "deliver_outbox", row.id, ref=refs[0]) for row in rows]
+        jobs += issue_demand.queue_if_changed(runtime, session, state.key, customers)
     runtime.queue.send(*jobs)
     log.info("issue %s: %s -> %s for %s", state.key, old_status, new, ", ".join(refs))
     return True

@@ -160,6 +160,7 @@ def install_jira(config: str | None, register: bool, show_secret: bool, resend_s
     _warn_if_unreachable(settings.base_url, "Jira")
     if not register:
         _print_jira(settings, config, url, token_url, jql, show_secret)
+        _print_demand_field(tracker.jira.demand_field)
         return
     adapter = JiraAdapter(tracker.jira)
     if webhooks.jira_secret:
@@ -175,6 +176,23 @@ def install_jira(config: str | None, register: bool, show_secret: bool, resend_s
         raise click.ClickException(str(exc)) from exc
     for line in lines:
         click.echo(f"  {line}")
+
+
+def _print_demand_field(field: str | None) -> None:
+    """How to make the Number field R&D sorts issues by (JQL ``ORDER BY "Customer demand" DESC``)."""
+    echo = click.echo
+    echo()
+    if field:
+        echo(f"Customer demand: written to {field} (tracker.jira.demand_field) whenever an issue's score changes.")
+        echo('  R&D can sort by it: ORDER BY "Customer demand" DESC')
+        return
+    echo("Customer demand (optional): Cocreate can write each issue's demand score to a number field, so that R&D "
+         'can sort by it (JQL: ORDER BY "Customer demand" DESC).')
+    echo("  1. In Jira: Settings > Issues > Custom fields > Create custom field > Number Field")
+    echo('     Name: Customer demand; add it to the screens of the projects above.')
+    echo("  2. Its id: open the field's ... > Edit details; the URL ends in id=NNNNN (or GET /rest/api/3/field).")
+    echo("  3. In the config: tracker: jira: demand_field: customfield_NNNNN")
+    echo("     (the score is in the issue's Cocreate section of the description either way)")
 
 
 def _print_jira(settings: Settings, config: str | None, url: str, token_url: str | None, jql: str,

@@ -2,14 +2,14 @@
 date. A new table; nothing stored before this revision changes.
 
 Revision ID: 0019_need_releases
-Revises: 0017_need_merges
+Revises: 0018_demand_scores
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_need_releases'
-down_revision = '0017_need_merges'
+down_revision = '0018_demand_scores'
 branch_labels = None
 depends_on = None
 
