@@ -92,7 +92,8 @@ def test_metrics_and_health_with_a_tracker(tmp_path):
         health = client.get("/healthz").get_json()
     assert 'cocreate_deliveries_total{outcome="queued",source="jira"} 1.0' in text
     assert 'cocreate_deliveries_total{outcome="ignored",source="jira"} 1.0' in text
-    assert 'cocreate_jobs{name="sync_need",state="done"} 1.0' in text
+    # The need's first sync, and the one that writes the lower demand score once its need is done.
+    assert 'cocreate_jobs{name="sync_need",state="done"} 2.0' in text
     assert 'cocreate_outbox{kind="comment",state="sent"} 1.0' in text
     assert 'cocreate_needs{sync_state="synced"} 1.0' in text
     assert "cocreate_sync_lag_seconds 0.0" in text
