@@ -1,8 +1,9 @@
 """The ledger: every table Cocreate keeps (needs, customers, people, users, history, minutes, jobs, deliveries).
 
 SQLite (WAL) under ``COCREATE_HOME`` by default, PostgreSQL through ``COCREATE_DATABASE_URL``; the schema is
-created and upgraded by the Alembic migrations in ``sync/ledger/migrations``. Every model is defined here, so
-importing this module alone gives the whole schema (``tests/test_layout.py`` holds it).
+created and upgraded by the Alembic migrations in ``sync/ledger/migrations``. Every model is defined here (the
+co-creation projects' in ``project_tables``, imported here), so importing this module alone gives the whole
+schema (``tests/test_layout.py`` holds it).
 """
 
 from __future__ import annotations
@@ -12,63 +13,37 @@ import re
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     Time,
-    TypeDecorator,
     UniqueConstraint,
     func,
     literal_column,
 )
 from sqlalchemy.orm import (
-    DeclarativeBase,
     Mapped,
     mapped_column,
     relationship,
     validates,
 )
 
+from sync.ledger.base import Base, UtcDateTime, utcnow  # noqa: F401 (the ledger's face)
 from sync.ledger.engine import (  # noqa: F401 (the ledger's face)
     MIGRATION_LOCK,
     make_engine,
     make_session_factory,
     migrate,
 )
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class UtcDateTime(TypeDecorator):
-    """Timestamps are stored and returned in UTC, also on SQLite, which keeps no time zone."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
-
+from sync.ledger.project_tables import (  # noqa: F401 (the schema)
+    CriterionNeed,
+    Project,
+    ProjectCriterion,
+)
 
 _DIGITS = re.compile(r"[0-9]+")
 REF_SORT_MAX = 96
@@ -127,6 +102,7 @@ class Need(Base):
     remarks: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str | None] = mapped_column(String(32))
     customer: Mapped[str] = mapped_column(String(200), index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -469,6 +445,7 @@ class MeetingMinutes(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer: Mapped[str] = mapped_column(String(200), index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     topic: Mapped[str] = mapped_column(String(200))
     meeting_date: Mapped[dt.date] = mapped_column(Date, index=True)
     meeting_time: Mapped[dt.time | None] = mapped_column(Time)
