@@ -45,6 +45,8 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         minutes,
         needs,
         people,
+        project_reports,
+        projects,
         receiver,
         reports,
         security,
@@ -64,6 +66,8 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(table.bp)
     app.register_blueprint(minutes.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(project_reports.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_customers.bp)
