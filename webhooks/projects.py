@@ -5,15 +5,34 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from sync.ledger import projects as store
 from plugin.need import N_, FieldError
 from plugin.settings import CHANNEL_KINDS
-from sync.ledger.project_tables import CADENCES, CONTACT_SIDES, CRITERION_STATES, PROJECT_STATUSES
-from sync.ledger.projects import EvidenceFile, InvalidProject, UnknownCriterion, UnknownProject
+from sync.ledger import projects as store
+from sync.ledger.project_tables import (
+    CADENCES,
+    CONTACT_SIDES,
+    CRITERION_STATES,
+    PROJECT_STATUSES,
+)
+from sync.ledger.projects import (
+    EvidenceFile,
+    InvalidProject,
+    UnknownCriterion,
+    UnknownProject,
+)
 from sync.ledger.store import utcnow
 from webhooks import project_view
 from webhooks.context import customers, runtime

@@ -100,7 +100,7 @@ def test_the_page_shows_progress_at_a_glance(cs_client, runtime):
     for urgency in ("high", "low"):
         set_need_project(runtime, file_need(runtime, urgency=urgency).ref, "erp")
     page = cs_client.get("/projects/erp").get_data(as_text=True)
-    by_urgency = re.search(r'id="needs-by-urgency">(.*?)</ul>', page, re.S).group(1)
+    by_urgency = re.search(r'id="needs-by-urgency">(.*?)</ul>', page, re.DOTALL).group(1)
     assert "High: 1" in by_urgency and "Low: 1" in by_urgency
     assert re.search(r'id="criteria-met">\s*0 / 2', page)
 
