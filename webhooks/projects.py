@@ -26,6 +26,7 @@ from sync.ledger.project_tables import (
     CONTACT_SIDES,
     CRITERION_STATES,
     PROJECT_STATUSES,
+    Project,
 )
 from sync.ledger.projects import (
     EvidenceFile,
@@ -50,7 +51,29 @@ TEXT_FIELDS = ("key", "customer", "name", "goal", "status", "go_live", "cadence"
 
 @bp.app_context_processor
 def _project_helpers() -> dict:
-    return {"project_names": project_view, "project_options": _project_options}
+    return {"project_names": project_view, "project_options": _project_options, "project_of": project_of}
+
+
+def project_of(record) -> Project | None:
+    """The project a need or minutes record belongs to (None: none)."""
+    if getattr(record, "project_id", None) is None:
+        return None
+    with runtime().Session() as session:
+        return session.get(Project, record.project_id)
+
+
+def chosen_project(customer: str | None, errors: dict[str, list[str]], default=None):
+    """The project the need or minutes form chose (its ``project`` field, a key; blank: none) as an id, checked
+    against the record's ``customer``; a form without the field gives ``default``. A problem goes into
+    ``errors`` under ``project``."""
+    if "project" not in request.form:
+        return default
+    try:
+        with runtime().Session() as session:
+            return store.project_id_for(session, request.form["project"], customer)
+    except InvalidProject as exc:
+        errors.update(exc.by_field(gettext))
+        return default
 
 
 def _project_options(current_id: int | None = None) -> list:
