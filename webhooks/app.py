@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         admin,
         api,
         api_customers,
+        api_projects,
         auth,
         edits,
         files,
@@ -71,6 +72,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(users.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_customers.bp)
+    app.register_blueprint(api_projects.bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(status_page.bp)
@@ -80,6 +82,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     # Machine-to-machine endpoints authenticate by token or signature, not by session cookie.
     auth.csrf.exempt(api.bp)
     auth.csrf.exempt(api_customers.bp)
+    auth.csrf.exempt(api_projects.bp)
     auth.csrf.exempt(receiver.bp)
     if runtime.settings.server.trusted_proxies:
         # Only then is X-Forwarded-For the client's address (login throttling by address relies on it).

@@ -249,7 +249,8 @@ def project_keys(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(session.execute(select(Project.id, Project.key).where(Project.id.in_(wanted))))
+    rows = session.execute(select(Project.id, Project.key).where(Project.id.in_(wanted)))
+    return {row.id: row.key for row in rows}
 
 
 def project_needs(session: Session, project_id: int) -> list[Need]:
