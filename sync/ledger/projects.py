@@ -253,6 +253,16 @@ def project_keys(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {row.id: row.key for row in rows}
 
 
+def project_lookup(runtime: Runtime) -> dict[str, tuple[int, str]]:
+    """Every project by its key and by its name, casefolded (a key wins over another project's name): its id
+    and customer. What a table import reads a 項目 column with."""
+    with runtime.Session() as session:
+        rows = session.execute(select(Project.id, Project.key, Project.name, Project.customer)).all()
+    found = {row.name.casefold(): (row.id, row.customer) for row in rows}
+    found.update({row.key.casefold(): (row.id, row.customer) for row in rows})
+    return found
+
+
 def project_needs(session: Session, project_id: int) -> list[Need]:
     """The project's needs, by ref."""
     return list(session.scalars(select(Need).where(Need.project_id == project_id).order_by(Need.ref_sort)))
