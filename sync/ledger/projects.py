@@ -219,7 +219,7 @@ def get_project(session: Session, key: str) -> Project:
 
 def list_projects(session: Session, customer: str | None = None, open_only: bool = False) -> list[Project]:
     """Projects by go-live date (none last), then key; of one customer and/or not closed if asked."""
-    query = select(Project)
+    query = select(Project).options(selectinload(Project.criteria))
     if customer is not None:
         query = query.where(Project.customer == customer)
     if open_only:

@@ -143,3 +143,24 @@ def test_the_pdf_is_printed_by_chromium(cs_client, runtime):
     response = cs_client.get("/projects/bi/acceptance.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert response.headers["Content-Type"] == "application/pdf"
+
+
+def test_the_status_page_shows_the_project_without_internal_notes(client, runtime):
+    from sync.ledger.customers import issue_status_token
+
+    project = add_project(runtime, {"key": "erp", "customer": "acme", "name": "ERP rollout", "goal": "Invoices",
+                                    "go_live": "2027-01-15", "notes": "Internal: budget is tight"},
+                          criteria=[{"what": "Invoices printed", "target": "100%", "notes": "Internal: risky"},
+                                    {"what": "Login time", "target": "< 2 s"}])
+    first, second = (criterion.id for criterion in project.criteria)
+    from sync.ledger.projects import set_criterion_state
+
+    set_criterion_state(runtime, "erp", first, "cs1", "met", evidence_text="50 of 50 printed", evidence_shared=True)
+    set_criterion_state(runtime, "erp", second, "cs1", "not_met", evidence_text="Internal: p95 was 4 s")
+    token = issue_status_token(runtime, "acme")
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    section = re.search(r'<section class="card project-section" id="project-erp">(.*?)</section>', page,
+                        re.DOTALL).group(1)
+    assert "ERP rollout" in section and "Invoices printed" in section and "2027-01-15" in section
+    assert "50 of 50 printed" in section and "1 / 2" in section
+    assert "Internal" not in page
