@@ -54,7 +54,7 @@ COLUMNS: tuple[Column, ...] = (
     _column("issue", "研發工單", "研发工单", "Tracker issue", 16, importable=False),
     _column("issue_url", "工單連結", "工单链接", "Tracker link", 40, importable=False),
     # Import only: the co-creation project's key or name (``cocreate import --project`` for rows naming none).
-    _column("project", "項目", "项目", "Project", 16, "專案", "项目名称", "項目名稱", exported=False),
+    _column("project", "專案", "项目", "Project", 16, "項目", "专案", "项目名称", "專案名稱", exported=False),
 )
 COLUMN = {column.key: column for column in COLUMNS}
 EXPORTED = tuple(column for column in COLUMNS if column.exported)
