@@ -34,7 +34,7 @@ from webhooks.context import customers, forget_customers, runtime
 from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
-from webhooks.projects import chosen_project
+from webhooks.projects import chosen_project, project_label
 from webhooks.status_page import error_page as customer_error_page
 from webhooks.status_page import is_customer_path
 
@@ -175,6 +175,8 @@ class Names:
             return self.customer(text)
         if name == "reported_at":
             return self.time(dt.datetime.fromisoformat(text))
+        if name == "project_id":
+            return project_label(text)
         return text
 
     @staticmethod

@@ -62,6 +62,13 @@ def project_of(record) -> Project | None:
         return session.get(Project, record.project_id)
 
 
+def project_label(text: str) -> str:
+    """A project id as the need's field history keeps it, as its reader sees it: the project's name and key."""
+    with runtime().Session() as session:
+        project = session.get(Project, int(text)) if text.isdigit() else None
+    return f"{project.name} ({project.key})" if project else text
+
+
 def chosen_project(customer: str | None, errors: dict[str, list[str]], default=None):
     """The project the need or minutes form chose (its ``project`` field, a key; blank: none) as an id, checked
     against the record's ``customer``; a form without the field gives ``default``. A problem goes into

@@ -164,3 +164,47 @@ def test_the_status_page_shows_the_project_without_internal_notes(client, runtim
     assert "ERP rollout" in section and "Invoices printed" in section and "2027-01-15" in section
     assert "50 of 50 printed" in section and "1 / 2" in section
     assert "Internal" not in page
+
+
+def test_the_need_form_files_into_a_project_and_the_edit_moves_it(cs_client, runtime):
+    from tests.factories import need_data
+
+    add_project(runtime, {"key": "erp", "customer": "acme", "name": "ERP rollout"})
+    add_project(runtime, {"key": "bi", "customer": "globex", "name": "報表平台"})
+    form = need_data(reported_at="2026-11-20T09:30")
+    assert 'value="erp" selected' in cs_client.get("/needs/new?project=erp").get_data(as_text=True)
+    wrong = cs_client.post("/needs/new", data=form | {"project": "bi"})
+    assert wrong.status_code == 400 and "Project bi is globex" in wrong.get_data(as_text=True)
+    unknown = cs_client.post("/needs/new", data=form | {"project": "nope"})
+    assert unknown.status_code == 400 and "No project nope." in unknown.get_data(as_text=True)
+    filed = cs_client.post("/needs/new", data=form | {"project": "erp"})
+    assert filed.status_code == 302
+    ref = filed.headers["Location"].rsplit("/", 1)[1]
+    page = cs_client.get(f"/needs/{ref}").get_data(as_text=True)
+    assert 'href="/projects/erp">ERP rollout</a>' in page
+    edit = cs_client.get(f"/needs/{ref}/edit").get_data(as_text=True)
+    assert 'value="erp" selected' in edit
+    version = re.search(r'name="version"[^>]*value="(\d+)"', edit).group(1)
+    moved = cs_client.post(f"/needs/{ref}/edit", data=form | {"project": "", "version": version})
+    assert moved.status_code == 302
+    history = cs_client.get(f"/needs/{ref}").get_data(as_text=True)
+    assert "ERP rollout (erp)" in history
+    with runtime.Session() as session:
+        from sync.ledger.store import Need
+
+        assert session.query(Need).filter_by(ref=ref).one().project_id is None
+
+
+def test_the_minutes_form_puts_minutes_in_a_project(cs_client, runtime):
+    add_project(runtime, {"key": "erp", "customer": "acme", "name": "ERP rollout"})
+    form = {"topic": "Weekly", "customer": "acme", "date": "2026-11-20", "open_questions": "Which branches?",
+            "action_items.1.text": "Send the list", "action_items.1.owner": "Wang Wei", "project": "erp"}
+    assert 'value="erp" selected' in cs_client.get("/minutes/new?project=erp&customer=acme").get_data(as_text=True)
+    bad = cs_client.post("/minutes/new", data=form | {"project": "nope"})
+    assert bad.status_code == 400 and "No project nope." in bad.get_data(as_text=True)
+    saved = cs_client.post("/minutes/new", data=form)
+    assert saved.status_code == 302
+    assert 'href="/projects/erp">ERP rollout</a>' in cs_client.get(saved.headers["Location"]).get_data(as_text=True)
+    page = cs_client.get("/projects/erp").get_data(as_text=True)
+    items = re.search(r'id="open-action-items">(.*?)</section>', page, re.DOTALL).group(1)
+    assert "Send the list" in items

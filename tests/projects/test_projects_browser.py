@@ -28,9 +28,9 @@ def settings():
     return parse_settings(ZH_HANT, "test.yaml")
 
 
-def file_need(page, server, title: str) -> str:
+def file_need(page, base: str, title: str) -> str:
     """File a need into the project through the need form (opened from the project page); returns its ref."""
-    page.goto(f"{server}/projects/bi")
+    page.goto(f"{base}/projects/bi")
     page.click("a.button >> text=登記需求")
     expect(page.locator("#project")).to_have_value("bi")
     page.select_option("#category", "reports")
