@@ -115,6 +115,8 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     criterion.locator("select[name=state]").select_option("met")
     criterion.locator("textarea[name=evidence_text]").fill("12 月月報於 12/1 08:30 產出，排程紀錄已附。")
     criterion.locator("input[name=evidence_url]").fill("https://wiki.example/bi/schedule")
+    criterion.locator("input[name=evidence_file]").set_input_files(
+        {"name": "排程紀錄.txt", "mimeType": "text/plain", "buffer": "12/1 08:30 月報產出完成".encode()})
     criterion.locator("input[name=evidence_shared]").check()
     criterion.locator("input[name=sign_off]").check()
     criterion.locator("button >> text=儲存狀態").click()
@@ -123,6 +125,8 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     criterion = page.locator("#criteria article.criterion").first
     expect(criterion.locator(".badge")).to_have_text("已達成")
     expect(criterion.locator(".signed-off")).to_contain_text("由 cs1 於")
+    download = page.request.get(server + criterion.locator("a >> text=排程紀錄.txt").get_attribute("href"))
+    assert download.body().decode() == "12/1 08:30 月報產出完成"
     page.screenshot(path=OUTPUT / "project-page-zh-hant.png", full_page=True)
 
     page.goto(f"{server}/projects")
@@ -144,7 +148,8 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     (OUTPUT / "project-acceptance-zh-hant.pdf").write_bytes(pdf.body())
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.body())).pages)
     flat = re.sub(r"\s+", "", text)
-    for expected in ("驗收報告", "報表平台上線", "月報準時產出", "已達成", "12月月報於12/1", first, second, "簽核"):
+    for expected in ("驗收報告", "報表平台上線", "月報準時產出", "已達成", "12月月報於12/1", "排程紀錄.txt", first, second,
+                     "簽核"):
         assert expected in flat, expected
 
     link = status_link(runtime.settings, issue_status_token(runtime, "globex"))
