@@ -16,7 +16,7 @@ from sync.minutes import action_items, files, records
 from sync.minutes.records import InvalidMinutes, MinutesConflict, parse_date
 from webhooks.context import customers as customer_book
 from webhooks.context import runtime
-from webhooks.projects import project_of
+from webhooks.projects import project_of, seed_minutes
 
 bp = Blueprint("minutes", __name__)
 
@@ -206,7 +206,7 @@ def new():
         if need is not None:
             values.update(needs=need.ref, customer=need.customer)
     values.update({name: request.args[name] for name in ("project", "customer") if request.args.get(name)})
-    return _form_page(values, [], errors)
+    return _form_page(values, seed_minutes(values, _today()) if values.get("project") else [], errors)
 
 
 @bp.route("/minutes/<int:minutes_id>/edit", methods=["GET", "POST"])

@@ -15,8 +15,9 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from plugin.need import N_, FieldError
 from plugin.settings import CHANNEL_KINDS
@@ -67,6 +68,28 @@ def project_label(text: str) -> str:
     with runtime().Session() as session:
         project = session.get(Project, int(text)) if text.isdigit() else None
     return f"{project.name} ({project.key})" if project else text
+
+
+def seed_minutes(values: dict, today) -> list[dict]:
+    """New minutes of a project (``values["project"]``) start from its last meeting: its open questions and
+    attendees fill the empty fields, and its unfinished action items are the first rows (a due date already past
+    is left for the writer to set again). Returns the rows; says on the page what was carried over."""
+    with runtime().Session() as session:
+        project = session.scalars(select(Project).where(Project.key == values.get("project", ""))).one_or_none()
+        carried = store.carry_over(session, project.id) if project is not None else None
+    if carried is None:
+        return []
+    values["customer"] = values.get("customer") or project.customer
+    values["open_questions"] = values.get("open_questions") or carried.open_questions
+    values["attendees"] = values.get("attendees") or "\n".join(carried.attendees)
+    flash(ngettext("Started from the minutes of %(date)s (%(topic)s): their open questions, attendees and "
+                   "%(num)d unfinished action item.",
+                   "Started from the minutes of %(date)s (%(topic)s): their open questions, attendees and "
+                   "%(num)d unfinished action items.", len(carried.action_items),
+                   date=carried.minutes.meeting_date.isoformat(), topic=carried.minutes.topic), "info")
+    return [{"text": item.text, "owner": item.owner,
+             "due_date": item.due_date.isoformat() if item.due_date and item.due_date >= today else ""}
+            for item in carried.action_items]
 
 
 def chosen_project(customer: str | None, errors: dict[str, list[str]], default=None):

@@ -1,6 +1,6 @@
 """In Chromium, in zh-Hant, through the real forms (CSRF on): create a project with three criteria; file two needs
 into it and link them to a criterion; write minutes of the project with an open question and an unfinished
-action item; mark the criterion met with evidence; the acceptance report (PDF printed by Chromium) shows it, and
+action item, and "new minutes" starts with both; mark the criterion met with evidence; the acceptance report (PDF printed by Chromium) shows it, and
 the customer's status page shows the project's section without the internal notes. Screenshots go to
 ``test-output/``; a missing Chromium fails the test."""
 
@@ -110,6 +110,18 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     page.goto(f"{server}/projects/bi")
     expect(page.locator("#open-action-items li")).to_have_count(1)
     expect(page.locator("#open-action-items")).to_contain_text("提供分店清單")
+
+    # The next meeting's minutes start from this one's open question, unfinished action item and attendees.
+    page.click("a.button >> text=新增會議紀要")
+    expect(page.locator(".flash-info")).to_contain_text("已從")
+    expect(page.locator(".flash-info")).to_contain_text("報表平台週會")
+    expect(page.locator("#open_questions")).to_have_value("分店別要用哪一層組織？")
+    expect(page.locator("#action_items-1-text")).to_have_value("提供分店清單")
+    expect(page.locator("#action_items-1-owner")).to_have_value("Wang Wei")
+    expect(page.locator("#attendees")).to_have_value("陳大文\nWang Wei")
+    expect(page.locator("#project")).to_have_value("bi")
+    page.screenshot(path=OUTPUT / "project-next-minutes-zh-hant.png", full_page=True)
+    page.goto(f"{server}/projects/bi")
 
     criterion = page.locator("#criteria article.criterion").first
     criterion.locator("select[name=state]").select_option("met")
