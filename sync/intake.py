@@ -79,12 +79,13 @@ def format_ref(number: int) -> str:
 
 
 def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] = (),
-                created_by: str | None = None) -> Need:
+                created_by: str | None = None, project_id: int | None = None) -> Need:
     """Store the need with its screenshots and its ``sync_need`` job in one transaction, then queue the job.
 
     The need is committed before any tracker call, so a submitted need is never lost; if the process dies or
     the queue's storage is down before the job is queued, the heartbeat sweep queues it from the ledger. With
-    no tracker configured there is no job: the need waits for one (``resume_syncs``).
+    no tracker configured there is no job: the need waits for one (``resume_syncs``). ``project_id`` puts it in
+    a co-creation project (checked by ``sync.ledger.projects.project_id_for``).
     """
     check_screenshot_count(len(uploads), runtime.settings.screenshots_max)
     checked = check_uploads(list(uploads), runtime.settings.upload_max_bytes)
@@ -93,7 +94,8 @@ def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] =
         with runtime.Session.begin() as session:
             fields = asdict(need_input)
             need = Need(ref=f"tmp-{uuid.uuid4().hex[:20]}", status=runtime.settings.initial_status,
-                        sync_state=sync_state_at_intake(runtime), created_by=created_by, version=1, **fields)
+                        sync_state=sync_state_at_intake(runtime), created_by=created_by, version=1,
+                        project_id=project_id, **fields)
             session.add(need)
             session.flush()
             need.ref = format_ref(need.id)
@@ -113,6 +115,10 @@ TRACKER_FIELDS = frozenset({"category", "title", "description", "urgency", "repo
                             "owner", "remarks", "stage", "customer", "linked_to", SCREENSHOTS})
 """What the tracker issue shows of a need (``sync.loop.mapping.NeedView``, the link and the screenshots): an
 edit of any other field (the reporter's e-mail or channel) stays in Cocreate and queues no sync."""
+
+
+KEEP_PROJECT = object()
+"""``update_need(project_id=KEEP_PROJECT)``: the edit leaves the need's project as it is."""
 
 
 class NeedConflict(Exception):
@@ -140,13 +146,14 @@ class NeedUpdate:
 
 def update_need(runtime: Runtime, ref: str, need_input: NeedInput, actor: str | None = None, *,
                 version: int | None = None, uploads: list[Upload] = (), remove: Iterable[int] = (),
-                source: str = "cs") -> NeedUpdate:
+                source: str = "cs", project_id: int | None | object = KEEP_PROJECT) -> NeedUpdate:
     """Apply an edit of a need (every field checked again by ``validate_need``): the fields that differ, the
     screenshots ``uploads`` added and those with ids in ``remove`` removed, each change kept in the field history.
 
     ``version`` is the version the editor started from: when someone saved since, :class:`NeedConflict` is
     raised and nothing is written. The need's ``sync_need`` is queued only when what the tracker shows changed;
     its sync then writes only what differs. Uploads are checked before anything is stored (``InvalidUpload``).
+    ``project_id`` (an id, or None for none) moves the need to a co-creation project; left out, it stays.
     """
     checked = check_uploads(list(uploads), runtime.settings.upload_max_bytes)
     written: list[Path] = []
@@ -159,7 +166,8 @@ def update_need(runtime: Runtime, ref: str, need_input: NeedInput, actor: str | 
             gone = [attachment for attachment in need.attachments if attachment.id in removing]
             check_screenshot_count(len(need.attachments) - len(gone) + len(checked), runtime.settings.screenshots_max)
             added = _store_uploads(runtime, need.ref, checked, written)
-            changed = change_fields(session, need, asdict(need_input), source=source, actor=actor,
+            values = asdict(need_input) | ({} if project_id is KEEP_PROJECT else {"project_id": project_id})
+            changed = change_fields(session, need, values, source=source, actor=actor,
                                     screenshots=([a.filename for a in added], [a.filename for a in gone]))
             for attachment in gone:
                 need.attachments.remove(attachment)

@@ -39,8 +39,9 @@ from plugin.settings import Settings
 from sync.bulk import FIELDS as BULK_FIELDS
 from sync.bulk import FILTERS as BULK_COLUMNS
 from sync.bulk import NOT_FOUND, BulkChange, BulkReport, InvalidBulk, Selection, apply_bulk, preview
-from sync.intake import NeedConflict, create_need, update_need
+from sync.intake import KEEP_PROJECT, NeedConflict, create_need, update_need
 from sync.jobs.queue import database_unavailable
+from sync.ledger.projects import InvalidProject, project_id_for, project_keys
 from sync.ledger.search import QUERY_MAX, matching
 from sync.ledger.store import Need, NeedMessage
 from sync.loop.mapping import need_url
@@ -155,7 +156,10 @@ def create():
     need_input = _checked(data, rt.settings)
     if isinstance(need_input, Response):
         return need_input
-    need = create_need(rt, need_input, created_by=g.api_user)
+    project_id = _project_of(data, need_input.customer)
+    if isinstance(project_id, Response):
+        return project_id
+    need = create_need(rt, need_input, created_by=g.api_user, project_id=project_id)
     response = jsonify({"ref": need.ref, "status": need.status, "url": need_url(rt.settings, need.ref),
                         "sync_state": _sync_state_now(rt, need)})
     response.status_code = 201
@@ -192,7 +196,7 @@ def _checked(data: dict, settings: Settings, stored: dict | None = None):
     problems = _value_problems(data)
     # The shared check sees only the fields that are text; each field is named once, with its first problem.
     rejected = {problem.field for problem in problems}
-    sent = {key: value for key, value in data.items() if key not in rejected}
+    sent = {key: value for key, value in data.items() if key not in rejected and key != "project"}
     need_input = None
     try:
         need_input = validate_need({**(stored or {}), **sent}, settings, customers=customers())
@@ -202,6 +206,21 @@ def _checked(data: dict, settings: Settings, stored: dict | None = None):
         return _error_body(422, "the need has problems; each field lists its own",
                            fields=InvalidNeed(problems).by_field())
     return need_input
+
+
+def _project_of(data: dict, customer: str, default=None):
+    """The id of the project ``data`` names (``project``, a key; blank or null: none; not sent: ``default``), or
+    the 422 answer naming the problem."""
+    if "project" not in data:
+        return default
+    if not isinstance(data["project"], str | None) or not storable(data["project"] or ""):
+        return _error_body(422, "the need has problems; each field lists its own",
+                           fields={"project": ["Must be a project's key (a string) or null."]})
+    try:
+        with runtime().Session() as session:
+            return project_id_for(session, data["project"], customer)
+    except InvalidProject as exc:
+        return _error_body(422, "the need has problems; each field lists its own", fields=exc.by_field())
 
 
 def _sync_state_now(rt: Runtime, need: Need) -> str:
@@ -234,7 +253,7 @@ def _need_response(ref: str) -> Response:
         ).one_or_none()
         if need is None:
             abort(404, description=f"no need {ref}")
-        response = jsonify(_need_json(need, rt.settings))
+        response = jsonify(_need_json(need, rt.settings, project_keys(session, [need.project_id])))
     response.set_etag(str(need.version))
     return response
 
@@ -264,8 +283,11 @@ def edit_need(ref: str):
     need_input = _checked(data, rt.settings, {name: getattr(need, name) for name in NEED_FIELDS})
     if isinstance(need_input, Response):
         return need_input
+    project_id = _project_of(data, need_input.customer, KEEP_PROJECT)
+    if isinstance(project_id, Response):
+        return project_id
     try:
-        update_need(rt, ref, need_input, g.api_user, version=version, source="api")
+        update_need(rt, ref, need_input, g.api_user, version=version, source="api", project_id=project_id)
     except NeedConflict as conflict:
         return _error_body(409, f"{ref} was changed after version {version}; GET it again and apply your edit "
                                 f"to version {conflict.current}", version=conflict.current,
@@ -357,7 +379,8 @@ def list_needs():
     query = query.where(matching(search, rt.engine.dialect.name, customers()))
     with rt.Session() as session:
         needs = session.scalars(query.order_by(Need.id.desc()).limit(limit + 1)).all()
-        items = [_need_json(need, rt.settings) for need in needs[:limit]]
+        projects = project_keys(session, (need.project_id for need in needs))
+        items = [_need_json(need, rt.settings, projects) for need in needs[:limit]]
     next_cursor = _encode_cursor(needs[limit - 1].id) if len(needs) > limit else None
     return jsonify({"items": items, "next_cursor": next_cursor})
 
@@ -508,7 +531,7 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _need_json(need: Need, settings: Settings) -> dict:
+def _need_json(need: Need, settings: Settings, projects: dict[int, str]) -> dict:
     return {
         "ref": need.ref,
         "url": need_url(settings, need.ref),
@@ -528,6 +551,7 @@ def _need_json(need: Need, settings: Settings) -> dict:
         "remarks": need.remarks,
         "stage": need.stage,
         "customer": need.customer,
+        "project": projects.get(need.project_id),
         "linked_to": need.linked_to,
         "issue_key": need.issue_key,
         "issue_url": need.issue_url,

@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         admin,
         api,
         api_customers,
+        api_projects,
         auth,
         demand,
         duplicates,
@@ -47,6 +48,8 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
         minutes,
         needs,
         people,
+        project_reports,
+        projects,
         receiver,
         reports,
         security,
@@ -68,10 +71,13 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     app.register_blueprint(table.bp)
     app.register_blueprint(minutes.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(project_reports.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_customers.bp)
     app.register_blueprint(demand.api_bp)
+    app.register_blueprint(api_projects.bp)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(status_page.bp)
@@ -82,6 +88,7 @@ def create_app(overrides: dict | None = None, *, runtime: Runtime | None = None,
     auth.csrf.exempt(api.bp)
     auth.csrf.exempt(api_customers.bp)
     auth.csrf.exempt(demand.api_bp)
+    auth.csrf.exempt(api_projects.bp)
     auth.csrf.exempt(receiver.bp)
     if runtime.settings.server.trusted_proxies:
         # Only then is X-Forwarded-For the client's address (login throttling by address relies on it).

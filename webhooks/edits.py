@@ -14,7 +14,7 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import selectinload
 
 from plugin.need import NEED_FIELDS, NOTE_MAX, storable
-from sync.intake import InvalidUpload, NeedConflict, Upload, update_need
+from sync.intake import KEEP_PROJECT, InvalidUpload, NeedConflict, Upload, update_need
 from sync.ledger.edits import SCREENSHOTS, as_text
 from sync.ledger.store import Need
 from sync.loop.outbound import sync_now
@@ -31,6 +31,7 @@ from webhooks.needs import (
     size_text,
     too_many_screenshots,
 )
+from webhooks.projects import chosen_project
 
 bp = Blueprint("edits", __name__)
 
@@ -82,11 +83,12 @@ def edit(ref: str):
         data["reported_at"] = need.reported_at if typed == input_time(need.reported_at) else (
             parse_reported_at(typed))
         need_input, uploads = checked_submission(data, settings, errors)
+        project_id = chosen_project(need_input.customer if need_input else None, errors, KEEP_PROJECT)
         version = int(form.version.data) if (form.version.data or "").isdigit() else 0
         if not errors:
             try:
                 result = update_need(rt, ref, need_input, current_user.name, version=version, uploads=uploads,
-                                     remove=removing)
+                                     remove=removing, project_id=project_id)
             except InvalidUpload:  # only the count is left to refuse: each file was checked above
                 errors.setdefault("screenshots", []).append(too_many_screenshots(settings))
             except NeedConflict as conflict:

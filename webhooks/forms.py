@@ -30,6 +30,7 @@ FIELD_NAMES = {
     "remarks": lazy_gettext("Remarks"),
     "linked_to": lazy_gettext("Linked to"),
     "screenshots": lazy_gettext("Screenshots"),
+    "project_id": lazy_gettext("Project"),
 }
 """Each need field's name as the form labels it, for the form and for the field history."""
 

@@ -16,6 +16,7 @@ from sync.minutes import action_items, files, records
 from sync.minutes.records import InvalidMinutes, MinutesConflict, parse_date
 from webhooks.context import customers as customer_book
 from webhooks.context import runtime
+from webhooks.projects import project_of, seed_minutes
 
 bp = Blueprint("minutes", __name__)
 
@@ -24,7 +25,7 @@ BLANK_ROWS = 3
 """Empty action-item rows the form offers beyond those already filled in."""
 _ROW_FIELD = re.compile(r"^action_items\.(\d{1,3})\.(text|owner|due_date|id)$")
 TEXT_FIELDS = ("customer", "topic", "date", "time", "place", "attendees", "key_points", "decisions",
-               "open_questions", "needs", "visibility", "external_url")
+               "open_questions", "needs", "visibility", "external_url", "project")
 
 FIELD_NAMES = {
     "customer": lazy_gettext("Customer"),
@@ -46,6 +47,7 @@ FIELD_NAMES = {
     "id": lazy_gettext("Row"),
     "version": lazy_gettext("Version"),
     "file": lazy_gettext("File"),
+    "project": lazy_gettext("Project"),
 }
 """How a field is named in messages, for errors shown away from their input (an import file)."""
 
@@ -147,7 +149,7 @@ def _values_of(minutes: MeetingMinutes) -> tuple[dict, list[dict]]:
         "attendees": "\n".join(minutes.attendees or []), "key_points": minutes.key_points,
         "decisions": minutes.decisions, "open_questions": minutes.open_questions,
         "needs": ", ".join(link.need.ref for link in minutes.need_links), "visibility": minutes.visibility,
-        "external_url": minutes.external_url or "",
+        "external_url": minutes.external_url or "", "project": project_of(minutes).key if minutes.project_id else "",
     }
     rows = [{"id": str(item.id), "text": item.text, "owner": item.owner,
              "due_date": item.due_date.isoformat() if item.due_date else "", "issue_key": item.issue_key}
@@ -203,7 +205,8 @@ def new():
             need = session.scalars(select(Need).where(Need.ref == ref)).one_or_none()
         if need is not None:
             values.update(needs=need.ref, customer=need.customer)
-    return _form_page(values, [], errors)
+    values.update({name: request.args[name] for name in ("project", "customer") if request.args.get(name)})
+    return _form_page(values, seed_minutes(values, _today()) if values.get("project") else [], errors)
 
 
 @bp.route("/minutes/<int:minutes_id>/edit", methods=["GET", "POST"])

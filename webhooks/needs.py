@@ -47,6 +47,7 @@ from webhooks.context import customers, forget_customers, runtime
 from webhooks.forms import FIELD_NAMES, MessageForm, NeedForm, StatusForm
 from webhooks.highlight import highlight, snippet
 from webhooks.i18n import page_locale, page_timezone
+from webhooks.projects import chosen_project, project_label
 from webhooks.status_page import error_page as customer_error_page
 from webhooks.status_page import is_customer_path
 
@@ -156,6 +157,8 @@ class Names:
             return self.customer(text)
         if name == "reported_at":
             return self.time(dt.datetime.fromisoformat(text))
+        if name == "project_id":
+            return project_label(text)
         return text
 
     @staticmethod
@@ -305,10 +308,11 @@ def new():
         data = form.need_data()
         data["reported_at"] = parse_reported_at(data["reported_at"])
         need_input, uploads = checked_submission(data, settings, errors)
+        project_id = chosen_project(need_input.customer if need_input else None, errors)
         if len(uploads) > settings.screenshots_max:
             errors.setdefault("screenshots", []).append(too_many_screenshots(settings))
         if not errors:
-            need = create_need(rt, need_input, uploads, created_by=current_user.name)
+            need = create_need(rt, need_input, uploads, created_by=current_user.name, project_id=project_id)
             flash(gettext("Need %(ref)s filed", ref=need.ref), "success")
             return redirect(url_for("needs.detail", ref=need.ref))
     elif not form.reported_at.data:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from sync.ledger.customers import customer_for_token
+from sync.ledger.projects import list_projects
 from sync.ledger.store import Need, NeedMessage
 from sync.loop.thread import FOR_CUSTOMER
 from sync.minutes.records import shared_minutes_for_customer
@@ -87,6 +88,7 @@ def page(token: str):
             .order_by(Need.reported_at.desc())
         ).all()
         shared = shared_minutes_for_customer(session, key)
+        projects = list_projects(session, customer=key)
         messages: dict[int, list[NeedMessage]] = {}
         for message in session.scalars(
                 select(NeedMessage).join(Need).where(Need.customer == key, NeedMessage.kind.in_(FOR_CUSTOMER))
@@ -94,6 +96,7 @@ def page(token: str):
             messages.setdefault(message.need_id, []).append(message)
     return _private(make_response(render_template(
         "status/page.html", customer=customer, needs=needs, token=token, shared=shared, messages=messages,
+        projects=projects,
         merged_from=issued_for if issued_for is not customer else None)))
 
 

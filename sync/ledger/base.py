@@ -1,9 +1,11 @@
-"""The ledger's declarative base and its UTC timestamp type, shared by every model module."""
+"""The declarative base every table of the ledger is defined on, and its UTC timestamps (``store`` gives these
+names too; the models in ``account_models`` and ``project_tables`` share the base, so that ``store`` can import
+them)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
@@ -33,4 +35,4 @@ class UtcDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}

@@ -3,7 +3,8 @@
 SQLite (WAL) under ``COCREATE_HOME`` by default, PostgreSQL through ``COCREATE_DATABASE_URL``; the schema is
 created and upgraded by the Alembic migrations in ``sync/ledger/migrations``. Every model is defined here or in
 a module this one imports (``base``: the declarative base and the UTC type; ``account_models``: users, login
-failures, API tokens), so importing this module alone gives the whole schema (``tests/test_layout.py`` holds it).
+failures, API tokens; ``project_tables``: co-creation projects), so importing this module alone gives the whole
+schema (``tests/test_layout.py`` holds it).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ from sync.ledger.engine import (  # noqa: F401
     make_engine,
     make_session_factory,
     migrate,
+)
+from sync.ledger.project_tables import (  # noqa: F401 (the schema)
+    CriterionNeed,
+    Project,
+    ProjectCriterion,
 )
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -106,6 +112,7 @@ class Need(Base):
     remarks: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str | None] = mapped_column(String(32))
     customer: Mapped[str] = mapped_column(String(200))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -434,6 +441,7 @@ class MeetingMinutes(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer: Mapped[str] = mapped_column(String(200), index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     topic: Mapped[str] = mapped_column(String(200))
     meeting_date: Mapped[dt.date] = mapped_column(Date, index=True)
     meeting_time: Mapped[dt.time | None] = mapped_column(Time)

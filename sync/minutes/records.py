@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from plugin.need import N_, FieldError, InvalidInput
 from plugin.people import PeopleBook
 from plugin.settings import Settings
+from sync.ledger.projects import project_id_for
 from sync.ledger.store import ActionItem, MeetingMinutes, MinutesVersion, Need, NeedMinutes, utcnow
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ IMPORT_MAX_BYTES = 1_048_576
 REF_MAX = 32
 
 FIELDS = ("customer", "topic", "date", "time", "place", "attendees", "key_points", "decisions", "open_questions",
-          "action_items", "needs", "visibility", "external_url")
+          "action_items", "needs", "visibility", "external_url", "project")
 """What a minutes page holds, by the names the form, the import files and the errors use."""
 ACTION_ITEM_FIELDS = ("text", "owner", "due_date")
 
@@ -83,6 +84,7 @@ class MinutesInput:
     external_url: str | None
     needs: tuple[str, ...]
     action_items: tuple[ActionItemInput, ...] = ()
+    project_id: int | None = None
 
 
 class InvalidMinutes(InvalidInput):
@@ -228,6 +230,10 @@ def validate_minutes(data: dict, settings: Settings, session: Session, *, today:
 
     refs = _check_needs(data.get("needs"), customer, session, errors)
     items = _check_action_items(data.get("action_items"), settings, today, existing, errors)
+    try:
+        project_id = project_id_for(session, _text(data.get("project")), customer)
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
 
     if errors:
         raise InvalidMinutes(errors)
@@ -235,6 +241,7 @@ def validate_minutes(data: dict, settings: Settings, session: Session, *, today:
         customer=customer, topic=topic, meeting_date=meeting_date, meeting_time=meeting_time, place=place,
         attendees=tuple(attendees), key_points=key_points, decisions=decisions, open_questions=open_questions,
         visibility=visibility, external_url=external_url, needs=tuple(refs), action_items=tuple(items),
+        project_id=project_id,
     )
 
 
@@ -347,6 +354,7 @@ def snapshot(data: MinutesInput) -> dict[str, Any]:
         "needs": sorted(data.needs),
         "visibility": data.visibility,
         "external_url": data.external_url,
+        **({"project_id": data.project_id} if data.project_id is not None else {}),
     }
 
 
@@ -360,6 +368,7 @@ def as_input(minutes: MeetingMinutes) -> MinutesInput:
         needs=tuple(link.need.ref for link in minutes.need_links),
         action_items=tuple(ActionItemInput(item.text, item.owner, item.due_date, item.id)
                            for item in minutes.action_items),
+        project_id=minutes.project_id,
     )
 
 
@@ -369,7 +378,7 @@ def _apply(session: Session, minutes: MeetingMinutes, data: MinutesInput) -> Non
     minutes.meeting_date, minutes.meeting_time = data.meeting_date, data.meeting_time
     minutes.place, minutes.attendees = data.place, list(data.attendees)
     minutes.key_points, minutes.decisions, minutes.open_questions = data.key_points, data.decisions, data.open_questions
-    minutes.visibility, minutes.external_url = data.visibility, data.external_url
+    minutes.visibility, minutes.external_url, minutes.project_id = data.visibility, data.external_url, data.project_id
     current = {item.id: item for item in minutes.action_items}
     items = []
     for position, given in enumerate(data.action_items):

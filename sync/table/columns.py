@@ -21,11 +21,12 @@ class Column:
     width: int
     importable: bool = True
     aliases: tuple[str, ...] = ()
+    exported: bool = True
 
 
 def _column(key: str, zh_hant: str, zh_hans: str, en: str, width: int, *aliases: str,
-            importable: bool = True) -> Column:
-    return Column(key, {"zh_Hant": zh_hant, "zh_Hans": zh_hans, "en": en}, width, importable, aliases)
+            importable: bool = True, exported: bool = True) -> Column:
+    return Column(key, {"zh_Hant": zh_hant, "zh_Hans": zh_hans, "en": en}, width, importable, aliases, exported)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -52,8 +53,12 @@ COLUMNS: tuple[Column, ...] = (
     _column("title", "標題", "标题", "Title", 30, "需求標題", "需求标题", "主題", "主题", "Summary", "Subject"),
     _column("issue", "研發工單", "研发工单", "Tracker issue", 16, importable=False),
     _column("issue_url", "工單連結", "工单链接", "Tracker link", 40, importable=False),
+    # Import only: the co-creation project's key or name (``cocreate import --project`` for rows naming none).
+    _column("project", "專案", "项目", "Project", 16, "項目", "专案", "项目名称", "專案名稱", exported=False),
 )
 COLUMN = {column.key: column for column in COLUMNS}
+EXPORTED = tuple(column for column in COLUMNS if column.exported)
+"""The columns an export writes, in order."""
 FIELD_KEYS = tuple(COLUMN)
 """The column keys ``table.aliases`` in the config may name."""
 

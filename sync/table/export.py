@@ -23,7 +23,8 @@ from plugin.settings import Settings
 from sync.ledger.search import matching
 from sync.ledger.store import Attachment, Need
 from sync.table.changes import time_text
-from sync.table.columns import COLUMNS, URGENCY_COLOURS
+from sync.table.columns import EXPORTED as COLUMNS
+from sync.table.columns import URGENCY_COLOURS
 from sync.table.sheets import escape_text
 from sync.table.workbook import STYLE, SheetStream
 

@@ -31,11 +31,12 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from plugin.customer import CustomerBook
 from plugin.need import (
@@ -51,7 +52,8 @@ from plugin.need import (
 from plugin.settings import LOCALES, Settings
 from sync.intake import format_ref
 from sync.ledger.edits import change_fields
-from sync.ledger.pgcopy import copy_objects
+from sync.ledger.pgcopy import copy_needs
+from sync.ledger.projects import project_lookup
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
@@ -244,6 +246,9 @@ class _Context:
     sync_state: str
     """What a created or changed need's sync state starts as (``sync_state_at_intake``)."""
     similar_checked: int = 0
+    projects: dict[str, tuple[int, str]] = dc_field(default_factory=dict)
+    """Project key and name (casefolded) -> (id, customer): a row's 項目 names one of them."""
+    default_project: str | None = None
 
 
 _NEED_FIELD_COLUMN = {
@@ -320,7 +325,7 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
                  timezone: str = "UTC", aliases: Mapping[str, Sequence[str]] | None = None,
                  actor: str | None = None, sheet: str | None = None, encoding: str | None = None,
                  progress: Callable[[int, int | None], None] | None = None, now: dt.datetime | None = None,
-                 filename: str | None = None) -> ImportReport:
+                 filename: str | None = None, default_project: str | None = None) -> ImportReport:
     """Import (or with ``dry_run`` only check) the table at ``path`` into the store; headers are matched in
     every language, by the built-in variants, ``table.aliases`` from the config and ``aliases``.
 
@@ -328,7 +333,8 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
     by row and column. A real import writes the other rows in batches of ``BATCH_ROWS``, each batch in one
     transaction with its ``sync_needs`` jobs (created and changed needs, ``SYNC_CHUNK`` refs per job). A file
     that cannot be read as a table raises :class:`TableError`. ``progress(rows_done, rows_total_or_None)`` is
-    called per batch.
+    called per batch. A row's project (項目, its key or name; ``default_project`` for rows naming none) must be
+    one of the row's customer; a need whose row names none keeps its project.
     """
     path = Path(path)
     settings = runtime.settings
@@ -349,6 +355,7 @@ def import_table(runtime: Runtime, path: str | Path, *, dry_run: bool, default_c
             stages=_Lookup((key, (key, STAGE_NAMES[key], *(stage_name(key, locale) for locale in LOCALES)))
                            for key in STAGES),
             actor=actor, dry_run=dry_run, sync_state=sync_state_at_intake(runtime),
+            projects=project_lookup(runtime), default_project=default_project,
         )
         total = opened.total - header.row if opened.total else None
         csv_text = path.suffix.lower() in (".csv", ".txt")
@@ -416,17 +423,18 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
                 need_input = validate_need(_need_data(row, need, ctx), ctx.settings, now=ctx.now, customers=ctx.customers)
             except InvalidNeed as exc:
                 problems.extend(_need_problems(row.number, exc.errors, header))
+            project_id = _row_project(row, need_input, need, ctx, problems)
             status = _row_status(row, ctx, problems)
             if problems:
                 report.add_problems(problems)
                 report.refused_rows.append(row.number)
             elif need is None:
-                created = _create(row, ref, need_input, status, ctx, report)
+                created = _create(row, ref, need_input, status, ctx, report, project_id)
                 if ctx.dry_run:
                     _note_similar(db, row, need_input, ctx, report)
                 if created is not None:
                     (explicit if _number(ref) else numbered).append(created)
-            elif _update(db, row, need, need_input, status, ctx, report):
+            elif _update(db, row, need, need_input, status, ctx, report, project_id):
                 changed_refs.append(need.ref)
         jobs = []
         if not ctx.dry_run:
@@ -465,7 +473,7 @@ def _number(ref: str | None) -> int | None:
 
 
 def _create(row: _Row, ref: str | None, need_input, status: str | None, ctx: _Context,
-            report: ImportReport) -> Need | None:
+            report: ImportReport, project_id: int | None = None) -> Need | None:
     header = ctx.header
     if ref is None:
         report.add_warning(_row_problem(row.number, "ref", header, N_(
@@ -478,7 +486,8 @@ def _create(row: _Row, ref: str | None, need_input, status: str | None, ctx: _Co
         return None
     status = status or ctx.settings.initial_status
     need = Need(ref=ref or f"tmp-{uuid.uuid4().hex[:20]}", status=status, sync_state=ctx.sync_state,
-                created_by=ctx.actor, status_changed_at=ctx.now, created_at=ctx.now, **asdict(need_input))
+                created_by=ctx.actor, status_changed_at=ctx.now, created_at=ctx.now, project_id=project_id,
+                **asdict(need_input))
     if _number(ref):
         need.id = _number(ref)  # the ref's number is the need's number, as for needs filed in Cocreate
     need.history.append(StatusChange(status=status, previous=None, source="import", actor=ctx.actor,
@@ -487,10 +496,10 @@ def _create(row: _Row, ref: str | None, need_input, status: str | None, ctx: _Co
 
 
 def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Context,
-            report: ImportReport) -> bool:
+            report: ImportReport, project_id: int | None = None) -> bool:
     """Apply the row to its need, each change kept in its field history; True when a field the tracker shows
     changed (the need must be synced)."""
-    values = asdict(need_input)
+    values = asdict(need_input) | ({"project_id": project_id} if project_id is not None else {})
     changed = [name for name, value in values.items() if not same_value(getattr(need, name), value)]
     status_changed = status is not None and status != need.status
     if status_changed and need.issue_key:
@@ -510,13 +519,33 @@ def _update(db, row: _Row, need: Need, need_input, status: str | None, ctx: _Con
         return False
     change_fields(db, need, {name: values[name] for name in changed}, source="import", actor=ctx.actor,
                   at=ctx.now)
-    if changed:
+    if set(changed) - {"project_id"}:
         need.sync_state = ctx.sync_state
     if status_changed:
         need.history.append(StatusChange(status=status, previous=need.status, source="import", actor=ctx.actor,
                                          note=f"{report.filename} #{row.number}", at=ctx.now))
         need.status, need.status_changed_at = status, ctx.now
-    return bool(changed)
+    return bool(set(changed) - {"project_id"})
+
+
+def _row_project(row: _Row, need_input, need: Need | None, ctx: _Context, problems: list[Problem]) -> int | None:
+    """The id of the project the row names (or ``default_project``), checked against the row's customer; None
+    when it names none (a stored need keeps its project). A problem goes into ``problems``."""
+    written = cell_text(row.cells.get("project")) or ctx.default_project or ""
+    if not written:
+        return None
+    found = ctx.projects.get(written.casefold())
+    customer = need_input.customer if need_input is not None else None
+    if found is None:
+        problems.append(_row_problem(row.number, "project", ctx.header, N_("No project %(key)s."),
+                                     {"key": written}))
+        return None
+    if customer is not None and found[1] != customer:
+        problems.append(_row_problem(row.number, "project", ctx.header, N_(
+            "Project %(key)s is %(customer)s's, not this need's customer's."),
+            {"key": written, "customer": found[1]}))
+        return None
+    return found[0]
 
 
 def _need_problems(row: int, errors: list[FieldError], header: _Header) -> list[Problem]:
@@ -538,7 +567,7 @@ def _row_status(row: _Row, ctx: _Context, problems: list[Problem]) -> str | None
 def _insert(db, explicit: list[Need], numbered: list[Need]) -> None:
     """Needs with a chosen ``N-`` number go first, so the next automatic number is past theirs."""
     if db.bind.dialect.name == "postgresql":
-        _copy(db, explicit, numbered)
+        copy_needs(db, explicit, numbered, format_ref)
         return
     if explicit:
         db.add_all(explicit)
@@ -550,27 +579,3 @@ def _insert(db, explicit: list[Need], numbered: list[Need]) -> None:
             if need.ref.startswith("tmp-"):  # no sequence number in the sheet: numbered as intake does
                 need.ref = format_ref(need.id)
         db.flush()
-
-
-
-
-def _copy(db, explicit: list[Need], numbered: list[Need]) -> None:
-    """On PostgreSQL the needs and their history go in with COPY; the needs without a chosen number draw their
-    ids from the sequence first, as a flush would, after the sequence is moved past the chosen ones."""
-    if explicit:
-        # An explicit id does not move PostgreSQL's sequence; move it, or the next form intake collides.
-        db.execute(text("SELECT setval(pg_get_serial_sequence('needs', 'id'), "
-                        "GREATEST((SELECT MAX(id) FROM needs), :highest))"), {"highest": max(n.id for n in explicit)})
-    if numbered:
-        ids = sorted(db.scalars(text("SELECT nextval(pg_get_serial_sequence('needs', 'id')) "
-                                     "FROM generate_series(1, :count)"), {"count": len(numbered)}))
-        for need, need_id in zip(numbered, ids, strict=True):
-            need.id = need_id
-            if need.ref.startswith("tmp-"):  # no sequence number in the sheet: numbered as intake does
-                need.ref = format_ref(need_id)
-    needs = explicit + numbered
-    copy_objects(db, Need, needs)
-    for need in needs:
-        for change in need.history:
-            change.need_id = need.id
-    copy_objects(db, StatusChange, [change for need in needs for change in need.history], skip=("id",))

@@ -53,7 +53,7 @@ def test_document_is_served_without_a_token_as_shipped(api, openapi_document):
 def test_every_api_route_is_documented_and_every_documented_operation_routed(app, openapi_document):
     routed = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] in ("api", "api_customers", "api_demand"):
+        if rule.endpoint.split(".")[0] in ("api", "api_customers", "api_demand", "api_projects"):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
             routed |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {

@@ -59,7 +59,7 @@ def history(runtime, ref: str = "N-0001") -> list[tuple]:
 def test_the_edit_form_starts_from_the_stored_need(cs_client, make_need):
     make_need(reporter_channel="WeCom")
 
-    assert edit_form(cs_client) == {**form_data(), "version": "1"}
+    assert edit_form(cs_client) == {**form_data(), "version": "1", "project": ""}
 
 
 def test_every_field_is_saved_and_each_change_kept_in_the_field_history(cs_client, make_need, runtime):

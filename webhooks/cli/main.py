@@ -7,7 +7,7 @@ import os
 import click
 
 from sync.jobs.logs import configure
-from webhooks.cli import commands, install, table
+from webhooks.cli import commands, install, projects, table
 
 
 @click.group()
@@ -21,7 +21,7 @@ def main(log_level: str, log_format: str | None) -> None:
 
 for command in (
     commands.serve, commands.worker, commands.check_config, commands.user, commands.token, commands.jobs,
-    commands.reconcile_command, commands.customer,
+    commands.reconcile_command, commands.customer, projects.project,
     install.install,
     table.import_command, table.export_command, table.report, table.sla,
 ):

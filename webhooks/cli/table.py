@@ -49,12 +49,13 @@ timezone_option = click.option("--timezone", "timezone", default=None, metavar="
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and list the problems; write nothing.")
 @click.option("--customer", default=None, metavar="KEY", help="Customer of rows that name none.")
+@click.option("--project", default=None, metavar="KEY", help="Co-creation project of rows that name none.")
 @timezone_option
 @click.option("--sheet", default=None, metavar="NAME", help="Worksheet to read (default: the first).")
 @click.option("--encoding", default=None, metavar="CODEC", help="Encoding of a CSV file (default: detected).")
 @click.option("--as", "actor", default=None, metavar="NAME", help="Who imports, for the status history.")
 def import_command(config: str | None, file: Path, dry_run: bool, customer: str | None, timezone: str,
-                   sheet: str | None, encoding: str | None, actor: str | None) -> None:
+                   sheet: str | None, encoding: str | None, actor: str | None, project: str | None = None) -> None:
     """Import the requirement table FILE (.xlsx or .csv): rows are matched by 序號, so importing the same
     file again updates them. Rows with problems are not written; they are listed by row and column.
     Exits 1 when any row was refused, 2 when the file cannot be imported at all (not a readable table, no header
@@ -79,7 +80,8 @@ def import_command(config: str | None, file: Path, dry_run: bool, customer: str 
         try:
             report = import_table(runtime, file, dry_run=dry_run, default_customer=customer,
                                   timezone=timezone or runtime.settings.timezone,
-                                  actor=actor, sheet=sheet, encoding=encoding, progress=progress)
+                                  actor=actor, sheet=sheet, encoding=encoding, progress=progress,
+                                  default_project=project)
         except TableError as exc:
             # The problems quote the sheet's headers: they are told in the sheet's language, as the rows are.
             sheet_ = catalog(exc.language).gettext if exc.language else _

@@ -14,13 +14,13 @@ and still serves the filter on the column. Category, urgency and status sort in 
 a time (``sync.table.paging``), each key's needs in id order through the same kind of index.
 
 Revision ID: 0021_needs_search_and_sort
-Revises: 0019_need_releases
+Revises: 0020_projects
 """
 
 from alembic import op
 
 revision = '0021_needs_search_and_sort'
-down_revision = '0019_need_releases'
+down_revision = '0020_projects'
 branch_labels = None
 depends_on = None
 
