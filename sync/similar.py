@@ -104,13 +104,14 @@ def similar_needs(session, settings: Settings, dialect: str, title: str, descrip
                   category: str | None = None, threshold: float = THRESHOLD, exclude: str | None = None,
                   limit: int = SUGGESTED) -> list[Suggestion]:
     """The open needs most like ``title`` and ``description`` scoring ``threshold`` or more, best first, one
-    :class:`Suggestion` per tracker issue; on a tie, a need of ``category`` first. ``exclude``: a need's own ref."""
+    :class:`Suggestion` per tracker issue (a need attached to another, with no issue yet, counts as that one's);
+    on a tie, a need of ``category`` first. ``exclude``: a need's own ref, and the needs attached to it."""
     typed = profile(title, description)
     if typed.empty:
         return []
     where = open_needs(settings)
     if exclude:
-        where.append(Need.ref != exclude)
+        where += [Need.ref != exclude, or_(Need.linked_to.is_(None), Need.linked_to != exclude)]
     query = candidate_query(dialect, title, description, where)
     ids = list(session.scalars(query)) if query is not None else []
     scored = []
@@ -121,7 +122,7 @@ def similar_needs(session, settings: Settings, dialect: str, title: str, descrip
     scored.sort(key=lambda item: (-item[0], not item[1], -item[2]))
     groups: dict[str, Suggestion] = {}
     for value, _same, _id, need in scored:
-        key = need.issue_key or need.ref
+        key = need.issue_key or need.linked_to or need.ref
         if key not in groups and len(groups) < limit:
             groups[key] = Suggestion(need.ref, need.title, need.status, value, need.issue_key, need.issue_url,
                                      need.category)

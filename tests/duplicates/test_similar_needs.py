@@ -68,3 +68,11 @@ def test_ties_prefer_the_category_typed_and_limit_counts_issues(runtime, make_ne
     found = suggest(runtime, "Tax number missing on PDF invoices", category="reports")
     assert [item.ref for item in found] == ["N-0002", "N-0001"]
     assert [item.ref for item in suggest(runtime, "Tax number missing on PDF invoices", limit=1)] == ["N-0002"]
+
+
+def test_a_need_attached_to_another_counts_as_that_one_and_is_not_offered_to_merge_into_it(runtime, make_need):
+    make_need(title="Tax number missing on PDF invoices")
+    make_need(title="PDF invoices lack the tax number", linked_to="N-0001")
+    found = suggest(runtime, "Invoices should show the tax number")
+    assert len(found) == 1  # one suggestion for the two, shown by the closer of them
+    assert suggest(runtime, "Tax number missing on PDF invoices", exclude="N-0001") == []
