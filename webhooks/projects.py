@@ -127,8 +127,9 @@ def index():
     with runtime().Session() as session:
         rows = store.list_projects(session, customer=request.args.get("customer") or None)
         counts = {row.id: store.project_counts(session, row.id) for row in rows}
+        flags = {row.id: len(project_view.summarise(runtime().settings, session, row).risk_flags) for row in rows}
     today = utcnow().date()
-    return render_template("projects/list.html", rows=rows, counts=counts,
+    return render_template("projects/list.html", rows=rows, counts=counts, flags=flags,
                            days={row.id: store.days_to_go_live(row, today) for row in rows})
 
 
