@@ -35,6 +35,7 @@ from sync.ledger.projects import (
     UnknownProject,
 )
 from sync.ledger.store import utcnow
+from sync.projects.paging import pages_of
 from webhooks import project_view
 from webhooks.context import customers, runtime
 
@@ -51,7 +52,14 @@ TEXT_FIELDS = ("key", "customer", "name", "goal", "status", "go_live", "cadence"
 
 @bp.app_context_processor
 def _project_helpers() -> dict:
-    return {"project_names": project_view, "project_options": _project_options, "project_of": project_of}
+    return {"project_names": project_view, "project_options": _project_options, "project_of": project_of,
+            "pages_of": _pages_of}
+
+
+def _pages_of(ref: str) -> list:
+    """Who was paged for the need ``ref`` (``sync.projects.paging``), for the need page."""
+    with runtime().Session() as session:
+        return pages_of(session, ref)
 
 
 def project_of(record) -> Project | None:

@@ -16,8 +16,10 @@ from sync.notify.slack import SlackChannel
 from sync.notify.smtp import EmailChannel, SmtpSettings
 from sync.notify.templates import (
     EscalationNotice,
+    MeetingReminder,
     Notice,
     OwnerNotice,
+    PageNotice,
     StatusNotice,
     notice_data,
     notice_from_data,
@@ -41,10 +43,12 @@ __all__ = [
     "EscalationNotice",
     "FeishuChannel",
     "HttpChannel",
+    "MeetingReminder",
     "Message",
     "Notice",
     "NotificationChannel",
     "OwnerNotice",
+    "PageNotice",
     "SlackChannel",
     "SmtpSettings",
     "StatusNotice",

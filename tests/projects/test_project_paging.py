@@ -1,0 +1,134 @@
+"""Emergency paging: a critical need filed on a project pages each of our emergency contacts exactly once, on
+their channel (WeCom at a real local HTTP server, e-mail at a real aiosmtpd server); the need page says who was
+paged and when; the SLA escalation of the critical urgency still fires once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from plugin.loading import parse_settings
+from plugin.need import validate_need
+from sync.intake import create_need
+from sync.ledger.projects import add_project
+from sync.ledger.store import OutboxMessage
+from sync.projects.paging import page_contacts, pages_of
+from sync.sla import escalate_breaches
+from tests.factories import DEFAULT_YAML, migrated_runtime, need_data
+from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures
+from tests.web.pages import log_in
+
+SLA_YAML = DEFAULT_YAML + """
+urgencies:
+  - {key: critical, name: {zh-Hans: 紧急, zh-Hant: 緊急, en: Critical}, sla: {first_response: 4h, resolution: 3d}}
+  - {key: high, name: {zh-Hans: 高, zh-Hant: 高, en: High}}
+  - {key: low, name: {zh-Hans: 低, zh-Hant: 低, en: Low}}
+"""
+FILED_AT = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=1)
+"""When the tests' needs were raised: just now (an SLA breach due before a need entered Cocreate is not escalated)."""
+
+
+@pytest.fixture
+def paging(tmp_path, migrated_store, smtp_server, http_recorder):
+    http_recorder.reply(200, {"errcode": 0, "errmsg": "ok"})
+    text = SLA_YAML + (f"notifications:\n  smtp: {{host: 127.0.0.1, port: {smtp_server.port}, security: none, "
+                       "sender: 'Cocreate <cocreate@example.com>'}\n  escalation_contacts: [cs-lead@example.com]\n")
+    runtime = migrated_runtime(parse_settings(text, "test.yaml"), tmp_path / "home", migrated_store)
+    contacts = [
+        {"side": "ours", "name": "Wang Wei", "role": "lead", "channel": "email", "address": "wang.wei@example.com"},
+        {"side": "ours", "name": "Zhao Lei", "role": "on call", "channel": "wecom",
+         "address": http_recorder.url("/cgi-bin/webhook/send?key=oncall")},
+        {"side": "theirs", "name": "Li Na", "role": "IT", "channel": "email", "address": "li.na@acme.example"}]
+    add_project(runtime, {"key": "erp", "customer": "acme", "name": "ERP rollout", "status": "building",
+                          "cadence": "weekly", "lead": "Wang Wei", "emergency_contacts": contacts})
+    yield runtime
+    runtime.close()
+
+
+def file(runtime, urgency="critical", project="erp"):
+    from sync.ledger.projects import project_id_for
+
+    with runtime.Session() as session:
+        project_id = project_id_for(session, project, "acme")
+    data = need_data(urgency=urgency, reported_at=FILED_AT.isoformat())
+    return create_need(runtime, validate_need(data, runtime.settings, now=FILED_AT), project_id=project_id)
+
+
+def rows(runtime, kind):
+    with runtime.Session() as session:
+        return session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)
+                               .order_by(OutboxMessage.id)).all()
+
+
+def test_a_critical_need_pages_our_emergency_contacts_once_each(paging, smtp_server, http_recorder):
+    need = file(paging)
+    pages = rows(paging, "page")
+    assert [(row.channel, row.payload["contact"], row.state) for row in pages] == [
+        ("email", "Wang Wei", "sent"), ("wecom", "Zhao Lei", "sent")]  # not the customer's contact
+    mails = [mail for mail in smtp_server.messages if "wang.wei@example.com" in mail.rcpt_tos]
+    assert len(mails) == 1 and len(smtp_server.messages) == 1
+    assert "[Emergency] ERP rollout: N-0001" in mails[0].message["Subject"]
+    body = mails[0].message.get_body(("plain",)).get_content()
+    assert "ACME Corp filed the need N-0001" in body and "as Critical in the project ERP rollout" in body
+    assert len(http_recorder.requests) == 1
+    assert http_recorder.last.path.startswith("/cgi-bin/webhook/send")
+    assert "N-0001" in http_recorder.last.json()["markdown"]["content"]
+    assert "oncall" not in str(pages[1].target) and pages[1].target == "1"  # the bot URL stays in the project
+
+    # Paging again (a retried transaction, an import of the same need) pages nobody twice.
+    with paging.Session.begin() as session:
+        from sync.ledger.store import Need
+
+        again = page_contacts(paging, session, session.get(Need, need.id))
+    assert again == [] and len(rows(paging, "page")) == 2
+    assert len(smtp_server.messages) == 1 and len(http_recorder.requests) == 1
+
+    with paging.Session() as session:
+        paged = pages_of(session, need.ref)
+    assert [(page.name, page.channel, page.state) for page in paged] == [
+        ("Wang Wei", "email", "sent"), ("Zhao Lei", "wecom", "sent")]
+    assert all(page.sent_at is not None for page in paged)
+
+
+def test_the_sla_escalation_of_a_paged_need_still_fires_once(paging, smtp_server):
+    file(paging)
+    later = FILED_AT + dt.timedelta(hours=5)  # past the 4 h first-response target
+    first = escalate_breaches(paging, later)
+    assert len(first) == 2  # the owner and the escalation contact
+    assert escalate_breaches(paging, later + dt.timedelta(hours=1)) == []
+    assert len(rows(paging, "escalation")) == 2 and len(rows(paging, "page")) == 2
+    subjects = [mail.message["Subject"] for mail in smtp_server.messages]
+    assert sum("[SLA breach]" in subject for subject in subjects) == 2
+    assert sum("[Emergency]" in subject for subject in subjects) == 1
+
+
+@pytest.mark.parametrize(("urgency", "project"), [("high", "erp"), ("critical", None)])
+def test_other_urgencies_and_needs_in_no_project_page_nobody(paging, smtp_server, http_recorder, urgency, project):
+    file(paging, urgency=urgency, project=project)
+    assert rows(paging, "page") == [] and smtp_server.messages == [] and http_recorder.requests == []
+
+
+def test_a_page_that_cannot_go_out_is_kept_as_failed_and_shown(paging, smtp_server, http_recorder):
+    http_recorder.reply(200, {"errcode": 93000, "errmsg": "invalid webhook url"})
+    need = file(paging)  # the need is stored whatever the page's fate; the failed job is kept for a retry
+    [email, wecom] = rows(paging, "page")
+    assert email.state == "sent" and wecom.state == "failed" and "93000" in (wecom.last_error or "")
+    with paging.Session() as session:
+        assert [page.state for page in pages_of(session, need.ref)] == ["sent", "failed"]
+
+
+def test_the_need_page_says_who_was_paged_and_when(paging, smtp_server, http_recorder):
+    from sync.ledger import accounts
+    from webhooks.app import create_app
+
+    need = file(paging)
+    with paging.Session.begin() as session:
+        accounts.add_user(session, "cs1", "password1", "cs")
+    client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, runtime=paging).test_client()
+    log_in(client)
+    page = client.get(f"/needs/{need.ref}").get_data(as_text=True)
+    assert 'id="paged"' in page
+    assert "Paged Wang Wei (E-mail) at" in page and "Paged Zhao Lei (WeCom) at" in page
+    assert "emergency contact Zhao Lei (WeCom)" in page
