@@ -16,12 +16,12 @@ from sync.ledger.projects import (
     ProjectCounts,
     criterion_needs,
     days_to_go_live,
-    open_action_items,
     project_counts,
     project_minutes,
     project_needs,
 )
 from sync.ledger.store import ActionItem, Need, utcnow
+from sync.projects.meetings import unfinished
 from sync.projects.risk import RiskFlag, RiskInput, criteria_without_need, urgent_keys
 from sync.projects.risk import risk_flags as compute_flags
 from sync.sla import LiveState, closed_statuses, live_state
@@ -81,7 +81,7 @@ def summarise(settings, session: Session, project: Project, now: dt.datetime | N
     summary = ProjectSummary(
         counts=project_counts(session, project.id), days_to_go_live=days_to_go_live(project, now.date()),
         needs=needs, breaches=breaches, criterion_needs=criterion_needs(session, [c.id for c in project.criteria]),
-        open_action_items=open_action_items(session, project.id))
+        open_action_items=unfinished(session, project.id))
     summary.risk_flags = risk_flags(settings, session, project, summary, now.date())
     return summary
 
