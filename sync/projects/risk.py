@@ -96,12 +96,13 @@ def risk_flags(facts: RiskInput, today: dt.date, words: Words) -> list[RiskFlag]
             open=urgent)))
     if live and days is not None and days <= GO_LIVE_SOON_DAYS and unmet:
         if days >= 0:
-            when = words.ngettext("%(num)d day to go-live", "%(num)d days to go-live", days)
+            text = words.ngettext("%(num)d day to go-live and %(open)d criteria are not met yet.",
+                                  "%(num)d days to go-live and %(open)d criteria are not met yet.", days, open=unmet)
         else:
-            when = words.ngettext("go-live was %(num)d day ago", "go-live was %(num)d days ago", -days)
-        flags.append(RiskFlag("criteria_unmet", words.ngettext(
-            "%(num)d criterion is not met yet, %(days)s.", "%(num)d criteria are not met yet, %(days)s.", unmet,
-            days=when)))
+            text = words.ngettext("Go-live was %(num)d day ago and %(open)d criteria are not met.",
+                                  "Go-live was %(num)d days ago and %(open)d criteria are not met.", -days,
+                                  open=unmet)
+        flags.append(RiskFlag("criteria_unmet", text))
     failed = sum(1 for state in facts.criteria_states if state == "not_met")
     if failed:
         flags.append(RiskFlag("criteria_failed", words.ngettext(

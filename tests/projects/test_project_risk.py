@@ -75,7 +75,7 @@ SENTENCES = [
     (facts(last_meeting=days(-21)), "en", "No meeting for 21 days although the cadence is weekly."),
     (facts(criteria_without_need=["Report opens in 3 s"]), "en", "Criterion “Report opens in 3 s” has no need behind it."),
     (facts(go_live=days(-3)), "en", "Go-live was 3 days ago and the project is not closed."),
-    (facts(go_live=days(5), criteria_states=["open"]), "en", "1 criterion is not met yet, 5 days to go-live."),
+    (facts(go_live=days(5), criteria_states=["open"]), "en", "5 days to go-live and 1 criteria are not met yet."),
     (facts(go_live=days(9), open_urgent=2), "zh_Hant", "距上線還有 9 天，仍有 2 筆緊急或高優先需求未完成。"),
     (facts(last_meeting=days(-21)), "zh_Hant", "已 21 天沒有開會，但會議頻率是每週。"),
     (facts(criteria_without_need=["報表 3 秒內開啟"]), "zh_Hant", "驗收標準「報表 3 秒內開啟」沒有對應的需求。"),
