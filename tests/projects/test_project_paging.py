@@ -17,7 +17,6 @@ from sync.ledger.store import OutboxMessage
 from sync.projects.paging import page_contacts, pages_of
 from sync.sla import escalate_breaches
 from tests.factories import DEFAULT_YAML, migrated_runtime, need_data
-from tests.notify.servers import http_recorder, smtp_server  # noqa: F401 - fixtures
 from tests.web.pages import log_in
 
 SLA_YAML = DEFAULT_YAML + """

@@ -21,8 +21,8 @@ START = dt.date(2026, 3, 1)
 
 
 def facts(**changes) -> RiskInput:
-    base = dict(status="building", go_live=TODAY + dt.timedelta(days=60), cadence="weekly",
-                last_meeting=TODAY - dt.timedelta(days=2), started=START)
+    base = {"status": "building", "go_live": TODAY + dt.timedelta(days=60), "cadence": "weekly",
+            "last_meeting": TODAY - dt.timedelta(days=2), "started": START}
     return RiskInput(**(base | changes))
 
 
