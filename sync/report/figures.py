@@ -34,6 +34,7 @@ from sqlalchemy import text
 from plugin.settings import Settings
 from sync.ledger.store import utcnow
 from sync.report import cache
+from sync.report.projects import project_figures
 from sync.report.queries import ACCEPTANCE, month_figures, top_issues
 from sync.sla import FIRST_RESPONSE, RESOLUTION, Timer, delivered_statuses
 
@@ -90,6 +91,8 @@ class VocReport:
     delivered: int
     all_needs: int
     all_delivered: int
+    projects: tuple = ()
+    """The co-creation projects' section (``sync.report.projects.ProjectFigures``), computed for every report."""
 
     @property
     def delivered_share(self) -> float | None:
@@ -198,6 +201,7 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         breaches=_breaches(settings, parts["breach"], start, cutoff), top_issues=_top_issues(issues),
         delivered=sum(count for key, count in statuses.items() if key in delivered_keys),
         all_needs=north_star.count, all_delivered=north_star.delivered,
+        projects=project_figures(runtime, start, cutoff),
     )
 
 
