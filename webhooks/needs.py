@@ -231,10 +231,6 @@ class Names:
         if row.kind in ("customer", "forward", "reply"):
             channel = gettext(CHANNEL_NAMES[row.channel]) if row.channel in CHANNEL_NAMES else row.channel
             return f"{self.customer(row.customer or '')} ({channel})"
-        if row.kind == "page":
-            channel = gettext(CHANNEL_NAMES[row.channel]) if row.channel in CHANNEL_NAMES else row.channel
-            return gettext("emergency contact %(name)s (%(channel)s)", name=row.payload.get("contact") or "?",
-                           channel=channel)
         return gettext("owner %(name)s", name=row.payload.get("owner") or row.target)
 
     @staticmethod

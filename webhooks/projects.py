@@ -53,7 +53,14 @@ TEXT_FIELDS = ("key", "customer", "name", "goal", "status", "go_live", "cadence"
 @bp.app_context_processor
 def _project_helpers() -> dict:
     return {"project_names": project_view, "project_options": _project_options, "project_of": project_of,
-            "pages_of": _pages_of}
+            "pages_of": _pages_of, "page_to": _page_to}
+
+
+def _page_to(row) -> str:
+    """Who a page (an outbox row of ``sync.projects.paging``) went to, for the need page's list of notices."""
+    channel = project_view.CHANNEL_NAMES.get(row.channel, row.channel)
+    return gettext("emergency contact %(name)s (%(channel)s)", name=row.payload.get("contact") or "?",
+                   channel=channel)
 
 
 def _pages_of(ref: str) -> list:

@@ -120,3 +120,38 @@ def test_a_project_with_no_meeting_yet_starts_empty(runtime):
     with runtime.Session() as session:
         found = seed(session, project.id)
     assert found.last is None and found.values == {} and found.rows == []
+
+
+def test_the_migration_keeps_every_action_item_carried_from_nothing(tmp_path):
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from sync.ledger.store import make_engine
+    from tests.projects.test_project_store import _alembic
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    now = dt.datetime(2026, 1, 1)
+    with engine.begin() as connection:
+        command.upgrade(_alembic(connection), "0020_projects")
+        connection.execute(sa.text(
+            "INSERT INTO minutes (id, customer, topic, meeting_date, place, attendees, key_points, decisions, "
+            "open_questions, visibility, version, created_at, updated_at) VALUES (1, 'acme', 'Old', '2026-01-01', "
+            "'', '[]', '', '', '', 'internal', 1, :now, :now)"), {"now": now})
+        connection.execute(sa.text(
+            "INSERT INTO action_items (minutes_id, position, text, owner, issue_key, sync_state, done_by_tracker, "
+            "created_at) "
+            "VALUES (1, 0, 'Send the list', 'Wang Wei', 'CS-7', 'synced', 0, :now)"), {"now": now})
+    with engine.begin() as connection:
+        command.upgrade(_alembic(connection), "0022_project_meetings")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT text, issue_key, carried_from_id FROM action_items")).all() == [
+            ("Send the list", "CS-7", None)]
+    with engine.begin() as connection:
+        command.downgrade(_alembic(connection), "0020_projects")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT text, issue_key FROM action_items")).all() == [
+            ("Send the list", "CS-7")]
+        assert "carried_from_id" not in {c["name"] for c in sa.inspect(connection).get_columns("action_items")}
+    engine.dispose()
