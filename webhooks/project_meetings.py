@@ -4,6 +4,8 @@ unfinished action items, carried on."""
 
 from __future__ import annotations
 
+from flask import flash
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from sync.ledger.project_tables import Project
@@ -24,4 +26,10 @@ def seeded(values: dict[str, str]) -> tuple[dict[str, str], list[dict[str, str]]
         found = seed(session, project.id)
     values = dict(values) | {name: text for name, text in found.values.items() if text}
     values["customer"] = values.get("customer") or project.customer
+    if found.last is not None:
+        flash(ngettext("Started from the minutes of %(date)s (%(topic)s): their open questions, attendees and "
+                       "%(num)d unfinished action item.",
+                       "Started from the minutes of %(date)s (%(topic)s): their open questions, attendees and "
+                       "%(num)d unfinished action items.", len(found.rows),
+                       date=found.last.meeting_date.isoformat(), topic=found.last.topic), "info")
     return values, found.rows

@@ -275,12 +275,17 @@ def project_minutes(session: Session, project_id: int) -> list[MeetingMinutes]:
 
 
 def open_action_items(session: Session, project_id: int) -> list[ActionItem]:
-    """Action items of the project's minutes not done yet, the earliest due first (no due date last)."""
-    return list(session.scalars(
+    """Action items of the project's minutes not done yet, the earliest due first (no due date last). An item
+    carried over to a later meeting (the same text and owner) is listed once, as the later meeting has it."""
+    items = session.scalars(
         select(ActionItem).join(MeetingMinutes).where(MeetingMinutes.project_id == project_id,
                                                       ActionItem.done_at.is_(None))
         .options(selectinload(ActionItem.minutes))
-        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)))
+        .order_by(MeetingMinutes.meeting_date.desc(), MeetingMinutes.id.desc(), ActionItem.position))
+    latest: dict[tuple[str, str], ActionItem] = {}
+    for item in items:
+        latest.setdefault((item.text.strip(), item.owner.strip()), item)
+    return sorted(latest.values(), key=lambda item: (item.due_date is None, item.due_date or dt.date.min, item.id))
 
 
 @dataclass

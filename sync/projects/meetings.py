@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from plugin.need import N_, FieldError
+from sync.ledger.projects import open_action_items
 from sync.ledger.store import ActionItem, MeetingMinutes
 
 
@@ -30,15 +31,14 @@ def last_meeting(session: Session, project_id: int) -> MeetingMinutes | None:
 
 
 def unfinished(session: Session, project_id: int) -> list[ActionItem]:
-    """Action items of the project's minutes not done and not carried on into later minutes, earliest due
-    first (no due date last), each with its minutes loaded."""
+    """Action items of the project's minutes not done and not carried on into later minutes (by link, or typed
+    again with the same text and owner: ``sync.ledger.projects.open_action_items``), earliest due first (no due
+    date last), each with its minutes loaded."""
     later = aliased(ActionItem)
-    carried_on = select(later.id).where(later.carried_from_id == ActionItem.id).exists()
-    return list(session.scalars(
-        select(ActionItem).join(MeetingMinutes).where(MeetingMinutes.project_id == project_id,
-                                                      ActionItem.done_at.is_(None), ~carried_on)
-        .options(selectinload(ActionItem.minutes))
-        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)))
+    carried_on = set(session.scalars(select(ActionItem.id).join(later, later.carried_from_id == ActionItem.id)
+                                     .join(MeetingMinutes, MeetingMinutes.id == ActionItem.minutes_id)
+                                     .where(MeetingMinutes.project_id == project_id)))
+    return [item for item in open_action_items(session, project_id) if item.id not in carried_on]
 
 
 @dataclass

@@ -56,7 +56,7 @@ class RiskInput:
     """Open needs of the most urgent levels (see :data:`URGENT_LEVELS`)."""
     criteria_states: Sequence[str] = ()
     criteria_without_need: Sequence[str] = ()
-    """The ``what`` of each criterion no need is linked to (waived ones left out)."""
+    """The ``what`` of each criterion still to meet (open or not met) that no need is linked to."""
     sla_breaches: int = 0
     late_action_items: int = 0
 
@@ -85,10 +85,6 @@ def risk_flags(facts: RiskInput, today: dt.date, words: Words) -> list[RiskFlag]
     live = facts.status != "closed"
     unmet = sum(1 for state in facts.criteria_states if state in ("open", "not_met"))
     days = (facts.go_live - today).days if facts.go_live else None
-    if live and days is not None and days < 0:
-        flags.append(RiskFlag("go_live_passed", words.ngettext(
-            "Go-live was %(num)d day ago and the project is not closed.",
-            "Go-live was %(num)d days ago and the project is not closed.", -days)))
     if live and days is not None and 0 <= days <= GO_LIVE_SOON_DAYS and facts.open_urgent:
         urgent = words.ngettext("%(num)d critical or high need", "%(num)d critical or high needs", facts.open_urgent)
         flags.append(RiskFlag("go_live_urgent_open", words.ngettext(
@@ -103,6 +99,10 @@ def risk_flags(facts: RiskInput, today: dt.date, words: Words) -> list[RiskFlag]
                                   "Go-live was %(num)d days ago and %(open)d criteria are not met.", -days,
                                   open=unmet)
         flags.append(RiskFlag("criteria_unmet", text))
+    if live and days is not None and days < 0 and not unmet:  # else the criteria's flag says it already
+        flags.append(RiskFlag("go_live_passed", words.ngettext(
+            "Go-live was %(num)d day ago and the project is not closed.",
+            "Go-live was %(num)d days ago and the project is not closed.", -days)))
     failed = sum(1 for state in facts.criteria_states if state == "not_met")
     if failed:
         flags.append(RiskFlag("criteria_failed", words.ngettext(
@@ -143,5 +143,5 @@ def urgent_keys(urgency_keys: Sequence[str]) -> frozenset[str]:
 
 
 def criteria_without_need(criteria: Sequence, linked: Mapping[int, Sequence]) -> list[str]:
-    """The ``what`` of each criterion (not waived) with no need linked to it."""
-    return [c.what for c in criteria if c.state != "waived" and not linked.get(c.id)]
+    """The ``what`` of each criterion still to meet (open or not met) with no need linked to it."""
+    return [c.what for c in criteria if c.state in ("open", "not_met") and not linked.get(c.id)]

@@ -208,3 +208,35 @@ def test_the_minutes_form_puts_minutes_in_a_project(cs_client, runtime):
     page = cs_client.get("/projects/erp").get_data(as_text=True)
     items = re.search(r'id="open-action-items">(.*?)</section>', page, re.DOTALL).group(1)
     assert "Send the list" in items
+
+
+def test_new_minutes_of_a_project_start_from_the_last_meeting(cs_client, runtime):
+    import datetime as dt
+
+    add_project(runtime, {"key": "erp", "customer": "acme", "name": "ERP rollout"})
+    assert "Started from the minutes" not in cs_client.get("/minutes/new?project=erp").get_data(as_text=True)
+    due = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    first = {"topic": "Weekly 1", "customer": "acme", "date": "2026-11-20", "project": "erp",
+             "attendees": "Li Na\nWang Wei", "open_questions": "Which branches?",
+             "action_items.1.text": "Send the list", "action_items.1.owner": "Wang Wei",
+             "action_items.1.due_date": due,
+             "action_items.2.text": "Book the room", "action_items.2.owner": "Li Na"}
+    saved = cs_client.post("/minutes/new", data=first)
+    assert saved.status_code == 302
+    minutes_id = int(saved.headers["Location"].rsplit("/", 1)[1])
+    with runtime.Session() as session:
+        from sync.ledger.store import ActionItem
+
+        booked = session.query(ActionItem).filter_by(minutes_id=minutes_id, text="Book the room").one().id
+    cs_client.post(f"/minutes/{minutes_id}/action-items/{booked}/done", data={"done": "1"})
+    page = cs_client.get("/minutes/new?project=erp&customer=acme").get_data(as_text=True)
+    assert "Started from the minutes of 2026-11-20 (Weekly 1)" in page
+    assert "Which branches?</textarea>" in page and "Li Na\nWang Wei</textarea>" in page
+    assert 'value="Send the list"' in page and f'value="{due}"' in page and "Book the room" not in page
+    carried = {"topic": "Weekly 2", "customer": "acme", "date": "2026-11-27", "project": "erp",
+               "open_questions": "Which branches?", "action_items.1.text": "Send the list",
+               "action_items.1.owner": "Wang Wei", "action_items.1.due_date": due}
+    assert cs_client.post("/minutes/new", data=carried).status_code == 302
+    items = re.search(r'id="open-action-items">(.*?)</section>', cs_client.get("/projects/erp").get_data(as_text=True),
+                      re.DOTALL).group(1)
+    assert items.count("Send the list") == 1

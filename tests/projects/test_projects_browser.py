@@ -1,6 +1,6 @@
 """In Chromium, in zh-Hant, through the real forms (CSRF on): create a project with three criteria; file two needs
 into it and link them to a criterion; write minutes of the project with an open question and an unfinished
-action item; mark the criterion met with evidence; the acceptance report (PDF printed by Chromium) shows it, and
+action item, and "new minutes" starts with both; mark the criterion met with evidence; the acceptance report (PDF printed by Chromium) shows it, and
 the customer's status page shows the project's section without the internal notes. Screenshots go to
 ``test-output/``; a missing Chromium fails the test."""
 
@@ -114,12 +114,16 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     expect(page.locator("#risk-flags li[data-kind=go_live_urgent_open]")).to_have_text(
         "距上線還有 10 天，仍有 2 筆緊急或高優先需求未完成。")
 
-    # The next regular meeting starts from this one: its open question and its unfinished action item, carried on.
+    # The next regular meeting starts from this one: its open question, attendees and unfinished action item,
+    # carried on (linked to the original, keeping its issue).
     page.click("a.button >> text=新增會議紀要")
+    expect(page.locator(".flash-info")).to_contain_text("已從")
+    expect(page.locator(".flash-info")).to_contain_text("報表平台週會")
     expect(page.locator("#open_questions")).to_have_value("分店別要用哪一層組織？")
     expect(page.locator("#attendees")).to_have_value("陳大文\nWang Wei")
     expect(page.locator("#action_items-1-text")).to_have_value("提供分店清單")
     expect(page.locator("#action_items-1-owner")).to_have_value("Wang Wei")
+    expect(page.locator("#project")).to_have_value("bi")
     expect(page.locator(".action-rows .carried")).to_contain_text("延續自 A-")
     page.screenshot(path=OUTPUT / "project-next-minutes-zh-hant.png", full_page=True)
     page.fill("#topic", "報表平台第二次週會")
@@ -132,6 +136,8 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     criterion.locator("select[name=state]").select_option("met")
     criterion.locator("textarea[name=evidence_text]").fill("12 月月報於 12/1 08:30 產出，排程紀錄已附。")
     criterion.locator("input[name=evidence_url]").fill("https://wiki.example/bi/schedule")
+    criterion.locator("input[name=evidence_file]").set_input_files(
+        {"name": "排程紀錄.txt", "mimeType": "text/plain", "buffer": "12/1 08:30 月報產出完成".encode()})
     criterion.locator("input[name=evidence_shared]").check()
     criterion.locator("input[name=sign_off]").check()
     criterion.locator("button >> text=儲存狀態").click()
@@ -140,6 +146,8 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     criterion = page.locator("#criteria article.criterion").first
     expect(criterion.locator(".badge")).to_have_text("已達成")
     expect(criterion.locator(".signed-off")).to_contain_text("由 cs1 於")
+    download = page.request.get(server + criterion.locator("a >> text=排程紀錄.txt").get_attribute("href"))
+    assert download.body().decode() == "12/1 08:30 月報產出完成"
     page.screenshot(path=OUTPUT / "project-page-zh-hant.png", full_page=True)
 
     page.goto(f"{server}/projects")
@@ -161,7 +169,8 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     (OUTPUT / "project-acceptance-zh-hant.pdf").write_bytes(pdf.body())
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.body())).pages)
     flat = re.sub(r"\s+", "", text)
-    for expected in ("驗收報告", "報表平台上線", "月報準時產出", "已達成", "12月月報於12/1", first, second, "簽核"):
+    for expected in ("驗收報告", "報表平台上線", "月報準時產出", "已達成", "12月月報於12/1", "排程紀錄.txt", first, second,
+                     "簽核"):
         assert expected in flat, expected
 
     link = status_link(runtime.settings, issue_status_token(runtime, "globex"))
