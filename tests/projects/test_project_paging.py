@@ -55,7 +55,7 @@ def file(runtime, urgency="critical", project="erp"):
     return create_need(runtime, validate_need(data, runtime.settings, now=FILED_AT), project_id=project_id)
 
 
-def rows(runtime, kind):
+def rows_of(runtime, kind):
     with runtime.Session() as session:
         return session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)
                                .order_by(OutboxMessage.id)).all()
@@ -63,7 +63,7 @@ def rows(runtime, kind):
 
 def test_a_critical_need_pages_our_emergency_contacts_once_each(paging, smtp_server, http_recorder):
     need = file(paging)
-    pages = rows(paging, "page")
+    pages = rows_of(paging, "page")
     assert [(row.channel, row.payload["contact"], row.state) for row in pages] == [
         ("email", "Wang Wei", "sent"), ("wecom", "Zhao Lei", "sent")]  # not the customer's contact
     mails = [mail for mail in smtp_server.messages if "wang.wei@example.com" in mail.rcpt_tos]
@@ -81,7 +81,7 @@ def test_a_critical_need_pages_our_emergency_contacts_once_each(paging, smtp_ser
         from sync.ledger.store import Need
 
         again = page_contacts(paging, session, session.get(Need, need.id))
-    assert again == [] and len(rows(paging, "page")) == 2
+    assert again == [] and len(rows_of(paging, "page")) == 2
     assert len(smtp_server.messages) == 1 and len(http_recorder.requests) == 1
 
     with paging.Session() as session:
@@ -97,7 +97,7 @@ def test_the_sla_escalation_of_a_paged_need_still_fires_once(paging, smtp_server
     first = escalate_breaches(paging, later)
     assert len(first) == 2  # the owner and the escalation contact
     assert escalate_breaches(paging, later + dt.timedelta(hours=1)) == []
-    assert len(rows(paging, "escalation")) == 2 and len(rows(paging, "page")) == 2
+    assert len(rows_of(paging, "escalation")) == 2 and len(rows_of(paging, "page")) == 2
     subjects = [mail.message["Subject"] for mail in smtp_server.messages]
     assert sum("[SLA breach]" in subject for subject in subjects) == 2
     assert sum("[Emergency]" in subject for subject in subjects) == 1
@@ -106,13 +106,13 @@ def test_the_sla_escalation_of_a_paged_need_still_fires_once(paging, smtp_server
 @pytest.mark.parametrize(("urgency", "project"), [("high", "erp"), ("critical", None)])
 def test_other_urgencies_and_needs_in_no_project_page_nobody(paging, smtp_server, http_recorder, urgency, project):
     file(paging, urgency=urgency, project=project)
-    assert rows(paging, "page") == [] and smtp_server.messages == [] and http_recorder.requests == []
+    assert rows_of(paging, "page") == [] and smtp_server.messages == [] and http_recorder.requests == []
 
 
 def test_a_page_that_cannot_go_out_is_kept_as_failed_and_shown(paging, smtp_server, http_recorder):
     http_recorder.reply(200, {"errcode": 93000, "errmsg": "invalid webhook url"})
     need = file(paging)  # the need is stored whatever the page's fate; the failed job is kept for a retry
-    [email, wecom] = rows(paging, "page")
+    [email, wecom] = rows_of(paging, "page")
     assert email.state == "sent" and wecom.state == "failed" and "93000" in (wecom.last_error or "")
     with paging.Session() as session:
         assert [page.state for page in pages_of(session, need.ref)] == ["sent", "failed"]
@@ -131,3 +131,19 @@ def test_the_need_page_says_who_was_paged_and_when(paging, smtp_server, http_rec
     assert 'id="paged"' in page
     assert "Paged Wang Wei (E-mail) at" in page and "Paged Zhao Lei (WeCom) at" in page
     assert "emergency contact Zhao Lei (WeCom)" in page
+
+
+def test_a_critical_row_of_an_imported_sheet_pages_too(paging, smtp_server, http_recorder, tmp_path):
+    from sync.table.importer import import_table
+    from tests.table.sheets import SEED_HEADERS, write_xlsx
+
+    reported = f"{FILED_AT:%Y/%m/%d %H:%M}"
+    rows = [SEED_HEADERS["zh_Hant"] + ["客戶", "專案"],
+            ["1", "計費", "發票全部開不出來", "", "緊急", "Li Na", reported, "Wang Wei", "", "", "ACME Corp", "erp"],
+            ["2", "計費", "發票要顯示稅號", "", "高", "Li Na", reported, "Wang Wei", "", "", "ACME Corp", "erp"]]
+    report = import_table(paging, write_xlsx(tmp_path / "needs.xlsx", rows), dry_run=False,
+                          now=FILED_AT + dt.timedelta(minutes=1))
+    assert report.problems == [] and report.created == 2
+    assert [(row.need_ref, row.channel, row.state) for row in rows_of(paging, "page")] == [
+        ("1", "email", "sent"), ("1", "wecom", "sent")]
+    assert len(smtp_server.messages) == 1 and len(http_recorder.requests) == 1
