@@ -6,11 +6,21 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from sync.ledger.projects import add_project
 from sync.ledger.store import ActionItem, MeetingMinutes
 from sync.projects.meetings import seed, unfinished
+from tests.table.helpers import TABLE_YAML
+
+
+@pytest.fixture
+def settings():
+    """A Jira tracker configured (issues can be asked for); no test here reaches it."""
+    from plugin.loading import parse_settings
+
+    return parse_settings(TABLE_YAML, "table.yaml")
 
 FIRST = {"topic": "Weekly 1", "customer": "acme", "date": "2026-11-20", "project": "erp",
          "attendees": "Wang Wei\nLi Na", "open_questions": "Which branches go first?",
@@ -90,11 +100,10 @@ def test_asking_for_issues_creates_none_for_a_carried_item(cs_client, runtime):
                                          "project": "erp", "action_items.1.text": "Send the branch list",
                                          "action_items.1.owner": "Wang Wei", "action_items.1.carried": str(first.id)})
     carried = items(runtime)[-1]
-    runtime.settings.__dict__["tracker"] = object()  # request_issues only asks whether a tracker is connected
-    try:
-        assert action_items.request_issues(runtime, carried.minutes_id) == []
-    finally:
-        runtime.settings.__dict__["tracker"] = None
+    assert runtime.settings.tracker is not None
+    assert action_items.request_issues(runtime, carried.minutes_id) == []  # no job: the tracker is not called
+    with runtime.Session() as session:
+        assert session.get(ActionItem, carried.id).issue_key == "CS-7"
 
 
 def test_carried_rows_are_checked(cs_client, runtime):
