@@ -147,3 +147,24 @@ def test_a_critical_row_of_an_imported_sheet_pages_too(paging, smtp_server, http
     assert [(row.need_ref, row.channel, row.state) for row in rows_of(paging, "page")] == [
         ("1", "email", "sent"), ("1", "wecom", "sent")]
     assert len(smtp_server.messages) == 1 and len(http_recorder.requests) == 1
+
+
+def test_the_page_and_the_meeting_reminder_in_zh_hant():
+    from sync.notify import MeetingReminder, PageNotice, notice_data, notice_from_data, render
+
+    page = PageNotice(locale="zh-Hant", contact_name="王偉", project_name="報表平台上線", customer_name="環球科技",
+                      need_ref="N-0042", need_title="月報\n全部打不開", urgency_label="緊急",
+                      need_url="https://cocreate.example/needs/N-0042", event_key="page:N-0042:x")
+    message = render(page)
+    assert message.subject == "[緊急] 報表平台上線：N-0042「月報 全部打不開」（緊急）"  # one line, whatever was typed
+    assert "環球科技 在專案 報表平台上線 中提出了緊急需求 N-0042" in message.text
+    assert notice_from_data(notice_data(page)) == page
+    reminder = MeetingReminder(locale="zh_Hant", lead_name="王偉", project_name="報表平台上線", customer_name="環球科技",
+                               cadence_label="每週", days=21, last_meeting="2026-11-17",
+                               minutes_url="https://cocreate.example/minutes/new?project=bi")
+    text = render(reminder).text
+    assert "例會頻率是每週，上次會議在 2026-11-17，已過 21 天。" in text
+    assert render(reminder).subject == "[Cocreate] 報表平台上線：例會已逾期"
+    with pytest.raises(ValueError):
+        PageNotice(locale="en", contact_name="x", project_name="p", customer_name="c", need_ref="N-1",
+                   need_title="t", urgency_label="u", need_url="javascript:alert(1)")
