@@ -4,12 +4,17 @@ unfinished action items, carried on."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from flask import flash
 from flask_babel import ngettext
 from sqlalchemy import select
 
 from sync.ledger.project_tables import Project
-from sync.projects.meetings import seed
+from sync.ledger.store import MeetingMinutes, utcnow
+from sync.projects.meetings import last_meeting, seed
+from sync.projects.risk import meeting_overdue_since, next_meeting_due
 from webhooks.context import runtime
 
 
@@ -33,3 +38,23 @@ def seeded(values: dict[str, str]) -> tuple[dict[str, str], list[dict[str, str]]
                        "%(num)d unfinished action items.", len(found.rows),
                        date=found.last.meeting_date.isoformat(), topic=found.last.topic), "info")
     return values, found.rows
+
+
+@dataclass(frozen=True)
+class MeetingState:
+    """The project page's line on its regular meeting: the last one, when the next is due, whether it is late."""
+
+    last: MeetingMinutes | None
+    next_due: dt.date | None
+    overdue: bool
+
+
+def meeting_of(project: Project) -> MeetingState:
+    """Where the project's regular meeting stands today (UTC), for its page."""
+    today = utcnow().date()
+    with runtime().Session() as session:
+        last = last_meeting(session, project.id)
+    last_date = last.meeting_date if last else None
+    started = project.created_at.date()
+    overdue = project.status != "closed" and meeting_overdue_since(project.cadence, last_date, started, today)
+    return MeetingState(last, next_meeting_due(project.cadence, last_date, started), bool(overdue))

@@ -38,6 +38,7 @@ from sync.ledger.store import utcnow
 from sync.projects.paging import pages_of
 from webhooks import project_view
 from webhooks.context import customers, runtime
+from webhooks.project_meetings import meeting_of
 
 bp = Blueprint("projects", __name__)
 
@@ -53,7 +54,7 @@ TEXT_FIELDS = ("key", "customer", "name", "goal", "status", "go_live", "cadence"
 @bp.app_context_processor
 def _project_helpers() -> dict:
     return {"project_names": project_view, "project_options": _project_options, "project_of": project_of,
-            "pages_of": _pages_of, "page_to": _page_to}
+            "pages_of": _pages_of, "page_to": _page_to, "meeting_of": meeting_of}
 
 
 def _page_to(row) -> str:

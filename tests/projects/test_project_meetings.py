@@ -164,3 +164,13 @@ def test_the_migration_keeps_every_action_item_carried_from_nothing(tmp_path):
             ("Send the list", "CS-7")]
         assert "carried_from_id" not in {c["name"] for c in sa.inspect(connection).get_columns("action_items")}
     engine.dispose()
+
+
+def test_the_project_page_says_when_the_next_meeting_is_due(cs_client, runtime):
+    setup_first_meeting(cs_client, runtime)  # weekly; the last meeting on 2026-11-20, long ago
+    page = cs_client.get("/projects/erp").get_data(as_text=True)
+    assert re.search(r'id="last-meeting"><a href="/minutes/\d+">2026-11-20 Weekly 1</a>', page)
+    assert 'id="next-meeting" class="overdue">2026-11-27 (overdue)' in page
+    assert 'data-kind="meeting_overdue"' in page and "although the cadence is weekly." in page
+    listing = cs_client.get("/projects").get_data(as_text=True)
+    assert re.search(r'class="risk-count">[1-9]', listing)
