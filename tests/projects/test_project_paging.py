@@ -150,7 +150,13 @@ def test_a_critical_row_of_an_imported_sheet_pages_too(paging, smtp_server, http
 
 
 def test_the_page_and_the_meeting_reminder_in_zh_hant():
-    from sync.notify import MeetingReminder, PageNotice, notice_data, notice_from_data, render
+    from sync.notify import (
+        MeetingReminder,
+        PageNotice,
+        notice_data,
+        notice_from_data,
+        render,
+    )
 
     page = PageNotice(locale="zh-Hant", contact_name="王偉", project_name="報表平台上線", customer_name="環球科技",
                       need_ref="N-0042", need_title="月報\n全部打不開", urgency_label="緊急",
