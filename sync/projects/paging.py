@@ -12,6 +12,7 @@ project record, and a contact changed to another channel since is an error, not 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ from sync.loop.mapping import need_url
 if TYPE_CHECKING:
     from plugin.settings import Settings
     from sync.runtime import Runtime
+
+log = logging.getLogger("cocreate.projects")
 
 PAGE = "page"
 """The outbox kind of a page."""
@@ -47,9 +50,18 @@ def page_contacts(runtime: Runtime, session: Session, need: Need) -> list:
     """Write the page rows of ``need`` (flushed, with its ref) into ``session`` and record their delivery jobs;
     returns the jobs to ``runtime.queue.send`` after the commit. Contacts already paged for this need are left
     out, so calling it again pages nobody twice."""
-    settings = runtime.settings
-    if not pages_needed(settings, need):
+    if not pages_needed(runtime.settings, need):
         return []
+    try:
+        with session.begin_nested():  # a page that cannot be written never costs the need it is about
+            return _write_pages(runtime, session, need)
+    except Exception:
+        log.exception("paging the emergency contacts of %s failed; the need is stored", need.ref)
+        return []
+
+
+def _write_pages(runtime: Runtime, session: Session, need: Need) -> list:
+    settings = runtime.settings
     project = session.get(Project, need.project_id)
     contacts = [(index, contact) for index, contact in enumerate(project.emergency_contacts or ())
                 if contact.get("side") == "ours" and contact.get("address")]

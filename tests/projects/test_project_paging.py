@@ -174,3 +174,17 @@ def test_the_page_and_the_meeting_reminder_in_zh_hant():
     with pytest.raises(ValueError):
         PageNotice(locale="en", contact_name="x", project_name="p", customer_name="c", need_ref="N-1",
                    need_title="t", urgency_label="u", need_url="javascript:alert(1)")
+
+
+def test_a_page_that_cannot_be_written_never_costs_the_need(paging, smtp_server, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("customer records unreadable")
+
+    monkeypatch.setattr(paging, "customers", broken)
+    need = file(paging)
+    with paging.Session() as session:
+        from sync.ledger.store import Need
+
+        assert session.get(Need, need.id).ref == need.ref
+    assert rows_of(paging, "page") == [] and smtp_server.messages == []
+    assert f"paging the emergency contacts of {need.ref} failed" in caplog.text
