@@ -176,7 +176,9 @@ def update_need(runtime: Runtime, ref: str, need_input: NeedInput, actor: str | 
             jobs = []
             if TRACKER_FIELDS & set(changed):
                 need.sync_state = sync_state_at_intake(runtime)
-                jobs = _sync_job(runtime, session, need) + page_contacts(runtime, session, need)
+                jobs = _sync_job(runtime, session, need)
+            if {"urgency", "project_id"} & set(changed):  # raised to the most urgent, or moved into a project
+                jobs += page_contacts(runtime, session, need)
     except Exception:
         for path in written:
             path.unlink(missing_ok=True)

@@ -1,5 +1,6 @@
 """Emergency paging: a need filed with the most urgent urgency (``settings.urgencies[0]``) on a co-creation
-project pages each of the project's own ("ours") emergency contacts at once, on the contact's channel.
+project pages each of the project's own ("ours") emergency contacts at once, on the contact's channel; so does an
+edit that raises a still unanswered need of a project to that urgency, or moves such a need into a project.
 
 :func:`page_contacts` runs in the transaction that stores the need (form, JSON API or table import): it writes
 one ``page`` outbox row per contact, keyed by need and contact so that a need is never paged twice to the same

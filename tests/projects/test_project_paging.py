@@ -188,3 +188,28 @@ def test_a_page_that_cannot_be_written_never_costs_the_need(paging, smtp_server,
         assert session.get(Need, need.id).ref == need.ref
     assert rows_of(paging, "page") == [] and smtp_server.messages == []
     assert f"paging the emergency contacts of {need.ref} failed" in caplog.text
+
+
+def test_an_edit_raising_a_need_to_critical_or_moving_it_into_the_project_pages_once(paging, smtp_server,
+                                                                                    http_recorder):
+    from sync.intake import update_need
+    from sync.ledger.projects import project_id_for
+
+    def edit(need, project_id=None, **changes):
+        data = need_data(urgency="high", reported_at=FILED_AT.isoformat()) | changes
+        options = {} if project_id is None else {"project_id": project_id}
+        return update_need(paging, need.ref, validate_need(data, paging.settings, now=FILED_AT), "cs1", **options)
+
+    high = file(paging, urgency="high")
+    assert rows_of(paging, "page") == []
+    edit(high, urgency="critical")
+    assert [row.need_ref for row in rows_of(paging, "page")] == [high.ref, high.ref]
+    edit(high, urgency="critical", title="Invoices are all blank")  # already paged: nobody twice
+    assert len(rows_of(paging, "page")) == 2 and len(smtp_server.messages) == 1
+
+    loose = file(paging, urgency="critical", project=None)
+    with paging.Session() as session:
+        erp = project_id_for(session, "erp", "acme")
+    edit(loose, project_id=erp, urgency="critical")
+    assert [row.need_ref for row in rows_of(paging, "page")][2:] == [loose.ref, loose.ref]
+    assert len(http_recorder.requests) == 2
