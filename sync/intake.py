@@ -16,6 +16,7 @@ from plugin.need import NeedInput
 from sync.ledger.edits import SCREENSHOTS, FieldChange, change_fields, edits_since
 from sync.ledger.store import Attachment, Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
+from sync.projects.paging import page_contacts
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -102,7 +103,7 @@ def create_need(runtime: Runtime, need_input: NeedInput, uploads: list[Upload] =
             need.attachments.extend(_store_uploads(runtime, need.ref, checked, written))
             need.history.append(StatusChange(status=need.status, previous=None, source="cs", actor=created_by,
                                              note="", at=utcnow()))
-            jobs = _sync_job(runtime, session, need)
+            jobs = _sync_job(runtime, session, need) + page_contacts(runtime, session, need)
     except Exception:
         for path in written:
             path.unlink(missing_ok=True)
@@ -176,6 +177,8 @@ def update_need(runtime: Runtime, ref: str, need_input: NeedInput, actor: str | 
             if TRACKER_FIELDS & set(changed):
                 need.sync_state = sync_state_at_intake(runtime)
                 jobs = _sync_job(runtime, session, need)
+            if {"urgency", "project_id"} & set(changed):  # raised to the most urgent, or moved into a project
+                jobs += page_contacts(runtime, session, need)
     except Exception:
         for path in written:
             path.unlink(missing_ok=True)

@@ -32,6 +32,7 @@ from sync.ledger.customers import CustomerCache
 from sync.ledger.people import PeopleCache
 from sync.loop import inbound, outbound, outbox, reconcile, releases
 from sync.minutes import action_items
+from sync.projects import reminders
 from sync.table import checking
 
 JOBS = job_table(
@@ -44,6 +45,7 @@ JOBS = job_table(
     outbox.deliver_outbox,            # one status comment or customer notice, exactly once
     action_items.create_action_item_issue,  # an action item -> its issue
     sla.check_sla,                    # SLA breaches -> one escalation each
+    reminders.check_meetings,         # overdue regular meetings -> one reminder to the lead per period
     checking.check_import,            # the dry run of a large uploaded sheet, its progress and report on file
 )
 """Every job the queue runs, by name (stored in the ledger: a name never changes)."""

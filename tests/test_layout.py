@@ -16,7 +16,7 @@ LAYERS = (
     ("plugin",),
     ("sync.ledger",),
     ("sync.jobs", "sync.notify"),
-    ("sync.loop",),
+    ("sync.loop", "sync.projects"),
     ("sync.intake", "sync.bulk", "sync.minutes", "sync.table", "sync.report", "sync.sla", "sync.duplicates",
      "sync.hanzi", "sync.similar", "sync.merges"),
     ("sync.runtime",),

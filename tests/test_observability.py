@@ -56,7 +56,8 @@ def test_every_job_that_calls_the_tracker_dates_the_last_tracker_call():
     from sync.runtime import JOBS
     from webhooks.health import TRACKER_JOBS
 
-    assert set(JOBS) == {*TRACKER_JOBS, "check_sla", "check_import"}, "a new job: say whether it calls the tracker"
+    assert set(JOBS) == {*TRACKER_JOBS, "check_sla", "check_import", "check_meetings"}, (
+        "a new job: say whether it calls the tracker")
 
 
 def test_an_action_item_issue_counts_as_a_tracker_call(tmp_path):

@@ -202,7 +202,7 @@ def test_queued_messages_name_jobs_as_before_the_queue_moved(settings, tmp_path)
     runtime = build_runtime(settings, {"COCREATE_HOME": str(tmp_path)})
     try:
         registry = runtime.queue.huey._registry
-        for name in (*JOBS, "schedule_check_sla"):  # and the periodic ticks
+        for name in (*JOBS, "schedule_check_sla", "schedule_check_meetings"):  # and the periodic ticks
             assert registry.string_to_task(f"sync.queue.{name}").__name__ == name
     finally:
         runtime.close()

@@ -56,7 +56,7 @@ def healthz():
 
 TRACKER_JOBS = ("sync_need", "sync_needs", "resume_syncs", "apply_issue_change", "reconcile", "deliver_outbox",
                 "create_action_item_issue", "apply_release")
-"""The jobs that call the tracker (every job but ``check_sla`` and ``check_import``): their outcomes date the last tracker call."""
+"""The jobs that call the tracker (every job but ``check_sla``, ``check_meetings`` and ``check_import``): their outcomes date the last tracker call."""
 
 
 def _tracker_last(session) -> dict:

@@ -16,14 +16,15 @@ from sync.minutes import action_items, files, records
 from sync.minutes.records import InvalidMinutes, MinutesConflict, parse_date
 from webhooks.context import customers as customer_book
 from webhooks.context import runtime
-from webhooks.projects import project_of, seed_minutes
+from webhooks.project_meetings import seeded
+from webhooks.projects import project_of
 
 bp = Blueprint("minutes", __name__)
 
 PAGE_SIZE = 50
 BLANK_ROWS = 3
 """Empty action-item rows the form offers beyond those already filled in."""
-_ROW_FIELD = re.compile(r"^action_items\.(\d{1,3})\.(text|owner|due_date|id)$")
+_ROW_FIELD = re.compile(r"^action_items\.(\d{1,3})\.(text|owner|due_date|id|carried)$")
 TEXT_FIELDS = ("customer", "topic", "date", "time", "place", "attendees", "key_points", "decisions",
                "open_questions", "needs", "visibility", "external_url", "project")
 
@@ -206,7 +207,8 @@ def new():
         if need is not None:
             values.update(needs=need.ref, customer=need.customer)
     values.update({name: request.args[name] for name in ("project", "customer") if request.args.get(name)})
-    return _form_page(values, seed_minutes(values, _today()) if values.get("project") else [], errors)
+    values, rows = seeded(values)
+    return _form_page(values, rows, errors)
 
 
 @bp.route("/minutes/<int:minutes_id>/edit", methods=["GET", "POST"])

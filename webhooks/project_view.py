@@ -16,12 +16,15 @@ from sync.ledger.projects import (
     ProjectCounts,
     criterion_needs,
     days_to_go_live,
-    open_action_items,
     project_counts,
+    project_minutes,
     project_needs,
 )
 from sync.ledger.store import ActionItem, Need, utcnow
-from sync.sla import LiveState, live_state
+from sync.projects.meetings import unfinished
+from sync.projects.risk import RiskFlag, RiskInput, criteria_without_need, urgent_keys
+from sync.projects.risk import risk_flags as compute_flags
+from sync.sla import LiveState, closed_statuses, live_state
 
 STATUS_NAMES = {
     "planning": lazy_gettext("Planning"),
@@ -51,10 +54,6 @@ CHANNEL_NAMES = {
     "webhook": lazy_gettext("Webhook"),
 }
 
-GO_LIVE_SOON_DAYS = 14
-"""Within this many days of go-live, criteria still open are a risk the page states."""
-
-
 @dataclass
 class Breach:
     need: Need
@@ -71,7 +70,7 @@ class ProjectSummary:
     breaches: list[Breach]
     criterion_needs: dict[int, list[Need]]
     open_action_items: list[ActionItem] = field(default_factory=list)
-    risk_flags: list[str] = field(default_factory=list)
+    risk_flags: list[RiskFlag] = field(default_factory=list)
 
 
 def summarise(settings, session: Session, project: Project, now: dt.datetime | None = None) -> ProjectSummary:
@@ -82,38 +81,33 @@ def summarise(settings, session: Session, project: Project, now: dt.datetime | N
     summary = ProjectSummary(
         counts=project_counts(session, project.id), days_to_go_live=days_to_go_live(project, now.date()),
         needs=needs, breaches=breaches, criterion_needs=criterion_needs(session, [c.id for c in project.criteria]),
-        open_action_items=open_action_items(session, project.id))
-    summary.risk_flags = risk_flags(project, summary, now.date())
+        open_action_items=unfinished(session, project.id))
+    summary.risk_flags = risk_flags(settings, session, project, summary, now.date())
     return summary
 
 
-def risk_flags(project: Project, summary: ProjectSummary, today: dt.date) -> list[str]:
-    """The risks the figures show, each stated in words in the reader's language."""
-    flags = []
-    unmet = [c for c in project.criteria if c.state in ("open", "not_met")]
-    days = summary.days_to_go_live
-    if project.status != "closed" and days is not None and days < 0 and unmet:
-        flags.append(ngettext("Go-live was %(num)d day ago and %(open)d criteria are not met.",
-                              "Go-live was %(num)d days ago and %(open)d criteria are not met.", -days,
-                              open=len(unmet)))
-    elif project.status != "closed" and days is not None and days <= GO_LIVE_SOON_DAYS and unmet:
-        flags.append(ngettext("%(num)d day to go-live and %(open)d criteria are not met yet.",
-                              "%(num)d days to go-live and %(open)d criteria are not met yet.", days,
-                              open=len(unmet)))
-    failed = [c for c in project.criteria if c.state == "not_met"]
-    if failed:
-        flags.append(ngettext("%(num)d criterion was found not met.", "%(num)d criteria were found not met.",
-                              len(failed)))
-    if summary.breaches:
-        flags.append(ngettext("%(num)d need is past its SLA target.", "%(num)d needs are past their SLA target.",
-                              len(summary.breaches)))
-    late = [item for item in summary.open_action_items if item.due_date is not None and item.due_date < today]
-    if late:
-        flags.append(ngettext("%(num)d action item is past its due date.",
-                              "%(num)d action items are past their due date.", len(late)))
-    if project.go_live is None and project.status != "closed":
-        flags.append(gettext("No go-live date is set."))
-    return flags
+class _Words:
+    """Flask-Babel's functions as the ``Words`` the risk flags are written with (the request's language)."""
+
+    gettext = staticmethod(gettext)
+    ngettext = staticmethod(ngettext)
+
+
+def risk_flags(settings, session: Session, project: Project, summary: ProjectSummary,
+               today: dt.date) -> list[RiskFlag]:
+    """The risks the figures show, each stated in words in the reader's language (``sync.projects.risk``)."""
+    closed, urgent = closed_statuses(settings), urgent_keys([u.key for u in settings.urgencies])
+    minutes = project_minutes(session, project.id)
+    facts = RiskInput(
+        status=project.status, go_live=project.go_live, cadence=project.cadence,
+        last_meeting=minutes[0].meeting_date if minutes else None, started=project.created_at.date(),
+        open_urgent=sum(1 for need in summary.needs if need.urgency in urgent and need.status not in closed),
+        criteria_states=[c.state for c in project.criteria],
+        criteria_without_need=criteria_without_need(project.criteria, summary.criterion_needs),
+        sla_breaches=len(summary.breaches),
+        late_action_items=sum(1 for item in summary.open_action_items
+                              if item.due_date is not None and item.due_date < today))
+    return compute_flags(facts, today, _Words())
 
 
 def criterion_state_name(criterion: ProjectCriterion) -> str:

@@ -15,9 +15,8 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from plugin.need import N_, FieldError
 from plugin.settings import CHANNEL_KINDS
@@ -36,8 +35,10 @@ from sync.ledger.projects import (
     UnknownProject,
 )
 from sync.ledger.store import utcnow
+from sync.projects.paging import pages_of
 from webhooks import project_view
 from webhooks.context import customers, runtime
+from webhooks.project_meetings import meeting_of
 
 bp = Blueprint("projects", __name__)
 
@@ -52,7 +53,21 @@ TEXT_FIELDS = ("key", "customer", "name", "goal", "status", "go_live", "cadence"
 
 @bp.app_context_processor
 def _project_helpers() -> dict:
-    return {"project_names": project_view, "project_options": _project_options, "project_of": project_of}
+    return {"project_names": project_view, "project_options": _project_options, "project_of": project_of,
+            "pages_of": _pages_of, "page_to": _page_to, "meeting_of": meeting_of}
+
+
+def _page_to(row) -> str:
+    """Who a page (an outbox row of ``sync.projects.paging``) went to, for the need page's list of notices."""
+    channel = project_view.CHANNEL_NAMES.get(row.channel, row.channel)
+    return gettext("emergency contact %(name)s (%(channel)s)", name=row.payload.get("contact") or "?",
+                   channel=channel)
+
+
+def _pages_of(ref: str) -> list:
+    """Who was paged for the need ``ref`` (``sync.projects.paging``), for the need page."""
+    with runtime().Session() as session:
+        return pages_of(session, ref)
 
 
 def project_of(record) -> Project | None:
@@ -68,28 +83,6 @@ def project_label(text: str) -> str:
     with runtime().Session() as session:
         project = session.get(Project, int(text)) if text.isdigit() else None
     return f"{project.name} ({project.key})" if project else text
-
-
-def seed_minutes(values: dict, today) -> list[dict]:
-    """New minutes of a project (``values["project"]``) start from its last meeting: its open questions and
-    attendees fill the empty fields, and its unfinished action items are the first rows (a due date already past
-    is left for the writer to set again). Returns the rows; says on the page what was carried over."""
-    with runtime().Session() as session:
-        project = session.scalars(select(Project).where(Project.key == values.get("project", ""))).one_or_none()
-        carried = store.carry_over(session, project.id) if project is not None else None
-    if carried is None:
-        return []
-    values["customer"] = values.get("customer") or project.customer
-    values["open_questions"] = values.get("open_questions") or carried.open_questions
-    values["attendees"] = values.get("attendees") or "\n".join(carried.attendees)
-    flash(ngettext("Started from the minutes of %(date)s (%(topic)s): their open questions, attendees and "
-                   "%(num)d unfinished action item.",
-                   "Started from the minutes of %(date)s (%(topic)s): their open questions, attendees and "
-                   "%(num)d unfinished action items.", len(carried.action_items),
-                   date=carried.minutes.meeting_date.isoformat(), topic=carried.minutes.topic), "info")
-    return [{"text": item.text, "owner": item.owner,
-             "due_date": item.due_date.isoformat() if item.due_date and item.due_date >= today else ""}
-            for item in carried.action_items]
 
 
 def chosen_project(customer: str | None, errors: dict[str, list[str]], default=None):
@@ -150,8 +143,9 @@ def index():
     with runtime().Session() as session:
         rows = store.list_projects(session, customer=request.args.get("customer") or None)
         counts = {row.id: store.project_counts(session, row.id) for row in rows}
+        flags = {row.id: len(project_view.summarise(runtime().settings, session, row).risk_flags) for row in rows}
     today = utcnow().date()
-    return render_template("projects/list.html", rows=rows, counts=counts,
+    return render_template("projects/list.html", rows=rows, counts=counts, flags=flags,
                            days={row.id: store.days_to_go_live(row, today) for row in rows})
 
 

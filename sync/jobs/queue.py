@@ -117,10 +117,12 @@ class Queue:
 
     def _schedule_periodic(self, settings) -> None:
         """Reconcile with the tracker every ``sync.reconcile_minutes`` (a lost webhook delays a status, never
-        loses it) and check SLA timers every 5 minutes (escalations go out once per breach)."""
+        loses it), check SLA timers every 5 minutes (escalations go out once per breach) and projects' regular
+        meetings every hour (a reminder goes out once per overdue period)."""
         if settings.tracker is not None:
             self._periodic("schedule_reconcile", crontab(minute=f"*/{settings.sync.reconcile_minutes}"), "reconcile")
         self._periodic("schedule_check_sla", crontab(minute="*/5"), "check_sla")
+        self._periodic("schedule_check_meetings", crontab(minute="17"), "check_meetings")  # hourly: meetings
 
     def _periodic(self, name: str, schedule, job: str) -> None:
         """A periodic task that queues ``job``, named ``sync.queue.<name>`` like the jobs (Huey names a task after

@@ -288,29 +288,6 @@ def open_action_items(session: Session, project_id: int) -> list[ActionItem]:
     return sorted(latest.values(), key=lambda item: (item.due_date is None, item.due_date or dt.date.min, item.id))
 
 
-@dataclass(frozen=True)
-class CarryOver:
-    """What a project's next minutes start from: its last meeting's open questions, attendees and the action
-    items not done yet."""
-
-    minutes: MeetingMinutes
-    open_questions: str
-    attendees: tuple[str, ...]
-    action_items: tuple[ActionItem, ...]
-
-
-def carry_over(session: Session, project_id: int) -> CarryOver | None:
-    """The project's last meeting (the latest date, then the latest written) to start new minutes from; None
-    when the project has no minutes yet."""
-    last = session.scalars(select(MeetingMinutes).where(MeetingMinutes.project_id == project_id)
-                           .options(selectinload(MeetingMinutes.action_items))
-                           .order_by(MeetingMinutes.meeting_date.desc(), MeetingMinutes.id.desc()).limit(1)).first()
-    if last is None:
-        return None
-    return CarryOver(last, last.open_questions, tuple(last.attendees or ()),
-                     tuple(item for item in last.action_items if item.done_at is None))
-
-
 @dataclass
 class ProjectCounts:
     """What the project page shows at a glance, counted in SQL."""

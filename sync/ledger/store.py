@@ -516,6 +516,9 @@ class ActionItem(Base):
     done_at: Mapped[dt.datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(200))
     done_by_tracker: Mapped[bool] = mapped_column(default=False)
+    # The item of an earlier meeting of the project this one carries on (``sync.projects.meetings``): it keeps that
+    # item's issue, so carrying an item never creates a second issue.
+    carried_from_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     minutes: Mapped[MeetingMinutes] = relationship(back_populates="action_items")

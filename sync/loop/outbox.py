@@ -18,12 +18,15 @@ from sync.loop.thread import record_delivery, record_mirror
 from sync.notify import (
     ChannelError,
     EscalationNotice,
+    MeetingReminder,
     OwnerNotice,
+    PageNotice,
     ReleaseNotice,
     StatusNotice,
     channel_for,
     render,
 )
+from sync.projects.paging import page_channel
 
 if TYPE_CHECKING:
     from plugin.customer import CustomerBook
@@ -81,6 +84,10 @@ def build_notice(runtime: Runtime, row: OutboxMessage, customers: CustomerBook):
         )
     if row.kind == "escalation":
         return EscalationNotice(**{**payload["notice"], "event_key": row.dedupe_key})
+    if row.kind == "page":
+        return PageNotice(**{**payload["notice"], "event_key": row.dedupe_key})
+    if row.kind == "meeting":
+        return MeetingReminder(**{**payload["notice"], "event_key": row.dedupe_key})
     raise ValueError(f"outbox row {row.id} has unknown kind {row.kind!r}")
 
 
@@ -111,7 +118,12 @@ def deliver_outbox(runtime: Runtime, outbox_id: int) -> None:
             _post_comment(runtime, row)
         else:
             book = runtime.customers()  # one book for the channel and the notice
-            channel = channel_for(_channel_for_row(row, book), runtime.settings.notifications.smtp)
+            if row.kind == "page":  # an emergency contact of a project, as the project has it now
+                with runtime.Session() as session:
+                    settings = page_channel(session, row)
+            else:
+                settings = _channel_for_row(row, book)
+            channel = channel_for(settings, runtime.settings.notifications.smtp)
             channel.send(render(build_notice(runtime, row, book)))
     except Exception as exc:  # a ChannelError's text is kept as is, any other error's is prefixed with its type
         error = str(exc) if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"

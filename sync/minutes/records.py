@@ -26,6 +26,7 @@ from plugin.people import PeopleBook
 from plugin.settings import Settings
 from sync.ledger.projects import project_id_for
 from sync.ledger.store import ActionItem, MeetingMinutes, MinutesVersion, Need, NeedMinutes, utcnow
+from sync.projects.meetings import carried_id, carry, check_carried
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -65,6 +66,8 @@ class ActionItemInput:
     owner: str
     due_date: dt.date | None
     id: int | None = None
+    carried_from: int | None = None
+    """New minutes of a project: the earlier meeting's item this one carries on (``sync.projects.meetings``)."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ def validate_minutes(data: dict, settings: Settings, session: Session, *, today:
 
     refs = _check_needs(data.get("needs"), customer, session, errors)
     items = _check_action_items(data.get("action_items"), settings, today, existing, errors)
+    check_carried(session, items, customer, today, errors)
     try:
         project_id = project_id_for(session, _text(data.get("project")), customer)
     except InvalidInput as exc:
@@ -286,7 +290,7 @@ def _check_action_items(value: Any, settings: Settings, today: dt.date, existing
         if not isinstance(row, dict):
             errors.append(FieldError(prefix, N_("Give text, owner and due_date for each action item.")))
             continue
-        for key in sorted(set(row) - set(ACTION_ITEM_FIELDS) - {"id"}, key=str):
+        for key in sorted(set(row) - set(ACTION_ITEM_FIELDS) - {"id", "carried"}, key=str):
             errors.append(FieldError(f"{prefix}.{key}", N_("Unknown field.")))
         item_id = None
         if _text(row.get("id")):
@@ -309,14 +313,16 @@ def _check_action_items(value: Any, settings: Settings, today: dt.date, existing
         due_date = None
         if due_text:
             due_date = parse_date(row.get("due_date"))
-            unchanged = item_id is not None and current[item_id].due_date == due_date
+            carried = carried_id(row.get("carried")) if item_id is None else None  # checked by check_carried
+            unchanged = carried is not None or (item_id is not None and current[item_id].due_date == due_date)
             if due_date is None:
                 errors.append(FieldError(f"{prefix}.due_date", N_("%(value)s is not a date; write it as "
                                                                   "YYYY-MM-DD."), {"value": due_text}))
             elif due_date < today and not unchanged:
                 errors.append(FieldError(f"{prefix}.due_date", N_("%(value)s is in the past."),
                                          {"value": due_date.isoformat()}))
-        items.append(ActionItemInput(text=text, owner=owner, due_date=due_date, id=item_id))
+        items.append(ActionItemInput(text=text, owner=owner, due_date=due_date, id=item_id,
+                                     carried_from=carried_id(row.get("carried")) if item_id is None else None))
     if len(items) > ACTION_ITEMS_MAX:
         errors.append(FieldError("action_items", N_("At most %(limit)d action items."), {"limit": ACTION_ITEMS_MAX}))
     for item_id, item in current.items():
@@ -385,6 +391,7 @@ def _apply(session: Session, minutes: MeetingMinutes, data: MinutesInput) -> Non
         item = current.get(given.id) if given.id is not None else None
         if item is None:
             item = ActionItem()
+            carry(session, item, given.carried_from)
         item.position, item.text, item.owner, item.due_date = position, given.text, given.owner, given.due_date
         items.append(item)
     minutes.action_items = items

@@ -6,7 +6,12 @@ makes one attempt and returns a DeliveryResult or raises ChannelError (``retryab
 
 from __future__ import annotations
 
-from sync.notify.base import ChannelError, ChannelSettings, DeliveryResult, NotificationChannel
+from sync.notify.base import (
+    ChannelError,
+    ChannelSettings,
+    DeliveryResult,
+    NotificationChannel,
+)
 from sync.notify.channels import channel_for
 from sync.notify.dingtalk import DingTalkChannel, dingtalk_signature
 from sync.notify.feishu import FeishuChannel, feishu_signature
@@ -16,15 +21,21 @@ from sync.notify.slack import SlackChannel
 from sync.notify.smtp import EmailChannel, SmtpSettings
 from sync.notify.templates import (
     EscalationNotice,
+    MeetingReminder,
     Notice,
     OwnerNotice,
+    PageNotice,
     ReleaseNotice,
     StatusNotice,
     notice_data,
     notice_from_data,
     render,
 )
-from sync.notify.webhook import WebhookChannel, verify_webhook_signature, webhook_signature
+from sync.notify.webhook import (
+    WebhookChannel,
+    verify_webhook_signature,
+    webhook_signature,
+)
 from sync.notify.wecom import WeComChannel
 
 
@@ -42,10 +53,12 @@ __all__ = [
     "EscalationNotice",
     "FeishuChannel",
     "HttpChannel",
+    "MeetingReminder",
     "Message",
     "Notice",
     "NotificationChannel",
     "OwnerNotice",
+    "PageNotice",
     "ReleaseNotice",
     "SlackChannel",
     "SmtpSettings",

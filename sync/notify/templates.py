@@ -237,7 +237,47 @@ class ReleaseNotice(_Notice):
     _line_fields = ("customer_name", "need_ref", "need_title", "version", "released_on")
 
 
-Notice = StatusNotice | OwnerNotice | EscalationNotice | ReleaseNotice
+@dataclasses.dataclass(frozen=True)
+class PageNotice(_Notice):
+    """Page (internal) one of a project's emergency contacts: a need of the most urgent urgency was filed."""
+
+    locale: str
+    contact_name: str
+    project_name: str
+    customer_name: str
+    need_ref: str
+    need_title: str
+    urgency_label: str
+    need_url: str | None = None
+    event_key: str | None = None
+
+    kind: ClassVar[str] = "page"
+    _url_fields = ("need_url",)
+    _line_fields = ("contact_name", "project_name", "customer_name", "need_ref", "need_title", "urgency_label")
+
+
+@dataclasses.dataclass(frozen=True)
+class MeetingReminder(_Notice):
+    """Remind (internally) a project's lead that its regular meeting is overdue. ``last_meeting``: ISO date or
+    None (no meeting yet); ``days`` since the last meeting (or since the project started)."""
+
+    locale: str
+    lead_name: str
+    project_name: str
+    customer_name: str
+    cadence_label: str
+    days: int
+    last_meeting: str | None = None
+    project_url: str | None = None
+    minutes_url: str | None = None
+    event_key: str | None = None
+
+    kind: ClassVar[str] = "meeting"
+    _url_fields = ("project_url", "minutes_url")
+    _line_fields = ("lead_name", "project_name", "customer_name", "cadence_label", "last_meeting")
+
+
+Notice = StatusNotice | OwnerNotice | EscalationNotice | ReleaseNotice | PageNotice | MeetingReminder
 
 
 def notice_data(notice: Notice) -> dict[str, Any]:
@@ -256,7 +296,8 @@ def notice_data(notice: Notice) -> dict[str, Any]:
 
 
 _KINDS: dict[str, type] = {"status": StatusNotice, "owner": OwnerNotice, "escalation": EscalationNotice,
-                           "release": ReleaseNotice}
+                           "release": ReleaseNotice,
+                           "page": PageNotice, "meeting": MeetingReminder}
 
 
 def notice_from_data(data: dict[str, Any]) -> Notice:
@@ -388,6 +429,45 @@ def _escalation_document(notice: EscalationNotice, words: Catalog) -> tuple[str,
                               words.gettext("Internal notice: do not forward to customers."), notice.locale)
 
 
+def _page_document(notice: PageNotice, words: Catalog) -> tuple[str, Document]:
+    title = clip(notice.need_title, SUBJECT_TITLE_LIMIT)
+    subject = _plain(words.pgettext("subject", "[Emergency] %(project)s: %(ref)s “%(title)s” (%(urgency)s)"),
+                     project=notice.project_name, ref=notice.need_ref, title=title, urgency=notice.urgency_label)
+    filed = _fill(words.gettext("%(customer)s filed the need %(ref)s “%(title)s” as %(urgency)s in the project "
+                                "%(project)s, of which you are an emergency contact."),
+                  frozenset({"ref", "urgency"}), customer=notice.customer_name, ref=notice.need_ref,
+                  title=notice.need_title, urgency=notice.urgency_label, project=notice.project_name)
+    blocks: list[Any] = [Paragraph(_fill(words.gettext("Hi %(owner)s,"), owner=notice.contact_name)),
+                         Paragraph(filed)]
+    blocks.extend(_internal_links(notice.need_url, None, words))
+    return subject, _document(words.gettext("Emergency"), blocks,
+                              words.gettext("Internal notice: do not forward to customers."), notice.locale)
+
+
+def _meeting_document(notice: MeetingReminder, words: Catalog) -> tuple[str, Document]:
+    subject = _plain(words.pgettext("subject", "[Cocreate] %(project)s: the regular meeting is overdue"),
+                     project=notice.project_name)
+    values = {"project": notice.project_name, "customer": notice.customer_name, "cadence": notice.cadence_label}
+    if notice.last_meeting:
+        text = words.ngettext("The project %(project)s (%(customer)s) meets %(cadence)s, and its last meeting was "
+                              "on %(date)s, %(num)d day ago.",
+                              "The project %(project)s (%(customer)s) meets %(cadence)s, and its last meeting was "
+                              "on %(date)s, %(num)d days ago.", notice.days, date=notice.last_meeting, **values)
+    else:
+        text = words.ngettext("The project %(project)s (%(customer)s) meets %(cadence)s, and it has had no meeting "
+                              "in the %(num)d day since it started.",
+                              "The project %(project)s (%(customer)s) meets %(cadence)s, and it has had no meeting "
+                              "in the %(num)d days since it started.", notice.days, **values)
+    blocks: list[Any] = [Paragraph(_fill(words.gettext("Hi %(owner)s,"), owner=notice.lead_name)),
+                         Paragraph((Text(text),))]
+    links = [Link(label, url) for label, url in ((words.gettext("Write the minutes"), notice.minutes_url),
+                                                 (words.gettext("Open the project"), notice.project_url)) if url]
+    if links:
+        blocks.append(Links(tuple(links)))
+    return subject, _document(words.gettext("The regular meeting is overdue"), blocks,
+                              words.gettext("Internal notice: do not forward to customers."), notice.locale)
+
+
 def _internal_links(need_url: str | None, issue_url: str | None, words: Catalog) -> list[Links]:
     links = [
         Link(label, url)
@@ -408,6 +488,8 @@ _BUILDERS: dict[type, Callable[[Any, Catalog], tuple[str, Document]]] = {
     OwnerNotice: _owner_document,
     EscalationNotice: _escalation_document,
     ReleaseNotice: _release_document,
+    PageNotice: _page_document,
+    MeetingReminder: _meeting_document,
 }
 
 
@@ -416,8 +498,7 @@ def render(notice: Notice) -> Message:
     try:
         build = _BUILDERS[type(notice)]
     except KeyError:
-        raise TypeError("render() takes a StatusNotice, OwnerNotice, EscalationNotice or ReleaseNotice, "
-                        f"not {type(notice).__name__}")
+        raise TypeError(f"render() takes a notice of sync.notify.templates, not {type(notice).__name__}")
     subject, document = build(notice, catalog(notice.locale))
     return Message(
         notice_id=notice.notice_id,

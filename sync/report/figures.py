@@ -36,6 +36,7 @@ from sqlalchemy import text
 from plugin.settings import Settings
 from sync.ledger.store import utcnow
 from sync.report import cache
+from sync.report.projects import project_figures
 from sync.report.queries import ACCEPTANCE, month_figures, top_issues
 from sync.report.shipped import DeliveredFigures, delivered_figures
 from sync.sla import FIRST_RESPONSE, RESOLUTION, Timer, delivered_statuses
@@ -96,6 +97,8 @@ class VocReport:
     delivered_figures: DeliveredFigures | None = None
     """The north star by ``notifications.delivered_on`` (``sync.report.shipped``), with the revenue-weighted
     share and the time to shipped."""
+    projects: tuple = ()
+    """The co-creation projects' section (``sync.report.projects.ProjectFigures``), computed for every report."""
 
     @property
     def delivered_share(self) -> float | None:
@@ -209,6 +212,7 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         breaches=_breaches(settings, parts["breach"], start, cutoff), top_issues=_top_issues(issues),
         delivered=sum(count for key, count in statuses.items() if key in delivered_keys),
         all_needs=all_needs, all_delivered=all_delivered, delivered_figures=delivered,
+        projects=project_figures(runtime, start, cutoff),
     )
 
 

@@ -17,6 +17,7 @@ from plugin.customer import CustomerBook
 from plugin.settings import Settings
 from sync.notify.templates import format_duration
 from sync.report.figures import VocReport
+from sync.report.projects import ProjectWords
 
 # Urgency colours as on the /needs page (most urgent first); other bars in the brand colour.
 BAR_COLOURS = ("#d92d20", "#f79009", "#eaaa08", "#98a2b3")
@@ -181,7 +182,7 @@ def _context(report: VocReport, settings: Settings, locale: str, customers: Cust
                                          for key, stats in rows], (_("Median"), _("90th percentile")))))
     return {
         "report": report, "_": _, "pgettext": words.pgettext, "names": names, "when": when, "duration": duration,
-        "lang": locale.replace("_", "-"), "font": FONT,
+        "lang": locale.replace("_", "-"), "font": FONT, "project_words": ProjectWords(words, locale),
         "customer_names": lambda keys: ", ".join(names.of("customer", key) for key in keys),
         "period": _("Needs raised %(start)s – %(end)s (%(zone)s); status as of %(cutoff)s.",
                     start=report.start.astimezone(zone).date(), end=last_day, zone=report.timezone,
@@ -245,4 +246,8 @@ def summary_lines(report: VocReport, settings: Settings, locale: str,
         parts = [f"{names.of('urgency', key)} {_hours(stats.median) if stats.count else '–'}h/"
                  f"{_hours(stats.p90) if stats.count else '–'}h (n={stats.count})" for key, stats in rows]
         lines.append(f"{label} ({median}/{p90}): " + ", ".join(parts))
+    if report.projects:
+        project_words = ProjectWords(catalog(locale), locale)
+        lines.append(_("Co-creation projects") + ":")
+        lines += ["  " + project_words.line(item, names.of("customer", item.customer)) for item in report.projects]
     return lines

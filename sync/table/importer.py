@@ -57,6 +57,7 @@ from sync.ledger.projects import project_lookup
 from sync.ledger.store import Need, StatusChange, utcnow
 from sync.loop.outbound import sync_state_at_intake
 from sync.loop.status import status_name
+from sync.projects.paging import page_contacts
 from sync.similar import similar_needs
 from sync.table.changes import FieldChange, same_value, value_text
 from sync.table.columns import (
@@ -445,6 +446,8 @@ def _import_batch(runtime: Runtime, rows: list[_Row], ctx: _Context, seen: dict[
                     for start in range(0, len(refs), SYNC_CHUNK)] if runtime.settings.tracker is not None else []
             report.synced_refs.extend(refs)
             report.sync_jobs += len(jobs)
+            for need in explicit + numbered:  # the most urgent needs of a project page its emergency contacts
+                jobs += page_contacts(runtime, db, need)
     runtime.queue.send(*jobs)
 
 

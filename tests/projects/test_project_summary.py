@@ -56,20 +56,24 @@ def test_breaches_days_and_flags(web_app, runtime):
     assert summary.days_to_go_live == 10
     assert [breach.need.ref for breach in summary.breaches] == [late.ref]
     assert [item.text for item in summary.open_action_items] == ["Send the sample"]
-    assert summary.risk_flags == [
+    assert [str(flag) for flag in summary.risk_flags] == [
+        "Go-live in 10 days with 1 critical or high need open.",
         "10 days to go-live and 2 criteria are not met yet.",
         "1 criterion was found not met.",
+        "Criterion “Login time” has no need behind it.",
+        "Criterion “Export” has no need behind it.",
         "1 need is past its SLA target.",
         "1 action item is past its due date.",
     ]
     after = _summary(web_app, runtime, now=NOW + dt.timedelta(days=12))
-    assert after.risk_flags[0] == "Go-live was 2 days ago and 2 criteria are not met."
+    assert str(after.risk_flags[0]) == "Go-live was 2 days ago and 2 criteria are not met."
 
 
-def test_a_calm_project_has_no_flag_and_one_without_a_date_says_so(web_app, runtime):
+def test_far_from_go_live_only_a_criterion_without_need_is_flagged_and_no_date_says_so(web_app, runtime):
     add_project(runtime, {"key": "erp", "customer": "acme", "name": "ERP", "go_live": "2027-06-01"},
                 criteria=[{"what": "Invoices printed"}])
-    assert _summary(web_app, runtime).risk_flags == []
+    assert [str(flag) for flag in _summary(web_app, runtime).risk_flags] == [
+        "Criterion “Invoices printed” has no need behind it."]
     add_project(runtime, {"key": "bi", "customer": "acme", "name": "BI"})
     summary = _summary(web_app, runtime, "bi")
-    assert summary.days_to_go_live is None and summary.risk_flags == ["No go-live date is set."]
+    assert summary.days_to_go_live is None and [str(flag) for flag in summary.risk_flags] == ["No go-live date is set."]

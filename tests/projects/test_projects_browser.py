@@ -110,18 +110,27 @@ def test_a_project_from_criteria_to_the_acceptance_report_in_zh_hant(server, ope
     page.goto(f"{server}/projects/bi")
     expect(page.locator("#open-action-items li")).to_have_count(1)
     expect(page.locator("#open-action-items")).to_contain_text("提供分店清單")
+    # Go-live in 10 days with the two high needs open: a risk stated in words.
+    expect(page.locator("#risk-flags li[data-kind=go_live_urgent_open]")).to_have_text(
+        "距上線還有 10 天，仍有 2 筆緊急或高優先需求未完成。")
 
-    # The next meeting's minutes start from this one's open question, unfinished action item and attendees.
+    # The next regular meeting starts from this one: its open question, attendees and unfinished action item,
+    # carried on (linked to the original, keeping its issue).
     page.click("a.button >> text=新增會議紀要")
     expect(page.locator(".flash-info")).to_contain_text("已從")
     expect(page.locator(".flash-info")).to_contain_text("報表平台週會")
     expect(page.locator("#open_questions")).to_have_value("分店別要用哪一層組織？")
+    expect(page.locator("#attendees")).to_have_value("陳大文\nWang Wei")
     expect(page.locator("#action_items-1-text")).to_have_value("提供分店清單")
     expect(page.locator("#action_items-1-owner")).to_have_value("Wang Wei")
-    expect(page.locator("#attendees")).to_have_value("陳大文\nWang Wei")
     expect(page.locator("#project")).to_have_value("bi")
+    expect(page.locator(".action-rows .carried")).to_contain_text("延續自 A-")
     page.screenshot(path=OUTPUT / "project-next-minutes-zh-hant.png", full_page=True)
+    page.fill("#topic", "報表平台第二次週會")
+    page.click("form.minutes-form button[type=submit]")
+    expect(page.locator(".flash-success")).to_have_text("會議紀要已儲存。")
     page.goto(f"{server}/projects/bi")
+    expect(page.locator("#open-action-items li")).to_have_count(1)  # carried on, not open twice
 
     criterion = page.locator("#criteria article.criterion").first
     criterion.locator("select[name=state]").select_option("met")
