@@ -12,6 +12,7 @@ from flask_babel import get_timezone, gettext
 from flask_login import login_required
 
 from plugin.demand import format_score
+from plugin.need import storable
 from sync.report.demand import csv_rows, issue_json, ranked_issues
 from sync.table.sheets import escape_text
 from webhooks.api import _error_body
@@ -30,8 +31,21 @@ def _filters() -> dict[str, str]:
     return {name: request.args.get(name, "").strip()[:200] for name in FILTERS}
 
 
+def _unstorable(filters: dict[str, str]) -> str | None:
+    """The filter holding what no record can (a NUL, an unpaired surrogate: PostgreSQL refuses to compare it)."""
+    return next((name for name, value in filters.items() if not storable(value)), None)
+
+
 def _unknown_category(filters: dict[str, str]) -> bool:
     return bool(filters["category"]) and runtime().settings.category(filters["category"]) is None
+
+
+def _ranked(filters: dict[str, str]) -> list:
+    """The ranking the page and its CSV show: none for a category that does not exist or a filter no record
+    can match."""
+    if _unknown_category(filters) or _unstorable(filters) is not None:
+        return []
+    return ranked_issues(runtime(), category=filters["category"] or None, customer=filters["customer"] or None)
 
 
 @bp.route("/demand")
@@ -39,8 +53,7 @@ def _unknown_category(filters: dict[str, str]) -> bool:
 def page():
     """The ranking, highest demand first; ``?category=`` and ``?customer=`` narrow it."""
     filters = _filters()
-    ranked = [] if _unknown_category(filters) else ranked_issues(runtime(), category=filters["category"] or None,
-                                                                 customer=filters["customer"] or None)
+    ranked = _ranked(filters)
     locale = page_locale()
     return render_template(
         "demand.html", ranked=ranked, filters=filters, format_score=format_score,
@@ -54,8 +67,7 @@ def page():
 def export():
     """The ranking on the page (with its filters) as CSV, headers in the page's language."""
     filters = _filters()
-    ranked = [] if _unknown_category(filters) else ranked_issues(runtime(), category=filters["category"] or None,
-                                                                 customer=filters["customer"] or None)
+    ranked = _ranked(filters)
     names = Names(runtime().settings, page_locale())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -76,6 +88,8 @@ def export():
 def api_demand():
     """The ranking as JSON: ``{"items": [...]}``, highest demand first, with ``?category=`` and ``?customer=``."""
     filters = _filters()
+    if (name := _unstorable(filters)) is not None:
+        return _error_body(400, f"filter {name} holds a NUL character or an unpaired surrogate")
     if _unknown_category(filters):
         return _error_body(400, f"no category {filters['category']}")
     ranked = ranked_issues(runtime(), category=filters["category"] or None, customer=filters["customer"] or None)

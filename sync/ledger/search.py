@@ -47,8 +47,10 @@ SEARCH_LOWER = literal_column("needs.search_lower")
 
 
 def modelled(name: str | None, type_: str, _parent_names: object = None) -> bool:
-    """Alembic's ``include_name``: the schema compared with the models is everything but the search index."""
-    return not (type_ == "table" and name in SEARCH_TABLES)
+    """Alembic's ``include_name``: the schema compared with the models is everything but the search index (and,
+    on PostgreSQL, the stored search text it indexes)."""
+    return not ((type_ == "table" and name in SEARCH_TABLES) or (type_ == "column" and name == "search_lower")
+                or (type_ == "index" and name == "ix_needs_search_lower"))
 
 
 def words(query: str) -> list[str]:

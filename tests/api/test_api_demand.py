@@ -35,6 +35,13 @@ def test_api_refuses_an_unknown_category_and_a_missing_token(seeded, api):
     assert api.get("/api/v1/demand", token=None).status_code == 401
 
 
+def test_a_filter_no_record_can_hold_is_refused_by_the_api_and_matches_nothing_on_the_page(seeded, api, cs_client):
+    response = api.get("/api/v1/demand?customer=%00")
+    assert response.status_code == 400 and "customer" in response.get_json()["message"]
+    page = cs_client.get("/demand?customer=%00")
+    assert page.status_code == 200 and "CS-1" not in page.text
+
+
 def test_api_with_no_issue_answers_an_empty_ranking(api):
     response = api.get("/api/v1/demand")
     assert (response.status_code, response.get_json()) == (200, {"items": []})
