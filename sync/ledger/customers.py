@@ -29,6 +29,7 @@ from sync.ledger import counted
 from sync.ledger.counted import CountedCache
 from sync.ledger.demand import queue_customer_issues
 from sync.ledger.edits import change_fields
+from sync.ledger.report_months import forget_kept_reports
 from sync.ledger.store import Customer, MeetingMinutes, Need, utcnow
 
 if TYPE_CHECKING:
@@ -303,6 +304,8 @@ def edit_customer(runtime: Runtime, key: str, data: Mapping[str, Any]) -> Custom
     with runtime.Session.begin() as session:
         row = session.scalars(select(Customer).where(Customer.key == key)).one()
         weighed = any(getattr(row, name) != values[name] for name in ("tier", "annual_revenue") if name in values)
+        if "annual_revenue" in values and row.annual_revenue != values["annual_revenue"]:
+            forget_kept_reports(session)  # the VOC report weighs delivered needs by revenue
         for name, value in values.items():
             setattr(row, name, value)
         bump(session)

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from plugin.base import Release
 from plugin.errors import TrackerNotFound
+from sync.ledger.report_months import forget_kept_reports
 from sync.ledger.store import Need, NeedRelease, Watermark, utcnow
 from sync.loop.status import customer_rows
 
@@ -88,6 +89,8 @@ def _record(runtime: Runtime, release: Release, shipped: set[str], customers) ->
         new = [need for need in needs if need.id not in recorded]
         session.add_all(NeedRelease(need_id=need.id, version_id=release.ref, version_name=release.name,
                                     released_on=release.released_on, issue_key=need.issue_key) for need in new)
+        if new:  # the VOC report's shipped figures of closed months change
+            forget_kept_reports(session)
         rows = []
         if new and runtime.settings.notifications.tells_on_release:
             # One notice per customer channel for all that customer's needs in this release; the first need's

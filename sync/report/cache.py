@@ -31,12 +31,11 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from plugin.settings import Settings
+from sync.ledger.report_months import LOCK  # noqa: F401  (the triggers of migration 0015 share it)
 from sync.ledger.store import ReportMonth
 
 log = logging.getLogger(__name__)
 
-LOCK = 0x7265706F72747321
-"""PostgreSQL advisory lock key ("reports!"), shared by the triggers of migration 0015."""
 
 PLACE_WAIT_MS = 200
 """On SQLite: how long placing a row waits for another writer before the figures are computed but not kept."""
@@ -45,7 +44,7 @@ _TIMES = ("reported_at", "stopped_at")
 """The columns of the figures' rows that hold times (``queries.ROW``)."""
 
 
-_DEFINING = ("report/figures.py", "report/queries.py", "sla.py")
+_DEFINING = ("report/figures.py", "report/queries.py", "report/shipped.py", "sla.py")
 """The code the figures are defined by, under ``sync/`` (read as files: importing them here would be a cycle)."""
 
 
@@ -61,11 +60,13 @@ def settings_key(settings: Settings) -> str:
     that defines them."""
     parts = [[item.model_dump(mode="json") for item in group]
              for group in (settings.statuses, settings.urgencies, settings.categories)]
+    parts.append(settings.notifications.delivered_on)
     return hashlib.sha256(json.dumps([_definitions(), parts], sort_keys=True).encode()).hexdigest()
 
 
-def kept_rows(runtime, month: str, timezone: str) -> tuple[list, list] | None:
-    """The kept rows of the two statements for ``month`` in ``timezone``, or None when none are kept."""
+def kept_rows(runtime, month: str, timezone: str) -> tuple[list, list, dict | None] | None:
+    """The kept rows of the two statements for ``month`` in ``timezone`` and the kept delivered figures (None
+    when kept without them), or None when none are kept."""
     with runtime.Session() as session:
         figures = session.scalars(
             select(ReportMonth.figures).where(ReportMonth.month == month, ReportMonth.timezone == timezone,
@@ -74,7 +75,8 @@ def kept_rows(runtime, month: str, timezone: str) -> tuple[list, list] | None:
             .order_by(ReportMonth.id.desc()).limit(1)).first()
     if figures is None:
         return None
-    return [_row(row) for row in figures["rows"]], [SimpleNamespace(**row) for row in figures["issues"]]
+    return ([_row(row) for row in figures["rows"]], [SimpleNamespace(**row) for row in figures["issues"]],
+            figures.get("delivered"))
 
 
 def place(runtime, month: str, timezone: str, end: dt.datetime) -> str | None:
@@ -107,10 +109,12 @@ def place(runtime, month: str, timezone: str, end: dt.datetime) -> str | None:
     return token
 
 
-def keep(runtime, token: str, month: str, timezone: str, rows, issues) -> bool:
-    """Keep the rows computed after :func:`place` gave ``token``, unless a write deleted the place since; the
-    month's other rows (older config, abandoned places) go. True when kept."""
-    figures = {"rows": [_plain(row._mapping) for row in rows], "issues": [dict(row._mapping) for row in issues]}
+def keep(runtime, token: str, month: str, timezone: str, rows, issues, delivered: dict | None = None) -> bool:
+    """Keep the rows computed after :func:`place` gave ``token`` (and the ``delivered`` figures, plain), unless
+    a write deleted the place since; the month's other rows (older config, abandoned places) go. True when
+    kept."""
+    figures = {"rows": [_plain(row._mapping) for row in rows], "issues": [dict(row._mapping) for row in issues],
+               "delivered": delivered}
     with runtime.Session.begin() as session:
         kept = session.execute(update(ReportMonth).where(ReportMonth.token == token, ReportMonth.figures.is_(None))
                                .values(figures=figures)).rowcount

@@ -180,13 +180,17 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
     cutoff = min(end, now or utcnow())
     closed = kept and cutoff == end
     found = cache.kept_rows(runtime, month, timezone) if closed else None
-    if found is not None:
-        rows, issues = found
+    if found is not None and found[2] is not None:
+        rows, issues, plain = found
+        delivered = DeliveredFigures.from_plain(plain)
     else:
         token = cache.place(runtime, month, timezone, end) if closed else None
         rows, issues = _rows(runtime, start, cutoff)
+        # These read every need too: a closed month keeps them with its rows.
+        with runtime.Session() as session:
+            delivered = delivered_figures(session, settings, cutoff)
         if token is not None:
-            cache.keep(runtime, token, month, timezone, rows, issues)
+            cache.keep(runtime, token, month, timezone, rows, issues, delivered.plain())
     parts: dict[str, list] = {"status": [], "duration": [], "breach": [], "north_star": []}
     for row in rows:
         parts[row.part].append(row)
@@ -198,8 +202,6 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         statuses[row.status] += row.count
     delivered_keys = delivered_statuses(settings)
     to_acceptance, to_resolution = _durations(settings, parts["duration"])
-    with runtime.Session() as session:
-        delivered = delivered_figures(session, settings, cutoff)
     # Delivered as done keeps the month's figures' own count; shipped (or either) is counted by the releases.
     all_needs, all_delivered = ((north_star.count, north_star.delivered) if delivered.rule == "done"
                                 else (delivered.needs, delivered.delivered))

@@ -12,6 +12,7 @@ of the first release that shipped the need.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import statistics
 from dataclasses import dataclass
@@ -42,6 +43,16 @@ class DeliveredFigures:
     @property
     def weighted_share(self) -> float | None:
         return self.delivered_revenue / self.revenue if self.revenue else None
+
+    def plain(self) -> dict:
+        """As kept with a closed month's figures (``sync.report.cache``): JSON, the median in seconds."""
+        median = self.median_to_shipped
+        return {**dataclasses.asdict(self), "median_to_shipped": median.total_seconds() if median else None}
+
+    @classmethod
+    def from_plain(cls, plain: dict) -> DeliveredFigures:
+        seconds = plain["median_to_shipped"]
+        return cls(**{**plain, "median_to_shipped": dt.timedelta(seconds=seconds) if seconds is not None else None})
 
 
 def _shipped_by(cutoff: dt.datetime):

@@ -253,3 +253,27 @@ def test_an_entry_moved_into_or_out_of_a_month_is_seen(runtime):
     with runtime.Session.begin() as session:
         session.execute(update(StatusChange).where(StatusChange.status == "done").values(at=at("11-20 00:00")))
     assert dict(voc_report(runtime, "2026-10", now=LAST).by_status)["done"] == 0
+
+
+def test_a_release_recorded_or_a_revenue_changed_forgets_the_kept_figures(runtime):
+    """The delivered figures are kept with the month's rows; the writes they read that no trigger watches (a
+    release recorded on needs, a customer's annual revenue) forget every kept month."""
+    from plugin.base import Release
+    from sync.ledger.customers import edit_customer
+    from sync.loop.releases import _record
+
+    add_need(runtime, "N-0001", "10-02 00:00", [("new", "10-02 00:00", "cs"), ("done", "10-20 00:00", "tracker")],
+             issue_key="CS-1")
+    keep_all(runtime)
+    assert_as_computed(runtime, "kept with the delivered figures")
+    release = Release(ref="10001", project="10000", name="v5.2", released=True, released_on=dt.date(2026, 10, 25))
+    assert _record(runtime, release, {"cs-1"}, runtime.customers())[0] == ["N-0001"]
+    assert kept_months(runtime) == set()
+    assert voc_report(runtime, "2026-10", now=LAST).delivered_figures.shipped == 1
+
+    keep_all(runtime)
+    edit_customer(runtime, "acme", {"tier": "gold"})
+    assert kept_months(runtime) == set(CLOSED)  # the tier weighs nothing in the report
+    edit_customer(runtime, "acme", {"annual_revenue": 500000})
+    assert kept_months(runtime) == set()
+    assert voc_report(runtime, "2026-10", now=LAST).delivered_figures.revenue == 500000
