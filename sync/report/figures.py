@@ -188,7 +188,7 @@ def voc_report(runtime, month: str, *, timezone: str = "UTC", now: dt.datetime |
         rows, issues = _rows(runtime, start, cutoff)
         # These read every need too: a closed month keeps them with its rows.
         with runtime.Session() as session:
-            delivered = delivered_figures(session, settings, cutoff)
+            delivered = delivered_figures(session, settings, cutoff, live=now is None and cutoff != end)
         if token is not None:
             cache.keep(runtime, token, month, timezone, rows, issues, delivered.plain())
     parts: dict[str, list] = {"status": [], "duration": [], "breach": [], "north_star": []}

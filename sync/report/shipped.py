@@ -61,10 +61,13 @@ def _shipped_by(cutoff: dt.datetime):
                and_(NeedRelease.released_on.is_(None), NeedRelease.recorded_at <= cutoff))
 
 
-def delivered_figures(session, settings: Settings, cutoff: dt.datetime) -> DeliveredFigures:
+def delivered_figures(session, settings: Settings, cutoff: dt.datetime, live: bool = False) -> DeliveredFigures:
+    """The figures at ``cutoff``; ``live`` when the cut-off is now (the month in progress, asked without a
+    ``now``): every need is then in the status it has, and no history is read (at 100,000 needs, two lookups a
+    need were most of the page's time)."""
     rule = settings.notifications.delivered_on
     entries = select(StatusChange.status).where(StatusChange.need_id == Need.id)
-    status_then = func.coalesce(
+    status_then = Need.status if live else func.coalesce(
         entries.where(StatusChange.at <= cutoff).order_by(StatusChange.at.desc(), StatusChange.id.desc())
         .limit(1).scalar_subquery(),
         entries.order_by(StatusChange.at, StatusChange.id).limit(1).scalar_subquery(), Need.status)

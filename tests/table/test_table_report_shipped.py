@@ -83,6 +83,21 @@ def test_delivered_share_by_the_rule_weighted_and_unweighted(runtime, settings):
     assert figures == reference_delivered(runtime, needs_then, report.cutoff)
 
 
+def test_the_month_in_progress_reads_each_need_s_status_and_gives_the_same_figures(runtime, settings):
+    """Asked live (no ``now``: the cut-off is now), no history is read; the figures are those from the history."""
+    from sync.ledger.store import utcnow
+    from sync.report.shipped import delivered_figures
+
+    fill(runtime)
+    now = utcnow()
+    with runtime.Session() as session:
+        live = delivered_figures(session, settings, now, live=True)
+        assert live == delivered_figures(session, settings, now)
+    assert live.needs == 5
+    month = now.strftime("%Y-%m")
+    assert voc_report(runtime, month).delivered_figures == live
+
+
 def test_the_report_shows_the_weighted_share_and_the_time_to_shipped(runtime, settings):
     fill(runtime)
     report = voc_report(runtime, "2026-11", now=at("12-15 00:00"))
