@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from plugin.customer import CustomerBook
 from plugin.people import PeopleBook
 from plugin.settings import Settings
 from sync.ledger.store import Need, OutboxMessage, StatusChange, utcnow
 from sync.loop.mapping import need_url
+from sync.loop.outbox import queue_new_rows
 from sync.loop.status import status_name
 from sync.notify.templates import EscalationNotice, notice_data
 
@@ -249,21 +249,7 @@ def escalate_breaches(runtime: Runtime, now: dt.datetime | None = None) -> list[
                     continue
                 rows.extend(_escalation(settings, customers, need, timer, recipient, now)
                             for recipient in recipients(settings, people, need))
-        known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows])))) if rows else set()
-    written: list[OutboxMessage] = []
-    for row in rows:
-        if row.dedupe_key in known:
-            continue
-        try:
-            with runtime.Session.begin() as session:
-                session.add(row)
-                session.flush()
-                job = runtime.queue.record(session, "deliver_outbox", row.id, ref=row.need_ref)
-        except IntegrityError:  # a check running at the same time wrote it first
-            continue
-        runtime.queue.send(job)
-        written.append(row)
+    written = queue_new_rows(runtime, rows)
     if written:
         log.info("SLA: %d escalation notice(s) queued", len(written))
     return [row.id for row in written]

@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from sync.ledger.customers import status_page_url
 from sync.ledger.store import OutboxMessage, utcnow
 from sync.loop.mapping import need_url
@@ -152,3 +155,28 @@ def _finish(runtime: Runtime, outbox_id: int, state: str, error: str | None) -> 
             row.sent_at = utcnow()
         session.flush()
         record_delivery(session, row)
+
+
+def queue_new_rows(runtime: Runtime, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Write each of ``rows`` whose dedupe key no row holds yet, each in a transaction of its own with its
+    ``deliver_outbox`` job, and send the jobs; returns the rows written. A periodic check (SLA escalation,
+    meeting reminders) calls it: one running at the same time may write a row first, and that row is skipped."""
+    if not rows:
+        return []
+    with runtime.Session() as session:
+        known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows]))))
+    written = []
+    for row in rows:
+        if row.dedupe_key in known:
+            continue
+        try:
+            with runtime.Session.begin() as session:
+                session.add(row)
+                session.flush()
+                job = runtime.queue.record(session, "deliver_outbox", row.id, ref=row.need_ref)
+        except IntegrityError:  # a check running at the same time wrote it first
+            continue
+        runtime.queue.send(job)
+        written.append(row)
+    return written

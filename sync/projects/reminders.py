@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from plugin.catalogs import catalog
 from sync.ledger.project_tables import Project
 from sync.ledger.store import OutboxMessage, utcnow
+from sync.loop.outbox import queue_new_rows
 from sync.projects.meetings import last_meeting
 from sync.projects.risk import CADENCE_DAYS, CADENCE_WORDS, meeting_overdue_since
 
@@ -81,21 +81,7 @@ def remind_overdue_meetings(runtime: Runtime, today: dt.date | None = None) -> l
                                       customer=project.customer, channel="email", target=person.email,
                                       payload={"notice": notice, "project": project.key,
                                                "period": period.isoformat()}))
-        known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.dedupe_key.in_([row.dedupe_key for row in rows])))) if rows else set()
-    written = []
-    for row in rows:
-        if row.dedupe_key in known:
-            continue
-        try:
-            with runtime.Session.begin() as session:
-                session.add(row)
-                session.flush()
-                job = runtime.queue.record(session, "deliver_outbox", row.id)
-        except IntegrityError:  # a check running at the same time wrote it first
-            continue
-        runtime.queue.send(job)
-        written.append(row.id)
+    written = [row.id for row in queue_new_rows(runtime, rows)]
     if written:
         log.info("projects: %d meeting reminder(s) queued", len(written))
     return written
